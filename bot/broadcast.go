@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/delivery"
+	"github.com/cellbot/cellbot/telegram"
+	"github.com/cellbot/cellbot/texts"
+)
+
+// Room for the header on the first part of a long text, in characters.
+const (
+	textLimit    = 4096
+	captionLimit = 1024
+	headerRoom   = 200
+)
+
+// broadcast is /broadcast <text>, or a document sent with /broadcast as its
+// caption or replied to with /broadcast: it goes to every member through the
+// delivery queue, with a progress message and a report for the sender.
+func (b *Bot) broadcast(r *request) error {
+	doc := r.msg.Document
+	if doc == nil && r.msg.ReplyToMessage != nil {
+		doc = r.msg.ReplyToMessage.Document
+	}
+	text := strings.TrimSpace(r.args)
+	if text == "" && doc == nil {
+		return texts.Errorf(texts.BroadcastUsage)
+	}
+	header := texts.T(r.cell.Lang, texts.BroadcastHeader, texts.Escape(r.cell.Name))
+	if doc != nil {
+		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), delivery.Bulk)
+	}
+	return b.deliver(r, "broadcast", textParts(header, text), delivery.Bulk)
+}
+
+// agenda is /agenda <items, one a line>: it sends the agenda to every member.
+// It will be kept on the next meeting once meetings exist.
+func (b *Bot) agenda(r *request) error {
+	text := strings.TrimSpace(r.args)
+	if text == "" {
+		return texts.Errorf(texts.AgendaUsage)
+	}
+	header := texts.T(r.cell.Lang, texts.AgendaHeader, texts.Escape(r.cell.Name))
+	return b.deliver(r, "agenda", textParts(header, text), delivery.Bulk)
+}
+
+// partsFor builds one recipient's requests.
+type partsFor func(chatID int64) []telegram.Raw
+
+// textParts is the header and the user's text, split at line breaks into messages
+// Telegram takes. The raw text is split before escaping, so that no part ends
+// inside an entity; Telegram counts the length after entity parsing.
+func textParts(header, text string) partsFor {
+	chunks := delivery.Split(text, textLimit-headerRoom)
+	bodies := make([]string, 0, len(chunks))
+	for i, c := range chunks {
+		body := texts.Escape(c)
+		if i == 0 {
+			body = header + "\n\n" + body
+		}
+		bodies = append(bodies, body)
+	}
+	return func(chatID int64) []telegram.Raw { return delivery.TextParts(chatID, bodies, nil) }
+}
+
+// documentParts sends the document with the header and text as its caption, or,
+// when the text is too long for a caption, the document then the text.
+func documentParts(header, fileID, text string) partsFor {
+	if utf8.RuneCountInString(text) <= captionLimit-headerRoom {
+		caption := header
+		if text != "" {
+			caption += "\n\n" + texts.Escape(text)
+		}
+		return func(chatID int64) []telegram.Raw {
+			return []telegram.Raw{delivery.RawOf(telegram.SendDocument{ChatID: chatID, FileID: fileID, Caption: caption})}
+		}
+	}
+	rest := textParts(header, text)
+	return func(chatID int64) []telegram.Raw {
+		doc := delivery.RawOf(telegram.SendDocument{ChatID: chatID, FileID: fileID, Caption: header})
+		return append([]telegram.Raw{doc}, rest(chatID)...)
+	}
+}
+
+// deliver queues parts to every member with Telegram, as one job reported to the
+// sender. The job's id comes from the update, so an update handled twice queues
+// nothing more.
+func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) error {
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	var recipients []cell.Member
+	for _, m := range roster {
+		if m.UserID != 0 {
+			recipients = append(recipients, m)
+		}
+	}
+	if len(recipients) == 0 {
+		return texts.Errorf(texts.BroadcastNoOne)
+	}
+	now := b.p.Now().In(r.cell.Location())
+	var notBefore time.Time
+	status := r.t(texts.DeliveryStarted, len(recipients))
+	if until, quiet := r.cell.Quiet.Until(now); quiet && priority == delivery.Bulk {
+		notBefore = until
+		status = r.t(texts.DeliveryQuiet, len(recipients), texts.DateTime(r.lang, until))
+	}
+	progress, err := r.send(r.from.ID, status, nil)
+	if err != nil {
+		return fmt.Errorf("progress message: %w", err)
+	}
+	jobID := fmt.Sprintf("%s-u%d", purpose, r.update.UpdateID)
+	msgs := make([]delivery.Message, 0, len(recipients))
+	for _, m := range recipients {
+		msgs = append(msgs, delivery.Message{
+			ID:        fmt.Sprintf("%s:%d", jobID, m.ID),
+			To:        delivery.Recipient{CellID: r.cell.ID, MemberID: m.ID, ChatID: m.UserID, Name: m.Name},
+			Parts:     parts(m.UserID),
+			Purpose:   purpose,
+			Priority:  priority,
+			NotBefore: notBefore,
+		})
+	}
+	job := delivery.Job{
+		ID: jobID, CellID: r.cell.ID, Purpose: purpose, Lang: r.lang,
+		ReportChatID: r.from.ID, ProgressMessageID: progress.MessageID,
+	}
+	if _, err := b.p.Delivery.StartJob(r.ctx, job, msgs); err != nil {
+		return fmt.Errorf("queue %s to %d members: %w", purpose, len(msgs), err)
+	}
+	r.log.Info("job queued", "job", jobID, "purpose", purpose, "recipients", len(msgs))
+	return nil
+}
+
+// Unreachable is called by delivery when Telegram refuses to deliver to a member
+// (blocked, or never opened the bot): the member is marked, and the committee is
+// told the first time.
+func (b *Bot) Unreachable(ctx context.Context, cellID, memberID int64) {
+	log := b.p.Logger.With("cell", cellID, "member", memberID)
+	first, err := b.p.Store.MarkUnreachable(ctx, cellID, memberID, b.p.Now().Unix())
+	if err != nil {
+		log.Error("mark unreachable", "err", err)
+		return
+	}
+	if !first {
+		return
+	}
+	c, err := b.p.Store.Cell(ctx, cellID)
+	if err != nil {
+		log.Error("mark unreachable: cell", "err", err)
+		return
+	}
+	m, err := b.p.Store.Member(ctx, cellID, memberID)
+	if err != nil {
+		log.Error("mark unreachable: member", "err", err)
+		return
+	}
+	r := &request{ctx: ctx, b: b, log: log}
+	if err := b.notifyCommittee(r, c, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		return texts.T(lang, texts.DeliveryCantReach, texts.Escape(m.Name)), nil
+	}); err != nil {
+		log.Error("tell the committee about an unreachable member", "err", err)
+	}
+}

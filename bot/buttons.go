@@ -1,0 +1,80 @@
+package bot
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/cellbot/cellbot/telegram"
+)
+
+// Callback data is "1:<verb>:<arg>:<arg>…", version 1, with integers in base 36,
+// always well under Telegram's 64 bytes (buttons_test.go checks every keyboard).
+// Callback data comes from the client and is checked again by each handler.
+const buttonVersion = "1"
+
+// Verbs.
+const (
+	verbJoinPick    = "jp" // cell, member: "I am this roster entry"
+	verbJoinNew     = "jn" // cell: "I am not on the roster"
+	verbJoinConfirm = "jc" // cell, user
+	verbJoinReject  = "jr" // cell, user
+	verbPage        = "mp" // page of /members
+	verbCard        = "mc" // member
+	verbSetPart     = "ms" // member, participation code
+	verbStanding    = "mt" // member
+	verbRole        = "mr" // member, 1 promote / 0 demote
+	verbPick        = "pk" // member: the choice among members of the same name
+)
+
+type button struct {
+	verb string
+	args []int64
+}
+
+func (b button) arg(i int) int64 {
+	if i < len(b.args) {
+		return b.args[i]
+	}
+	return 0
+}
+
+func encodeButton(verb string, args ...int64) string {
+	var sb strings.Builder
+	sb.WriteString(buttonVersion)
+	sb.WriteByte(':')
+	sb.WriteString(verb)
+	for _, a := range args {
+		sb.WriteByte(':')
+		sb.WriteString(strconv.FormatInt(a, 36))
+	}
+	return sb.String()
+}
+
+var errBadButton = errors.New("bad button")
+
+func decodeButton(s string) (button, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || parts[0] != buttonVersion || len(parts) > 6 {
+		return button{}, errBadButton
+	}
+	b := button{verb: parts[1]}
+	for _, p := range parts[2:] {
+		n, err := strconv.ParseInt(p, 36, 64)
+		if err != nil {
+			return button{}, errBadButton
+		}
+		b.args = append(b.args, n)
+	}
+	return b, nil
+}
+
+func cb(label, verb string, args ...int64) telegram.InlineKeyboardButton {
+	return telegram.InlineKeyboardButton{Text: label, CallbackData: encodeButton(verb, args...)}
+}
+
+func keyboard(rows ...[]telegram.InlineKeyboardButton) *telegram.InlineKeyboardMarkup {
+	return &telegram.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+func row(buttons ...telegram.InlineKeyboardButton) []telegram.InlineKeyboardButton { return buttons }

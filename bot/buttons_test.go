@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"slices"
+	"testing"
+)
+
+// Every verb with its largest arguments round-trips and fits in Telegram's 64
+// bytes of callback data.
+func TestButtonsRoundTripAndFit(t *testing.T) {
+	const maxUser = 1<<52 - 1 // Telegram user ids fit in 52 bits
+	tests := []struct {
+		verb string
+		args []int64
+	}{
+		{verbJoinPick, []int64{1 << 40, 1 << 40}},
+		{verbJoinNew, []int64{1 << 40}},
+		{verbJoinConfirm, []int64{1 << 40, maxUser}},
+		{verbJoinReject, []int64{1 << 40, maxUser}},
+		{verbPage, []int64{999}},
+		{verbCard, []int64{1 << 40}},
+		{verbSetPart, []int64{1 << 40, 3}},
+		{verbStanding, []int64{1 << 40}},
+		{verbRole, []int64{1 << 40, 1}},
+		{verbPick, []int64{1 << 40}},
+	}
+	for _, tt := range tests {
+		data := encodeButton(tt.verb, tt.args...)
+		if len(data) > 64 {
+			t.Errorf("%s: %q is %d bytes, over 64", tt.verb, data, len(data))
+		}
+		got, err := decodeButton(data)
+		if err != nil || got.verb != tt.verb || !slices.Equal(got.args, tt.args) {
+			t.Errorf("%s: decode(%q) = %+v, %v", tt.verb, data, got, err)
+		}
+	}
+}
+
+func TestButtonsRejectForeignData(t *testing.T) {
+	for _, data := range []string{"", "rv:1", "2:jp:1", "1", "1:jp:zz!", "1:a:1:2:3:4:5"} {
+		if _, err := decodeButton(data); err == nil {
+			t.Errorf("decode(%q) accepted", data)
+		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct{ text, cmd, args string }{
+		{"/help", "help", ""},
+		{"/Members@cellbot_test_bot 2", "members", "2"},
+		{"/help@other_bot", "", ""},
+		{"/agenda\n1. Báo cáo\n2. Thảo luận", "agenda", "1. Báo cáo\n2. Thảo luận"},
+		{"hello", "", ""},
+		{"/exempt  Lê Thị Hoa  ", "exempt", "Lê Thị Hoa"},
+	}
+	for _, tt := range tests {
+		cmd, args := parseCommand(tt.text, "cellbot_test_bot")
+		if cmd != tt.cmd || args != tt.args {
+			t.Errorf("parseCommand(%q) = %q, %q; want %q, %q", tt.text, cmd, args, tt.cmd, tt.args)
+		}
+	}
+}

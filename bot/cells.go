@@ -1,0 +1,309 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/storage"
+	"github.com/cellbot/cellbot/telegram"
+	"github.com/cellbot/cellbot/texts"
+)
+
+const (
+	dialogueJoinName = "join_name"
+	dialogueTTL      = 30 * time.Minute
+	maxNameLen       = 100
+	maxPickButtons   = 8
+)
+
+// setup binds a group to a new cell; the caller becomes its secretary.
+func (b *Bot) setup(r *request) error {
+	name := strings.Join(strings.Fields(r.args), " ")
+	if name == "" {
+		return texts.Errorf(texts.SetupUsage)
+	}
+	if utf8.RuneCountInString(name) > maxNameLen {
+		return texts.Errorf(texts.CommonTooLong, utf8.RuneCountInString(name), maxNameLen)
+	}
+	if r.cell != nil {
+		return texts.Errorf(texts.SetupAlready, texts.Escape(r.cell.Name))
+	}
+	allowed := r.owner
+	if len(b.p.OwnerIDs) == 0 {
+		var cm telegram.ChatMember
+		if err := b.p.Telegram.Do(r.ctx, telegram.GetChatMember{ChatID: r.chat.ID, UserID: r.from.ID}, &cm); err != nil {
+			return fmt.Errorf("check admin for /setup: %w", err)
+		}
+		allowed = cm.IsAdmin()
+	}
+	if !allowed {
+		return texts.Errorf(texts.SetupNotAllowed)
+	}
+	c, sec, err := b.p.Store.CreateCell(r.ctx, cell.Cell{
+		Name: name, ChatID: r.chat.ID, TimeZone: b.p.TimeZone, Lang: r.lang, Quiet: cell.DefaultQuiet, Created: b.p.Now(),
+	}, cell.Member{Name: r.from.FullName(), UserID: r.from.ID})
+	if errors.Is(err, storage.ErrAlreadyBound) {
+		return texts.Errorf(texts.SetupAlready, texts.Escape(c.Name))
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("cell created", "cell", c.ID)
+	r.reply(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name)))
+	b.postJoin(r, c)
+	return nil
+}
+
+// joinPost shows the cell's join button in its group.
+func (b *Bot) joinPost(r *request) error {
+	b.postJoin(r, *r.cell)
+	return nil
+}
+
+func (b *Bot) postJoin(r *request, c cell.Cell) {
+	link := fmt.Sprintf("https://t.me/%s?start=%s", b.p.BotUsername, c.JoinToken)
+	kb := keyboard(row(telegram.InlineKeyboardButton{Text: r.t(texts.JoinButton), URL: link}))
+	r.replyKB(r.t(texts.JoinPost, texts.Escape(c.Name)), kb)
+}
+
+// start greets, and with a join payload starts joining that cell.
+func (b *Bot) start(r *request) error {
+	if !r.chat.IsPrivate() {
+		return b.help(r)
+	}
+	if r.args == "" {
+		if r.member != nil {
+			if err := b.p.Store.ClearUnreachable(r.ctx, r.cell.ID, r.member.ID); err != nil {
+				return err
+			}
+			r.reply(r.t(texts.StartGreeting, texts.Escape(r.member.Name)))
+			return nil
+		}
+		r.reply(r.t(texts.StartGreeting, texts.Escape(r.from.FullName())) + "\n\n" + r.t(texts.CommonNoCellPrivate))
+		return nil
+	}
+	c, err := b.p.Store.CellByJoinToken(r.ctx, r.args)
+	if errors.Is(err, storage.ErrNotFound) {
+		return texts.Errorf(texts.JoinBadLink)
+	}
+	if err != nil {
+		return err
+	}
+	m, err := b.p.Store.MemberByUser(r.ctx, c.ID, r.from.ID)
+	switch {
+	case err == nil:
+		if err := b.p.Store.AddUserCell(r.ctx, r.from.ID, c.ID); err != nil {
+			return err
+		}
+		if err := b.p.Store.ClearUnreachable(r.ctx, c.ID, m.ID); err != nil {
+			return err
+		}
+		return texts.Errorf(texts.JoinAlready, texts.Escape(c.Name), texts.Escape(m.Name))
+	case !errors.Is(err, storage.ErrNotFound):
+		return err
+	}
+	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, storage.Dialogue{Kind: dialogueJoinName, CellID: c.ID}, dialogueTTL); err != nil {
+		return err
+	}
+	r.reply(r.t(texts.JoinAskName, texts.Escape(c.Name)))
+	return nil
+}
+
+// joinName takes the name a joining user typed and offers the roster entries
+// that match it, or a request under that name.
+func (b *Bot) joinName(r *request) error {
+	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
+	if err != nil {
+		return err
+	}
+	name := strings.Join(strings.Fields(r.msg.Text), " ")
+	if n := utf8.RuneCountInString(name); n < 2 || n > maxNameLen {
+		return texts.Errorf(texts.JoinNameInvalid)
+	}
+	roster, err := b.p.Store.Members(r.ctx, d.CellID)
+	if err != nil {
+		return err
+	}
+	var free []cell.Member
+	for _, m := range roster {
+		if m.UserID == 0 {
+			free = append(free, m)
+		}
+	}
+	d.Data = map[string]string{"name": name}
+	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, d, dialogueTTL); err != nil {
+		return err
+	}
+	matches := cell.Match(free, name)
+	var rows [][]telegram.InlineKeyboardButton
+	for i, m := range matches {
+		if i == maxPickButtons {
+			break
+		}
+		rows = append(rows, row(cb(r.t(texts.JoinMeButton, m.Name), verbJoinPick, d.CellID, m.ID)))
+	}
+	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID)))
+	text := r.t(texts.JoinPick)
+	if len(matches) == 0 {
+		text = r.t(texts.JoinNotInList, texts.Escape(name))
+	}
+	r.replyKB(text, keyboard(rows...))
+	return nil
+}
+
+// joinPick records the join request and asks the committee to confirm it.
+func (b *Bot) joinPick(r *request) error {
+	cellID := r.button.arg(0)
+	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (d.CellID != cellID || d.Kind != dialogueJoinName)) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := b.p.Store.Cell(r.ctx, cellID)
+	if err != nil {
+		return err
+	}
+	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang}
+	known := false
+	if r.button.verb == verbJoinPick {
+		m, err := b.p.Store.Member(r.ctx, cellID, r.button.arg(1))
+		if errors.Is(err, storage.ErrNotFound) {
+			r.answerCallback(r.t(texts.CommonButtonExpired), true)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if m.UserID != 0 && m.UserID != r.from.ID {
+			r.edit(r.t(texts.JoinNameTaken, texts.Escape(m.Name)), nil)
+			return nil
+		}
+		req.MemberID, req.Name, known = m.ID, m.Name, true
+	}
+	if err := b.p.Store.AddJoinRequest(r.ctx, cellID, req); err != nil {
+		return err
+	}
+	if _, err := b.p.Store.ClearDialogue(r.ctx, r.from.ID); err != nil {
+		return err
+	}
+	r.answerCallback("", false)
+	r.edit(r.t(texts.JoinSent), nil)
+	return b.notifyCommittee(r, c, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		who := texts.Escape(r.from.FullName())
+		if r.from.Username != "" {
+			who += " @" + texts.Escape(r.from.Username)
+		}
+		note := texts.T(lang, texts.JoinRequestNew)
+		if known {
+			note = texts.T(lang, texts.JoinRequestKnown)
+		}
+		return texts.T(lang, texts.JoinRequest, texts.Escape(c.Name), texts.Escape(req.Name), who, note),
+			keyboard(row(
+				cb(texts.T(lang, texts.JoinConfirm), verbJoinConfirm, cellID, r.from.ID),
+				cb(texts.T(lang, texts.JoinReject), verbJoinReject, cellID, r.from.ID),
+			))
+	})
+}
+
+// notifyCommittee writes privately to every committee member with Telegram, each
+// in their own language.
+func (b *Bot) notifyCommittee(r *request, c cell.Cell, build func(lang string) (string, *telegram.InlineKeyboardMarkup)) error {
+	roster, err := b.p.Store.Members(r.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for _, m := range roster {
+		if !m.Role.IsCommittee() || m.UserID == 0 {
+			continue
+		}
+		lang, err := b.p.Store.UserLang(r.ctx, m.UserID)
+		if err != nil {
+			return err
+		}
+		if lang == "" {
+			lang = c.Lang
+		}
+		text, kb := build(lang)
+		if _, err := r.send(m.UserID, text, kb); err == nil {
+			sent++
+		}
+	}
+	if sent == 0 && c.ChatID != 0 {
+		// Nobody on the committee can be written to privately: the group it is.
+		text, kb := build(c.Lang)
+		_, _ = r.send(c.ChatID, text, kb)
+	}
+	return nil
+}
+
+// joinDecide is a committee member confirming or declining a join request.
+func (b *Bot) joinDecide(r *request) error {
+	cellID, userID := r.button.arg(0), r.button.arg(1)
+	c, err := b.p.Store.Cell(r.ctx, cellID)
+	if errors.Is(err, storage.ErrNotFound) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	actor, err := b.p.Store.MemberByUser(r.ctx, cellID, r.from.ID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !actor.Role.IsCommittee()) {
+		r.answerCallback(r.t(texts.CommonNotCommittee), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	req, err := b.p.Store.JoinRequestOf(r.ctx, cellID, userID)
+	if errors.Is(err, storage.ErrNotPending) {
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	userLang := req.Lang
+	if userLang == "" {
+		userLang = c.Lang
+	}
+	if r.button.verb == verbJoinReject {
+		if _, err := b.p.Store.RejectJoin(r.ctx, cellID, userID); errors.Is(err, storage.ErrNotPending) {
+			r.answerCallback(r.t(texts.JoinHandled), true)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		r.answerCallback("", false)
+		r.edit(r.t(texts.JoinRejectedBy, texts.Escape(req.Name), texts.Escape(actor.Name)), nil)
+		_, _ = r.send(userID, texts.T(userLang, texts.JoinRejectedYou, texts.Escape(c.Name)), nil)
+		return nil
+	}
+	m, err := b.p.Store.ConfirmJoin(r.ctx, cellID, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked):
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	case errors.Is(err, storage.ErrMemberLinked):
+		r.answerCallback("", false)
+		r.edit(r.t(texts.JoinNameTaken, texts.Escape(req.Name)), nil)
+		return nil
+	case err != nil:
+		return err
+	}
+	r.log.Info("member joined", "cell", cellID, "member", m.ID)
+	r.answerCallback("", false)
+	r.edit(r.t(texts.JoinConfirmedBy, texts.Escape(m.Name), texts.Escape(actor.Name)), nil)
+	_, _ = r.send(userID, texts.T(userLang, texts.JoinConfirmedYou, texts.Escape(m.Name), texts.Escape(c.Name)), nil)
+	return nil
+}

@@ -1,0 +1,398 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/storage"
+	"github.com/cellbot/cellbot/telegram"
+	"github.com/cellbot/cellbot/texts"
+)
+
+const (
+	membersPerPage = 20
+	maxRosterBytes = 1 << 20
+)
+
+// Participation codes in buttons.
+var partCodes = []cell.Participation{cell.Regular, cell.Exempt, cell.Away, cell.Attached}
+
+func partKey(p cell.Participation) texts.Key {
+	switch p {
+	case cell.Exempt:
+		return texts.PartExempt
+	case cell.Away:
+		return texts.PartAway
+	case cell.Attached:
+		return texts.PartAttached
+	}
+	return texts.PartRegular
+}
+
+func standingKey(s cell.Standing) texts.Key {
+	if s == cell.Probationary {
+		return texts.StandingProbationary
+	}
+	return texts.StandingOfficial
+}
+
+func roleKey(r cell.Role) texts.Key {
+	switch r {
+	case cell.RoleCommittee:
+		return texts.RoleCommittee
+	case cell.RoleDeputy:
+		return texts.RoleDeputy
+	case cell.RoleSecretary:
+		return texts.RoleSecretary
+	}
+	return texts.RoleMember
+}
+
+// sortedRoster is the roster in name order, as a Vietnamese reader expects it:
+// by given name (the last word), then the whole name.
+func sortedRoster(ms []cell.Member) []cell.Member {
+	out := slices.Clone(ms)
+	slices.SortStableFunc(out, func(a, b cell.Member) int {
+		fa, fb := cell.Fold(a.Name), cell.Fold(b.Name)
+		ga, gb := fa[strings.LastIndex(fa, " ")+1:], fb[strings.LastIndex(fb, " ")+1:]
+		if c := strings.Compare(ga, gb); c != 0 {
+			return c
+		}
+		return strings.Compare(fa, fb)
+	})
+	return out
+}
+
+// members shows the first page of the roster.
+func (b *Bot) members(r *request) error {
+	text, kb, err := b.rosterPage(r, 0)
+	if err != nil {
+		return err
+	}
+	r.replyKB(text, kb)
+	return nil
+}
+
+func (b *Bot) membersPage(r *request) error {
+	if !b.committeeButton(r) {
+		return nil
+	}
+	text, kb, err := b.rosterPage(r, int(r.button.arg(0)))
+	if err != nil {
+		return err
+	}
+	r.answerCallback("", false)
+	r.edit(text, kb)
+	return nil
+}
+
+// committeeButton checks, again, that whoever pressed a roster button is on the
+// committee of their cell: callback data is user input.
+func (b *Bot) committeeButton(r *request) bool {
+	if r.cell == nil || !r.isCommittee() {
+		r.answerCallback(r.t(texts.CommonNotCommittee), true)
+		return false
+	}
+	return true
+}
+
+func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboardMarkup, error) {
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(roster) == 0 {
+		return r.t(texts.MembersEmpty), nil, nil
+	}
+	roster = sortedRoster(roster)
+	pages := (len(roster) + membersPerPage - 1) / membersPerPage
+	page = max(0, min(page, pages-1))
+	regular := 0
+	for _, m := range roster {
+		if m.Expected(b.p.Now()) {
+			regular++
+		}
+	}
+	unreachable, err := b.p.Store.Unreachable(r.ctx, r.cell.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	var sb strings.Builder
+	sb.WriteString(r.t(texts.MembersHeader, texts.Escape(r.cell.Name), len(roster), regular, len(roster)-regular, page+1, pages))
+	sb.WriteString("\n")
+	var rows [][]telegram.InlineKeyboardButton
+	chunk := roster[page*membersPerPage : min(len(roster), (page+1)*membersPerPage)]
+	for i, m := range chunk {
+		mark := "📱"
+		switch {
+		case m.UserID == 0:
+			mark = "📵"
+		case unreachable[m.ID]:
+			mark = "⚠️"
+		}
+		line := fmt.Sprintf("\n%d. %s %s — %s, %s", page*membersPerPage+i+1, mark, texts.Escape(m.Name),
+			r.t(standingKey(m.Standing)), r.t(partKey(m.Participation)))
+		if m.Role.IsCommittee() {
+			line += " · " + r.t(roleKey(m.Role))
+		}
+		sb.WriteString(line)
+		btn := cb(m.Name, verbCard, m.ID)
+		if i%2 == 0 {
+			rows = append(rows, row(btn))
+		} else {
+			rows[len(rows)-1] = append(rows[len(rows)-1], btn)
+		}
+	}
+	var nav []telegram.InlineKeyboardButton
+	if page > 0 {
+		nav = append(nav, cb(r.t(texts.MembersPrev), verbPage, int64(page-1)))
+	}
+	if page < pages-1 {
+		nav = append(nav, cb(r.t(texts.MembersNext), verbPage, int64(page+1)))
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	return sb.String(), keyboard(rows...), nil
+}
+
+// memberCard shows one member with buttons to change them.
+func (b *Bot) memberCard(r *request) error {
+	if !b.committeeButton(r) {
+		return nil
+	}
+	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(0))
+	if errors.Is(err, storage.ErrNotFound) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.answerCallback("", false)
+	return b.showCard(r, m, true)
+}
+
+func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
+	unreachable, err := b.p.Store.Unreachable(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	lines := []string{
+		"<b>" + texts.Escape(m.Name) + "</b>",
+		r.t(texts.CardStanding, r.t(standingKey(m.Standing))) + " · " + b.partText(r.lang, m),
+	}
+	if m.Reason != "" {
+		lines = append(lines, r.t(texts.CardReason, texts.Escape(m.Reason)))
+	}
+	lines = append(lines, r.t(texts.CardRole, r.t(roleKey(m.Role))))
+	switch {
+	case m.UserID == 0:
+		lines = append(lines, r.t(texts.CardNotLinked))
+	case unreachable[m.ID]:
+		lines = append(lines, r.t(texts.CardUnreachable))
+	default:
+		lines = append(lines, r.t(texts.CardLinked))
+	}
+	setKeys := []texts.Key{texts.CardSetRegular, texts.CardSetExempt, texts.CardSetAway, texts.CardSetAttached}
+	var parts []telegram.InlineKeyboardButton
+	for i, p := range partCodes {
+		label := r.t(setKeys[i])
+		if p == m.Participation {
+			label = "• " + label
+		}
+		parts = append(parts, cb(label, verbSetPart, m.ID, int64(i)))
+	}
+	rows := [][]telegram.InlineKeyboardButton{parts[:2], parts[2:], row(cb(r.t(texts.CardToggleStand), verbStanding, m.ID))}
+	if r.role() == cell.RoleSecretary && m.Role != cell.RoleSecretary {
+		if m.Role.IsCommittee() {
+			rows = append(rows, row(cb(r.t(texts.CardDemote), verbRole, m.ID, 0)))
+		} else {
+			rows = append(rows, row(cb(r.t(texts.CardPromote), verbRole, m.ID, 1)))
+		}
+	}
+	rows = append(rows, row(cb(r.t(texts.CardBack), verbPage, 0)))
+	if edit {
+		r.edit(strings.Join(lines, "\n"), keyboard(rows...))
+	} else {
+		r.replyKB(strings.Join(lines, "\n"), keyboard(rows...))
+	}
+	return nil
+}
+
+// partText is "miễn sinh hoạt" or "tạm miễn sinh hoạt đến 31/12/2026".
+func (b *Bot) partText(lang string, m cell.Member) string {
+	s := texts.T(lang, partKey(m.Participation))
+	if m.Until != "" && (m.Participation == cell.Away || m.Participation == cell.Attached) {
+		s += " " + texts.T(lang, texts.CardUntil, cell.FormatDate(m.Until))
+	}
+	return s
+}
+
+func (b *Bot) cardSetParticipation(r *request) error {
+	if !b.committeeButton(r) {
+		return nil
+	}
+	i := int(r.button.arg(1))
+	if i < 0 || i >= len(partCodes) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	return b.cardUpdate(r, func(m *cell.Member) error {
+		if m.Participation != partCodes[i] {
+			m.Participation, m.Until, m.Reason = partCodes[i], "", ""
+		}
+		return nil
+	})
+}
+
+func (b *Bot) cardToggleStanding(r *request) error {
+	if !b.committeeButton(r) {
+		return nil
+	}
+	return b.cardUpdate(r, func(m *cell.Member) error {
+		if m.Standing == cell.Probationary {
+			m.Standing = cell.Official
+		} else {
+			m.Standing = cell.Probationary
+		}
+		return nil
+	})
+}
+
+func (b *Bot) cardRole(r *request) error {
+	if !b.committeeButton(r) {
+		return nil
+	}
+	if r.role() != cell.RoleSecretary {
+		r.answerCallback(r.t(texts.CommonNotSecretary), true)
+		return nil
+	}
+	promote := r.button.arg(1) == 1
+	return b.cardUpdate(r, func(m *cell.Member) error { return setRole(m, promote) })
+}
+
+var errIsSecretary = texts.Errorf(texts.DemoteSecretary)
+
+func setRole(m *cell.Member, promote bool) error {
+	if m.Role == cell.RoleSecretary {
+		return errIsSecretary
+	}
+	if promote {
+		if !m.Role.IsCommittee() {
+			m.Role = cell.RoleCommittee
+		}
+	} else {
+		m.Role = cell.RoleMember
+	}
+	return nil
+}
+
+func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
+	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, r.button.arg(0), fn)
+	var uerr *texts.Err
+	switch {
+	case errors.As(err, &uerr):
+		r.answerCallback(r.t(uerr.Key, uerr.Args...), true)
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	case err != nil:
+		return err
+	}
+	r.log.Info("member changed", "cell", r.cell.ID, "member", m.ID)
+	r.answerCallback(r.t(texts.CardUpdated), false)
+	return b.showCard(r, m, true)
+}
+
+// importRoster imports a CSV roster sent with /import as its caption, or replied
+// to with /import. A bad line is named and nothing is imported.
+func (b *Bot) importRoster(r *request) error {
+	doc := r.msg.Document
+	if doc == nil && r.msg.ReplyToMessage != nil {
+		doc = r.msg.ReplyToMessage.Document
+	}
+	if doc == nil {
+		return texts.Errorf(texts.ImportUsage)
+	}
+	ext := strings.ToLower(path.Ext(doc.FileName))
+	if ext != ".csv" && ext != ".txt" && doc.MimeType != "text/csv" {
+		return texts.Errorf(texts.ImportNotCSV, texts.Escape(doc.FileName))
+	}
+	if doc.FileSize > maxRosterBytes {
+		return texts.Errorf(texts.ImportTooBig)
+	}
+	data, err := b.p.Files.Download(r.ctx, doc.FileID, maxRosterBytes)
+	if errors.Is(err, telegram.ErrFileTooBig) {
+		return texts.Errorf(texts.ImportTooBig)
+	}
+	if err != nil {
+		return fmt.Errorf("download roster: %w", err)
+	}
+	members, err := cell.ParseRoster(data)
+	var lerr *cell.LineError
+	if errors.As(err, &lerr) {
+		return lineError(lerr)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := b.p.Store.ImportMembers(r.ctx, r.cell.ID, members)
+	if err != nil {
+		return err
+	}
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	regular := 0
+	for _, m := range roster {
+		if m.Expected(b.p.Now()) {
+			regular++
+		}
+	}
+	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated)
+	r.reply(r.t(texts.ImportDone, len(members), res.Added, res.Updated, len(roster), regular, len(roster)-regular))
+	return nil
+}
+
+func lineError(e *cell.LineError) error {
+	v := texts.Escape(e.Value)
+	var reason *texts.Err
+	switch e.Problem {
+	case cell.ProblemHeader:
+		return texts.Errorf(texts.ImportBadHeader)
+	case cell.ProblemEmpty:
+		return texts.Errorf(texts.ImportEmpty)
+	case cell.ProblemColumns:
+		reason = &texts.Err{Key: texts.ImportErrColumns, Args: []any{e.Count}}
+	case cell.ProblemName:
+		reason = &texts.Err{Key: texts.ImportErrName}
+	case cell.ProblemStanding:
+		reason = &texts.Err{Key: texts.ImportErrStanding, Args: []any{v}}
+	case cell.ProblemParticipation:
+		reason = &texts.Err{Key: texts.ImportErrPart, Args: []any{v}}
+	case cell.ProblemDate:
+		reason = &texts.Err{Key: texts.ImportErrDate, Args: []any{v}}
+	case cell.ProblemDuplicate:
+		reason = &texts.Err{Key: texts.ImportErrDuplicate, Args: []any{v, e.Other}}
+	case cell.ProblemEncoding:
+		reason = &texts.Err{Key: texts.ImportErrEncoding}
+	default:
+		reason = &texts.Err{Key: texts.ImportErrQuote}
+	}
+	return &lineErr{line: e.Line, reason: reason}
+}
+
+// lineErr renders "Dòng 7: <reason>" in the user's language.
+type lineErr struct {
+	line   int
+	reason *texts.Err
+}
+
+func (e *lineErr) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.reason) }

@@ -1,0 +1,176 @@
+package bot
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/cellbot/cellbot/storage"
+	"github.com/cellbot/cellbot/texts"
+)
+
+type handlerFunc func(r *request) error
+
+// where a command may be used.
+type place int
+
+const (
+	anywhere place = iota
+	privateOnly
+	groupOnly
+)
+
+// who may use a command.
+type access int
+
+const (
+	anyone    access = iota
+	member           // a member of the chat's cell
+	committee        // the cell's committee
+	secretary        // the cell's secretary
+)
+
+type command struct {
+	handle handlerFunc
+	where  place
+	who    access
+	long   bool // takes texts over one message (agenda, broadcast)
+}
+
+type routes struct {
+	commands  map[string]command
+	callbacks map[string]handlerFunc // by verb, see buttons.go
+	dialogues map[string]handlerFunc // by dialogue kind
+}
+
+// maxInput is the longest text the bot takes, but for agendas and broadcasts,
+// which are split into several messages.
+const (
+	maxInput     = 4096
+	maxLongInput = 12000
+)
+
+// newRoutes is the one table of everything the bot answers.
+func (b *Bot) newRoutes() routes {
+	return routes{
+		commands: map[string]command{
+			"start":     {handle: b.start},
+			"help":      {handle: b.help},
+			"lang":      {handle: b.setLang},
+			"cancel":    {handle: b.cancel},
+			"setup":     {handle: b.setup, where: groupOnly},
+			"join":      {handle: b.joinPost, where: groupOnly, who: member},
+			"members":   {handle: b.members, where: privateOnly, who: committee},
+			"import":    {handle: b.importRoster, where: privateOnly, who: committee},
+			"exempt":    {handle: b.participation, where: privateOnly, who: committee},
+			"away":      {handle: b.participation, where: privateOnly, who: committee},
+			"regular":   {handle: b.participation, where: privateOnly, who: committee},
+			"attached":  {handle: b.participation, where: privateOnly, who: committee},
+			"promote":   {handle: b.promote, where: privateOnly, who: secretary},
+			"demote":    {handle: b.promote, where: privateOnly, who: secretary},
+			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true},
+			"agenda":    {handle: b.agenda, who: committee, long: true},
+		},
+		callbacks: map[string]handlerFunc{
+			verbJoinPick:    b.joinPick,
+			verbJoinNew:     b.joinPick,
+			verbJoinConfirm: b.joinDecide,
+			verbJoinReject:  b.joinDecide,
+			verbPage:        b.membersPage,
+			verbCard:        b.memberCard,
+			verbSetPart:     b.cardSetParticipation,
+			verbStanding:    b.cardToggleStanding,
+			verbRole:        b.cardRole,
+			verbPick:        b.pickMember,
+		},
+		dialogues: map[string]handlerFunc{
+			dialogueJoinName: b.joinName,
+		},
+	}
+}
+
+func (rt routes) dispatch(r *request) error {
+	if r.cb != nil {
+		return rt.callback(r)
+	}
+	if n := utf8.RuneCountInString(r.msg.Text); n > maxInput {
+		limit := maxInput
+		if c, ok := rt.commands[r.cmd]; ok && c.long {
+			limit = maxLongInput
+		}
+		if n > limit {
+			return texts.Errorf(texts.CommonTooLong, n, limit)
+		}
+	}
+	if r.cmd == "" {
+		return rt.text(r)
+	}
+	c, ok := rt.commands[r.cmd]
+	if !ok {
+		if r.chat.IsPrivate() {
+			return texts.Errorf(texts.CommonUnknownCommand)
+		}
+		return nil // other bots' commands in a group are none of ours
+	}
+	switch {
+	case c.where == privateOnly && !r.chat.IsPrivate():
+		return texts.Errorf(texts.CommonPrivateOnly, r.b.p.BotUsername)
+	case c.where == groupOnly && !r.chat.IsGroup():
+		return texts.Errorf(texts.CommonGroupOnly)
+	}
+	if c.who != anyone {
+		if r.cell == nil {
+			if r.chat.IsGroup() {
+				return texts.Errorf(texts.CommonNoCellGroup)
+			}
+			return texts.Errorf(texts.CommonNoCellPrivate)
+		}
+		switch {
+		case c.who == member && r.member == nil && !r.chat.IsGroup():
+			return texts.Errorf(texts.CommonNoCellPrivate)
+		case c.who == committee && !r.isCommittee():
+			return texts.Errorf(texts.CommonNotCommittee)
+		case c.who == secretary && r.role() != "secretary":
+			return texts.Errorf(texts.CommonNotSecretary)
+		}
+	}
+	return c.handle(r)
+}
+
+// text handles a message that is no command: the next step of a dialogue in a
+// private chat, or nothing.
+func (rt routes) text(r *request) error {
+	if !r.chat.IsPrivate() {
+		return nil
+	}
+	d, err := r.b.p.Store.DialogueOf(r.ctx, r.from.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		if r.msg.Document != nil {
+			return texts.Errorf(texts.ImportUsage)
+		}
+		return texts.Errorf(texts.CommonUnknownCommand)
+	}
+	if err != nil {
+		return err
+	}
+	h, ok := rt.dialogues[d.Kind]
+	if !ok {
+		_, err := r.b.p.Store.ClearDialogue(r.ctx, r.from.ID)
+		return err
+	}
+	return h(r)
+}
+
+func (rt routes) callback(r *request) error {
+	data, err := decodeButton(r.cb.Data)
+	if err != nil {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	h, ok := rt.callbacks[data.verb]
+	if !ok {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	r.button = data
+	return h(r)
+}

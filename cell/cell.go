@@ -1,0 +1,139 @@
+// Package cell holds the domain of a party cell: cells, members, their standing,
+// participation and committee roles, and the pure rules on them (who is expected,
+// quiet hours, name matching). It does no I/O.
+package cell
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Cell is one organisation bound to one Telegram group.
+type Cell struct {
+	ID        int64
+	Name      string
+	ChatID    int64  // the group
+	TimeZone  string // IANA name
+	Lang      string // default language of the group's messages
+	Quiet     QuietHours
+	Created   time.Time
+	JoinToken string // the payload of the join link
+}
+
+// Location is the cell's time zone, UTC when the name is unknown.
+func (c Cell) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Standing is official (chính thức) or probationary (dự bị).
+type Standing string
+
+// Standings.
+const (
+	Official     Standing = "official"
+	Probationary Standing = "probationary"
+)
+
+// Participation says whether a member is expected at meetings.
+type Participation string
+
+// Participations, as PRODUCT.md lists them.
+const (
+	Regular  Participation = "regular"
+	Exempt   Participation = "exempt"
+	Away     Participation = "away"
+	Attached Participation = "attached"
+)
+
+// Role is a member's place in the committee.
+type Role string
+
+// Roles, from the least to the most rights.
+const (
+	RoleMember    Role = ""
+	RoleCommittee Role = "committee"
+	RoleDeputy    Role = "deputy"
+	RoleSecretary Role = "secretary"
+)
+
+// IsCommittee reports whether the role may manage the cell.
+func (r Role) IsCommittee() bool { return r != RoleMember }
+
+// Member is one person on the roster.
+type Member struct {
+	ID            int64         `json:"id"`
+	Name          string        `json:"name"`
+	UserID        int64         `json:"user_id,omitempty"` // 0: no Telegram account linked
+	Standing      Standing      `json:"standing"`
+	Participation Participation `json:"participation"`
+	Until         string        `json:"until,omitempty"` // yyyy-mm-dd, for away and attached
+	Reason        string        `json:"reason,omitempty"`
+	Role          Role          `json:"role,omitempty"`
+}
+
+// ParticipationOn is the member's participation on a day: an away member whose
+// date has passed is regular again.
+func (m Member) ParticipationOn(day time.Time) Participation {
+	if m.Participation == Away && m.Until != "" {
+		until, err := time.Parse(time.DateOnly, m.Until)
+		if err == nil && day.Format(time.DateOnly) > until.Format(time.DateOnly) {
+			return Regular
+		}
+	}
+	return m.Participation
+}
+
+// Expected reports whether the member is expected at a meeting on that day.
+func (m Member) Expected(day time.Time) bool {
+	p := m.ParticipationOn(day)
+	return p == Regular || p == Attached
+}
+
+// ParseStanding reads a standing in English or Vietnamese.
+func ParseStanding(s string) (Standing, error) {
+	switch Fold(s) {
+	case "official", "chinh thuc", "":
+		return Official, nil
+	case "probationary", "du bi":
+		return Probationary, nil
+	}
+	return "", fmt.Errorf("unknown standing %q", s)
+}
+
+// ParseParticipation reads a participation in English or Vietnamese.
+func ParseParticipation(s string) (Participation, error) {
+	switch Fold(s) {
+	case "regular", "sinh hoat thuong xuyen", "thuong xuyen", "":
+		return Regular, nil
+	case "exempt", "mien sinh hoat", "mien":
+		return Exempt, nil
+	case "away", "tam mien sinh hoat", "tam mien":
+		return Away, nil
+	case "attached", "sinh hoat tam thoi", "tam thoi":
+		return Attached, nil
+	}
+	return "", fmt.Errorf("unknown participation %q", s)
+}
+
+// ParseDate reads dd/mm/yyyy (d/m/yyyy too) and returns it as yyyy-mm-dd.
+func ParseDate(s string) (string, error) {
+	t, err := time.Parse("2/1/2006", strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("not a date dd/mm/yyyy: %q", s)
+	}
+	return t.Format(time.DateOnly), nil
+}
+
+// FormatDate shows a yyyy-mm-dd date as dd/mm/yyyy.
+func FormatDate(iso string) string {
+	t, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		return iso
+	}
+	return t.Format("02/01/2006")
+}

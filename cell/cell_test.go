@@ -1,0 +1,180 @@
+package cell
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestFold(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Nguyễn Văn Đức", "nguyen van duc"},
+		{"  NGUYỄN   văn  đức ", "nguyen van duc"},
+		{"Lê Thị Hoà", "le thi hoa"},
+		{"Lê Thị Hòa", "le thi hoa"},
+		{"Trần <b>Tú</b> & Co", "tran <b>tu</b> & co"},
+	}
+	for _, tt := range tests {
+		if got := Fold(tt.in); got != tt.want {
+			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	roster := []Member{
+		{ID: 1, Name: "Nguyễn Văn An"},
+		{ID: 2, Name: "Trần Văn An"},
+		{ID: 3, Name: "Lê Thị Lan"},
+		{ID: 4, Name: "Lan Anh"},
+		{ID: 5, Name: "An"},
+	}
+	tests := []struct {
+		query string
+		want  []int64
+	}{
+		{"nguyen van an", []int64{1}},
+		{"NGUYỄN VĂN AN", []int64{1}},
+		{"an", []int64{5}},        // exact wins over partial
+		{"van an", []int64{1, 2}}, // ambiguous
+		{"lan", []int64{3, 4}},    // as a word, first or last
+		{"la", nil},               // not a whole word
+		{"Phạm Văn Bình", nil},    // unknown
+		{"", nil},
+	}
+	for _, tt := range tests {
+		got := Match(roster, tt.query)
+		var ids []int64
+		for _, m := range got {
+			ids = append(ids, m.ID)
+		}
+		if len(ids) != len(tt.want) {
+			t.Errorf("Match(%q) = %v, want %v", tt.query, ids, tt.want)
+			continue
+		}
+		for i := range ids {
+			if ids[i] != tt.want[i] {
+				t.Errorf("Match(%q) = %v, want %v", tt.query, ids, tt.want)
+			}
+		}
+	}
+}
+
+func TestParseRoster74(t *testing.T) {
+	data, err := os.ReadFile("testdata/roster74.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := ParseRoster(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[Participation]int{}
+	for _, m := range ms {
+		counts[m.Participation]++
+	}
+	if len(ms) != 74 || counts[Regular] != 51 || counts[Exempt]+counts[Away] != 23 {
+		t.Errorf("got %d members %v, want 74 with 51 regular and 23 exempt or away", len(ms), counts)
+	}
+	if ms[0].Name != "Nguyễn Thị Lan" || ms[0].Standing != Official {
+		t.Errorf("first line (after a BOM) = %+v", ms[0])
+	}
+	away := ms[len(ms)-1]
+	if away.Participation != Away || away.Until != "2027-12-31" || away.Reason != "đi làm xa" {
+		t.Errorf("last line = %+v", away)
+	}
+}
+
+func TestParseRosterSemicolonsAndVietnamese(t *testing.T) {
+	data, err := os.ReadFile("testdata/roster_semicolon.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := ParseRoster(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || ms[0].Standing != Probationary || ms[0].Participation != Exempt || ms[1].Participation != Regular {
+		t.Errorf("got %+v", ms)
+	}
+}
+
+func TestParseRosterBadLines(t *testing.T) {
+	const header = "name,standing,participation,until,reason\n"
+	tests := []struct {
+		name    string
+		csv     string
+		line    int
+		problem LineProblem
+	}{
+		{"bad header", "ten,tu cach\nA,official,regular,,\n", 1, ProblemHeader},
+		{"no lines", header, 2, ProblemEmpty},
+		{"bad participation", header + "A B,official,regular,,\nC D,official,sometimes,,\n", 3, ProblemParticipation},
+		{"bad standing", header + "A B,member,regular,,\n", 2, ProblemStanding},
+		{"bad date", header + "A B,official,away,2027-12-31,\n", 2, ProblemDate},
+		{"empty name", header + ",official,regular,,\n", 2, ProblemName},
+		{"too many columns", header + "A,official,regular,,,x\n", 2, ProblemColumns},
+		{"duplicate", header + "Lê Văn A,official,regular,,\nle van a,official,exempt,,\n", 3, ProblemDuplicate},
+		{"unbalanced quote", header + "\"A,official,regular,,\n", 2, ProblemQuote},
+		{"not utf-8", header + "L\xea V\xe3n A,official,regular,,\n", 1, ProblemEncoding},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseRoster([]byte(tt.csv))
+			var le *LineError
+			if !errors.As(err, &le) {
+				t.Fatalf("err = %v, want a LineError", err)
+			}
+			if le.Line != tt.line || le.Problem != tt.problem {
+				t.Errorf("got line %d problem %d, want line %d problem %d", le.Line, le.Problem, tt.line, tt.problem)
+			}
+		})
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	loc := time.FixedZone("ICT", 7*3600)
+	at := func(h, m int) time.Time { return time.Date(2026, 4, 3, h, m, 0, 0, loc) }
+	q := DefaultQuiet
+	tests := []struct {
+		now   time.Time
+		quiet bool
+		until time.Time
+	}{
+		{at(21, 29), false, time.Time{}},
+		{at(21, 30), true, time.Date(2026, 4, 4, 6, 0, 0, 0, loc)},
+		{at(23, 59), true, time.Date(2026, 4, 4, 6, 0, 0, 0, loc)},
+		{at(3, 0), true, at(6, 0)},
+		{at(6, 0), false, time.Time{}},
+		{at(14, 0), false, time.Time{}},
+	}
+	for _, tt := range tests {
+		until, quiet := q.Until(tt.now)
+		if quiet != tt.quiet || !until.Equal(tt.until) {
+			t.Errorf("Until(%s) = %s, %v; want %s, %v", tt.now.Format("15:04"), until, quiet, tt.until, tt.quiet)
+		}
+	}
+	if _, err := ParseQuiet("25:00-06:00"); err == nil {
+		t.Error("ParseQuiet accepted 25:00")
+	}
+}
+
+func TestExpectedOn(t *testing.T) {
+	day := time.Date(2026, 4, 3, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		m    Member
+		want bool
+	}{
+		{Member{Participation: Regular}, true},
+		{Member{Participation: Attached, Until: "2026-12-31"}, true},
+		{Member{Participation: Exempt}, false},
+		{Member{Participation: Away, Until: "2026-05-01"}, false},
+		{Member{Participation: Away, Until: "2026-04-02"}, true}, // back since yesterday
+	}
+	for _, tt := range tests {
+		if got := tt.m.Expected(day); got != tt.want {
+			t.Errorf("%+v expected = %v, want %v", tt.m, got, tt.want)
+		}
+	}
+}

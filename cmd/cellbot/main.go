@@ -1,0 +1,37 @@
+// Command cellbot runs the cellbot Telegram bot: meeting notices and reminders,
+// broadcasts, RSVPs and attendance for party cells, with all state in Redis.
+//
+// Settings come from the environment (see README.md and PRODUCT.md):
+//
+//	TELEGRAM_BOT_TOKEN=123:abc go run ./cmd/cellbot
+//
+// Without REDIS_URL it starts its own redis-server with its data in ./data.
+// SIGINT or SIGTERM stops it gracefully.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cellbot/cellbot/app"
+	"github.com/cellbot/cellbot/config"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cellbot cannot start:\n%v\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil {
+		logger.Error("cellbot stopped", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cellbot/cellbot/cell"
+	"github.com/redis/go-redis/v9"
+)
+
+// CreateCell makes a new cell for a group, with the caller as its secretary, and
+// returns it with the secretary's member record. The cell's own keys are written in
+// one transaction before the group is bound to it (SET NX), so a crash in between
+// leaves at worst an unbound cell, never a group bound to nothing. A group that is
+// already bound gives ErrAlreadyBound and the existing cell.
+func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Member) (cell.Cell, cell.Member, error) {
+	if existing, err := s.CellByChat(ctx, c.ChatID); err == nil {
+		return existing, cell.Member{}, ErrAlreadyBound
+	} else if !errors.Is(err, ErrNotFound) {
+		return cell.Cell{}, cell.Member{}, err
+	}
+	id, err := s.rdb.Incr(ctx, s.keys.CellSeq()).Result()
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: new cell id: %w", err)
+	}
+	c.ID = id
+	if c.Created.IsZero() {
+		c.Created = time.Now()
+	}
+	token := rand.Text()[:16]
+	secretary.ID = 1
+	secretary.Role = cell.RoleSecretary
+	if secretary.Standing == "" {
+		secretary.Standing = cell.Official
+	}
+	if secretary.Participation == "" {
+		secretary.Participation = cell.Regular
+	}
+	data, err := encodeMember(secretary)
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.keys.Cell(id), map[string]any{
+			"name": c.Name, "chat": c.ChatID, "tz": c.TimeZone, "lang": c.Lang,
+			"quiet": c.Quiet.String(), "join": token, "created": c.Created.Unix(),
+		})
+		p.Set(ctx, s.keys.MemberSeq(id), 1, 0)
+		p.HSet(ctx, s.keys.Members(id), "1", data)
+		p.HSet(ctx, s.keys.Names(id), cell.Fold(secretary.Name), "1")
+		if secretary.UserID != 0 {
+			p.HSet(ctx, s.keys.Users(id), strconv.FormatInt(secretary.UserID, 10), "1")
+		}
+		return nil
+	})
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: create cell %d: %w", id, err)
+	}
+	ok, err := s.rdb.SetNX(ctx, s.keys.ChatCell(c.ChatID), id, 0).Result()
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", c.ChatID, id, err)
+	}
+	if !ok {
+		existing, err := s.CellByChat(ctx, c.ChatID)
+		if err != nil {
+			return cell.Cell{}, cell.Member{}, err
+		}
+		return existing, cell.Member{}, ErrAlreadyBound
+	}
+	if err := s.rdb.Set(ctx, s.keys.JoinToken(token), id, 0).Err(); err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: join link of cell %d: %w", id, err)
+	}
+	if err := s.rdb.SAdd(ctx, s.keys.Cells(), id).Err(); err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: list cell %d: %w", id, err)
+	}
+	if secretary.UserID != 0 {
+		if err := s.AddUserCell(ctx, secretary.UserID, id); err != nil {
+			return cell.Cell{}, cell.Member{}, err
+		}
+	}
+	c.JoinToken = token
+	return c, secretary, nil
+}
+
+// Cell returns a cell by id.
+func (s *Store) Cell(ctx context.Context, id int64) (cell.Cell, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.Cell(id)).Result()
+	if err != nil {
+		return cell.Cell{}, fmt.Errorf("storage: cell %d: %w", id, err)
+	}
+	if len(h) == 0 {
+		return cell.Cell{}, fmt.Errorf("storage: cell %d: %w", id, ErrNotFound)
+	}
+	c := cell.Cell{ID: id, Name: h["name"], TimeZone: h["tz"], Lang: h["lang"], JoinToken: h["join"]}
+	c.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
+	if q, err := cell.ParseQuiet(h["quiet"]); err == nil {
+		c.Quiet = q
+	} else {
+		c.Quiet = cell.DefaultQuiet
+	}
+	if sec, err := strconv.ParseInt(h["created"], 10, 64); err == nil {
+		c.Created = time.Unix(sec, 0)
+	}
+	return c, nil
+}
+
+// CellByChat returns the cell bound to a group.
+func (s *Store) CellByChat(ctx context.Context, chatID int64) (cell.Cell, error) {
+	return s.cellByKey(ctx, s.keys.ChatCell(chatID))
+}
+
+// CellByJoinToken returns the cell whose join link carries token.
+func (s *Store) CellByJoinToken(ctx context.Context, token string) (cell.Cell, error) {
+	return s.cellByKey(ctx, s.keys.JoinToken(token))
+}
+
+func (s *Store) cellByKey(ctx context.Context, key string) (cell.Cell, error) {
+	id, err := s.rdb.Get(ctx, key).Int64()
+	if errors.Is(err, redis.Nil) {
+		return cell.Cell{}, ErrNotFound
+	}
+	if err != nil {
+		return cell.Cell{}, fmt.Errorf("storage: look up %s: %w", key, err)
+	}
+	return s.Cell(ctx, id)
+}

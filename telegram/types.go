@@ -1,0 +1,161 @@
+// Package telegram owns everything the bot knows about the Telegram Bot API: the
+// only import of github.com/go-telegram-bot-api/telegram-bot-api/v5, the subset of
+// the API's types the bot reads, typed errors, the long-poll loop with its own
+// offset and the webhook handler.
+//
+// The rest of the project talks to Telegram through the small Caller interface, so
+// the unmaintained library (LIBRARIES.md) can be swapped for a fork in one place.
+package telegram
+
+import "encoding/json"
+
+// Update is one incoming update; only the kinds the bot asks for are decoded.
+type Update struct {
+	UpdateID      int            `json:"update_id"`
+	Message       *Message       `json:"message,omitempty"`
+	CallbackQuery *CallbackQuery `json:"callback_query,omitempty"`
+	MyChatMember  *ChatMemberUpd `json:"my_chat_member,omitempty"`
+}
+
+// ChatID is the chat the update concerns, 0 when there is none. The poller uses it
+// to keep the updates of one chat in order.
+func (u Update) ChatID() int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// User is a Telegram user or bot.
+type User struct {
+	ID           int64  `json:"id"`
+	IsBot        bool   `json:"is_bot,omitempty"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name,omitempty"`
+	Username     string `json:"username,omitempty"`
+	LanguageCode string `json:"language_code,omitempty"`
+}
+
+// FullName joins the first and last names.
+func (u User) FullName() string {
+	if u.LastName == "" {
+		return u.FirstName
+	}
+	return u.FirstName + " " + u.LastName
+}
+
+// Chat types.
+const (
+	ChatPrivate    = "private"
+	ChatGroup      = "group"
+	ChatSupergroup = "supergroup"
+	ChatChannel    = "channel"
+)
+
+// Chat is a private chat, group, supergroup or channel.
+type Chat struct {
+	ID       int64  `json:"id"`
+	Type     string `json:"type"`
+	Title    string `json:"title,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// IsPrivate reports whether the chat is a one-to-one chat with a user.
+func (c Chat) IsPrivate() bool { return c.Type == ChatPrivate }
+
+// IsGroup reports whether the chat is a group or supergroup.
+func (c Chat) IsGroup() bool { return c.Type == ChatGroup || c.Type == ChatSupergroup }
+
+// Message is a message in a chat.
+type Message struct {
+	MessageID      int                   `json:"message_id"`
+	From           *User                 `json:"from,omitempty"`
+	Chat           Chat                  `json:"chat"`
+	Date           int64                 `json:"date"`
+	Text           string                `json:"text,omitempty"`
+	Entities       []MessageEntity       `json:"entities,omitempty"`
+	Caption        string                `json:"caption,omitempty"`
+	Document       *Document             `json:"document,omitempty"`
+	ReplyToMessage *Message              `json:"reply_to_message,omitempty"`
+	ReplyMarkup    *InlineKeyboardMarkup `json:"reply_markup,omitempty"`
+}
+
+// MessageEntity marks a span of a message's text, such as a bot command.
+type MessageEntity struct {
+	Type   string `json:"type"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+}
+
+// Document is a general file.
+type Document struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	FileName     string `json:"file_name,omitempty"`
+	MimeType     string `json:"mime_type,omitempty"`
+	FileSize     int64  `json:"file_size,omitempty"`
+}
+
+// File is the answer to getFile.
+type File struct {
+	FileID   string `json:"file_id"`
+	FileSize int64  `json:"file_size,omitempty"`
+	FilePath string `json:"file_path,omitempty"`
+}
+
+// CallbackQuery is a press of an inline keyboard button.
+type CallbackQuery struct {
+	ID      string   `json:"id"`
+	From    User     `json:"from"`
+	Message *Message `json:"message,omitempty"`
+	Data    string   `json:"data,omitempty"`
+}
+
+// ChatMemberUpd reports a change of the bot's own membership in a chat.
+type ChatMemberUpd struct {
+	Chat Chat `json:"chat"`
+	From User `json:"from"`
+}
+
+// ChatMember is the answer to getChatMember.
+type ChatMember struct {
+	Status string `json:"status"`
+	User   User   `json:"user"`
+}
+
+// IsAdmin reports whether the member administers the chat.
+func (m ChatMember) IsAdmin() bool { return m.Status == "creator" || m.Status == "administrator" }
+
+// InlineKeyboardMarkup is a keyboard under a message.
+type InlineKeyboardMarkup struct {
+	InlineKeyboard [][]InlineKeyboardButton `json:"inline_keyboard"`
+}
+
+// InlineKeyboardButton is a button that sends callback data or opens a URL.
+type InlineKeyboardButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
+}
+
+// BotCommand is one entry of setMyCommands.
+type BotCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only called with the package's own plain structs.
+		panic(err)
+	}
+	return string(b)
+}
