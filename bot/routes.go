@@ -145,7 +145,7 @@ func (rt routes) text(r *request) error {
 	d, err := r.b.p.Store.DialogueOf(r.ctx, r.from.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		if r.msg.Document != nil {
-			return texts.Errorf(texts.ImportUsage)
+			return texts.Errorf(texts.CommonDocumentHint)
 		}
 		return texts.Errorf(texts.CommonUnknownCommand)
 	}

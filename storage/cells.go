@@ -128,3 +128,11 @@ func (s *Store) cellByKey(ctx context.Context, key string) (cell.Cell, error) {
 	}
 	return s.Cell(ctx, id)
 }
+
+// SetCellQuiet sets a cell's quiet hours.
+func (s *Store) SetCellQuiet(ctx context.Context, cellID int64, q cell.QuietHours) error {
+	if err := s.rdb.HSet(ctx, s.keys.Cell(cellID), "quiet", q.String()).Err(); err != nil {
+		return fmt.Errorf("storage: quiet hours of cell %d: %w", cellID, err)
+	}
+	return nil
+}

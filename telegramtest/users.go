@@ -344,3 +344,28 @@ func (s *Server) WaitMessage(chatID int64, contains string) Message {
 	}
 	return found
 }
+
+// Opened marks the user as having opened the bot some time before the test,
+// without an update, so the bot may write to them: for tests that seed many
+// members at once.
+func (u *User) Opened() {
+	u.s.mu.Lock()
+	defer u.s.mu.Unlock()
+	u.st.started = true
+	u.s.broadcastLocked()
+}
+
+// LastSent returns the newest message the user sent in their private chat, for
+// replying to it (Reply).
+func (u *User) LastSent() Message {
+	u.s.mu.Lock()
+	defer u.s.mu.Unlock()
+	c := u.s.chats[u.st.id]
+	for i := len(c.messages) - 1; i >= 0; i-- {
+		if m := c.messages[i]; !m.fromBot {
+			return m.export()
+		}
+	}
+	u.s.t.Fatalf("telegramtest: %s has sent nothing", u.st.firstName)
+	return Message{}
+}

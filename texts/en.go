@@ -14,6 +14,7 @@ var en = map[Key]string{
 	CommonCancelled:      "Cancelled.",
 	CommonNothingToStop:  "Nothing is in progress.",
 	CommonButtonExpired:  "This button is out of date. Please send the command again.",
+	CommonDocumentHint:   "File received. To send it to every member, reply to it with /broadcast; to import a CSV roster, reply to it with /import.",
 	CommonNotAvailable:   "This is coming soon. Thank you.",
 
 	StartGreeting: "Hello, comrade <b>%s</b>! I am the cell's meeting assistant: notices, agendas, reminders and attendance. Send /help to see the commands.",

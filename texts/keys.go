@@ -16,6 +16,7 @@ const (
 	CommonNothingToStop  Key = "common.nothing_to_cancel"
 	CommonButtonExpired  Key = "common.button_expired"
 	CommonNotAvailable   Key = "common.not_available"
+	CommonDocumentHint   Key = "common.document_hint"
 
 	StartGreeting Key = "start.greeting"
 

@@ -14,6 +14,7 @@ var vi = map[Key]string{
 	CommonCancelled:      "Đã hủy.",
 	CommonNothingToStop:  "Không có việc gì đang làm dở.",
 	CommonButtonExpired:  "Nút này đã cũ. Xin gõ lại lệnh.",
+	CommonDocumentHint:   "Đã nhận tệp. Để gửi tệp này cho mọi đảng viên, xin trả lời tệp bằng /broadcast; để nhập danh sách từ tệp CSV, trả lời tệp bằng /import.",
 	CommonNotAvailable:   "Tính năng này sắp có. Xin cảm ơn đồng chí.",
 
 	StartGreeting: "Xin chào đồng chí <b>%s</b>! Tôi là trợ lý sinh hoạt chi bộ: gửi thông báo họp, chương trình, nhắc lịch và ghi nhận tham dự. Gõ /help để xem các lệnh.",
