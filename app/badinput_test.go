@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -21,16 +20,8 @@ const smallRoster = "name,standing,participation,until,reason\n" +
 func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.start()
-	secretary := e.srv.User("Nguyễn Thị Lan")
-	g := e.srv.Group("Chi bộ Khu phố 3")
-	g.AddAdmin(secretary)
-	payload := setupCell(t, e, secretary, g)
-	c, err := e.store.CellByChat(context.Background(), g.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secretary.SendDocument("roster.csv", []byte(smallRoster), "/import")
-	secretary.WaitMessage("Đã nhập 4 đồng chí")
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	secretary, g, payload, c := cs.secretary, cs.group, cs.payload, cs.cell
 	before := rosterByName(t, e, c.ID)
 
 	member := e.srv.User("Hoa")

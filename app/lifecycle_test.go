@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,6 +35,31 @@ func setupCell(t *testing.T, e *env, secretary *telegramtest.User, g *telegramte
 	secretary.SendIn(g, "/setup Chi bộ Khu phố 3")
 	e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ Khu phố 3")
 	return joinPayload(t, e.srv.WaitMessage(g.ID(), "Mời các đồng chí bấm nút"))
+}
+
+// cellSetup is a cell made through the bot, its roster imported.
+type cellSetup struct {
+	secretary *telegramtest.User
+	group     *telegramtest.Group
+	payload   string // of the join link
+	cell      cell.Cell
+}
+
+// importedCell makes a group a cell through /setup, with "Nguyễn Thị Lan" as its
+// secretary, and imports the roster CSV through /import.
+func importedCell(t *testing.T, e *env, roster []byte, members int) cellSetup {
+	t.Helper()
+	sec := e.srv.User("Nguyễn Thị Lan")
+	g := e.srv.Group("Chi bộ Khu phố 3")
+	g.AddAdmin(sec)
+	payload := setupCell(t, e, sec, g)
+	c, err := e.store.CellByChat(context.Background(), g.ID())
+	if err != nil {
+		t.Fatalf("group is not a cell after /setup: %v", err)
+	}
+	sec.SendDocument("roster.csv", roster, "/import")
+	sec.WaitMessage(fmt.Sprintf("Đã nhập %d đồng chí", members))
+	return cellSetup{secretary: sec, group: g, payload: payload, cell: c}
 }
 
 // joinAs walks a user through the deep link, the name and the committee's

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -13,16 +12,8 @@ import (
 func TestMembersPagesAndCards(t *testing.T) {
 	e := newEnv(t)
 	e.start()
-	secretary := e.srv.User("Nguyễn Thị Lan")
-	g := e.srv.Group("Chi bộ Khu phố 3")
-	g.AddAdmin(secretary)
-	setupCell(t, e, secretary, g)
-	c, err := e.store.CellByChat(context.Background(), g.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secretary.SendDocument("roster.csv", readFile(t, "roster74.csv"), "/import")
-	secretary.WaitMessage("Đã nhập 74 đồng chí")
+	cs := importedCell(t, e, readFile(t, "roster74.csv"), 74)
+	secretary, c := cs.secretary, cs.cell
 
 	secretary.Send("/members")
 	first := secretary.WaitMessage("Trang 1/4")
@@ -64,16 +55,8 @@ func TestMembersPagesAndCards(t *testing.T) {
 func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	e := newEnv(t)
 	e.start()
-	secretary := e.srv.User("Nguyễn Thị Lan")
-	g := e.srv.Group("Chi bộ Khu phố 3")
-	g.AddAdmin(secretary)
-	payload := setupCell(t, e, secretary, g)
-	c, err := e.store.CellByChat(context.Background(), g.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secretary.SendDocument("roster.csv", []byte(smallRoster), "/import")
-	secretary.WaitMessage("Đã nhập 4 đồng chí")
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	secretary, g, payload, c := cs.secretary, cs.group, cs.payload, cs.cell
 	member := e.srv.User("Hoa")
 	joinAs(t, member, secretary, payload, "Lê Thị Hoa")
 	g.Add(member)
