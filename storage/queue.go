@@ -1,0 +1,657 @@
+package storage
+
+// The outbound delivery queue, in asynq's lease pattern (STYLE.md, "Redis: keys and
+// Lua"): a message is written (Enqueue) before anything is sent, moved from a ready
+// ZSET to the leased ZSET when a worker claims it (Claim), and completed (Done) after
+// Telegram accepted it; a recoverer puts messages whose lease expired back
+// (RecoverLeases). Between the send of each part and Done, a sent marker per part
+// (MarkSent) records what Telegram accepted; Claim and RecoverLeases check the
+// markers atomically, so a crash repeats at most the parts that were in flight.
+//
+// Every key below carries the hash tag {q}. The scripts build the names of the
+// per-message and per-job keys from the queue's prefix (ARGV[1]) the way keys.go
+// does, as asynq's scripts do: they are not all known before the script runs, and
+// keys of one hash tag live in one slot, so this works in Redis Cluster too.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrLeaseLost is returned when a message's lease expired and another worker (or the
+// recoverer) took it over; the worker that lost it must leave it alone.
+var ErrLeaseLost = errors.New("queue lease lost")
+
+const (
+	// QueueRetention is how long a completed message (its id, so that enqueuing it
+	// again is a no-op), its sent markers and a completed job are kept.
+	QueueRetention = 7 * 24 * time.Hour
+	// queueJobTTL bounds the life of a job that never completes (its entries were
+	// never all enqueued): long enough for quiet hours and retries.
+	queueJobTTL = 30 * 24 * time.Hour
+	// QueueBatch bounds the work of one script call: messages enqueued, leases
+	// recovered, due entries looked at by one claim.
+	QueueBatch = 100
+)
+
+// Priorities of queued messages.
+const (
+	PriorityUrgent = 0 // replies, reports, reminders
+	PriorityBulk   = 1 // broadcasts
+)
+
+// QueueRecipient is whom a message goes to.
+type QueueRecipient struct {
+	CellID   int64
+	MemberID int64
+	ChatID   int64
+	Name     string // display name, for the job's report
+}
+
+// QueueEntry is one queued message: one recipient, one or more parts sent in order.
+type QueueEntry struct {
+	ID        string // deterministic, given by the caller: enqueuing an id twice is a no-op
+	To        QueueRecipient
+	JobID     string // "" for a message outside any job
+	Purpose   string // for logs: broadcast, agenda, notice, reminder, report…
+	Priority  int    // PriorityUrgent or PriorityBulk
+	NotBefore time.Time
+	Parts     []json.RawMessage // the requests, opaque to storage
+
+	// Set by Claim.
+	Enqueued    time.Time
+	Attempts    int    // failed attempts so far (network errors, 5xx)
+	FirstUnsent int    // parts before it have their sent marker
+	Token       string // the lease's token
+}
+
+// QueueResult is how a message ended.
+type QueueResult string
+
+// Results of a message.
+const (
+	ResultSent        QueueResult = "sent"
+	ResultUnreachable QueueResult = "unreachable" // 403: blocked, or never opened the bot
+	ResultFailed      QueueResult = "failed"      // 400, or retries exhausted
+)
+
+// QueueJob is a group of messages with a progress message and a report.
+type QueueJob struct {
+	ID                string
+	CellID            int64
+	Purpose           string
+	Lang              string
+	ReportChatID      int64 // where the report goes; 0 for none
+	ProgressMessageID int   // the message in ReportChatID edited with progress; 0 for none
+}
+
+// QueueJobCounts are a job's counts.
+type QueueJobCounts struct {
+	Total, Sent, Unreachable, Failed int
+}
+
+// Completed is the number of recipients whose message ended, whatever the result.
+func (c QueueJobCounts) Completed() int { return c.Sent + c.Unreachable + c.Failed }
+
+// QueueJobState is a job as stored: its settings, counts and the names behind them.
+type QueueJobState struct {
+	QueueJob
+	QueueJobCounts
+	Done             bool
+	UnreachableNames []string
+	FailedNames      []string
+}
+
+// QueueDone is what Done reports about the message's job.
+type QueueDone struct {
+	QueueJobCounts
+	// Completed is true for exactly one call: the one that completed the job's
+	// last recipient. The job is then in QueueFinishing.
+	Completed bool
+	// ProgressDue is true when this process should edit the job's progress
+	// message: the throttle was free and the job has one.
+	ProgressDue bool
+}
+
+func qms(t time.Time) int64 { return t.UnixMilli() }
+
+func (k Keys) queuePrefix() string { return k.queue() + ":" }
+
+// luaComplete is shared by the scripts that complete a message. firstunsent finds
+// the first part without its sent marker; complete marks a message done with a
+// result, counts it for its job and, when that was the job's last recipient, marks
+// the job done and puts it in the finishing set. complete returns {total, sent,
+// unreachable, failed, completed (0|1)}.
+const luaComplete = `
+local function firstunsent(qp, id, n)
+  for i = 0, n - 1 do
+    if redis.call('EXISTS', qp .. 'sent:' .. id .. ':' .. i) == 0 then return i end
+  end
+  return n
+end
+
+local function complete(qp, id, result, now, donettl, jobttl)
+  local mk = qp .. 'msg:' .. id
+  local job = redis.call('HGET', mk, 'job')
+  redis.call('HSET', mk, 'state', 'done', 'result', result, 'doneAt', now)
+  redis.call('HDEL', mk, 'parts', 'token')
+  redis.call('PEXPIRE', mk, donettl)
+  if not job or job == '' then return {0, 0, 0, 0, 0} end
+  local jk = qp .. 'job:' .. job
+  if redis.call('EXISTS', jk) == 0 then return {0, 0, 0, 0, 0} end
+  redis.call('HINCRBY', jk, result, 1)
+  if result ~= 'sent' then
+    local lk = jk .. ':' .. result
+    redis.call('RPUSH', lk, redis.call('HGET', mk, 'name') or '')
+    redis.call('PEXPIRE', lk, jobttl)
+  end
+  local v = redis.call('HMGET', jk, 'total', 'sent', 'unreachable', 'failed', 'done')
+  local total, s, u, f = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or 0
+  local completed = 0
+  if v[5] ~= '1' and s + u + f >= total then
+    redis.call('HSET', jk, 'done', '1', 'doneAt', now)
+    redis.call('ZADD', qp .. 'finishing', now, job)
+    completed = 1
+  end
+  return {total, s, u, f, completed}
+end
+`
+
+// enqueueScript adds messages that are not known yet.
+//
+//	KEYS[1] ready:0   KEYS[2] ready:1
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)
+//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms), job, cell,
+//	         member, chat, name, purpose, parts (JSON array), number of parts
+//
+// Returns the number of messages added. An id that is waiting, in flight, or was
+// completed within QueueRetention is left alone, so that an update handled twice
+// does not send twice.
+var enqueueScript = redis.NewScript(`
+local qp, now = ARGV[1], ARGV[2]
+local added = 0
+for i = 3, #ARGV, 11 do
+  local id = ARGV[i]
+  local mk = qp .. 'msg:' .. id
+  if redis.call('EXISTS', mk) == 0 then
+    redis.call('HSET', mk, 'prio', ARGV[i+1], 'nbf', ARGV[i+2], 'job', ARGV[i+3],
+      'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', ARGV[i+6], 'name', ARGV[i+7],
+      'purpose', ARGV[i+8], 'parts', ARGV[i+9], 'n', ARGV[i+10],
+      'enq', now, 'attempts', 0, 'state', 'ready')
+    local key = KEYS[1]
+    if ARGV[i+1] == '1' then key = KEYS[2] end
+    redis.call('ZADD', key, ARGV[i+2], id)
+    added = added + 1
+  end
+end
+return added
+`)
+
+// Enqueue writes messages to the queue, in calls of at most QueueBatch messages.
+// It returns how many were new.
+func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry) (int, error) {
+	added := 0
+	for start := 0; start < len(entries); start += QueueBatch {
+		chunk := entries[start:min(start+QueueBatch, len(entries))]
+		args := make([]any, 0, 2+11*len(chunk))
+		args = append(args, s.keys.queuePrefix(), qms(now))
+		for _, e := range chunk {
+			if e.ID == "" || len(e.Parts) == 0 {
+				return added, fmt.Errorf("storage: enqueue %q: a message needs an id and parts", e.ID)
+			}
+			if e.Priority != PriorityUrgent && e.Priority != PriorityBulk {
+				return added, fmt.Errorf("storage: enqueue %s: priority %d", e.ID, e.Priority)
+			}
+			parts, err := json.Marshal(e.Parts)
+			if err != nil {
+				return added, fmt.Errorf("storage: enqueue %s: %w", e.ID, err)
+			}
+			nbf := qms(now)
+			if e.NotBefore.After(now) {
+				nbf = qms(e.NotBefore)
+			}
+			args = append(args, e.ID, e.Priority, nbf, e.JobID, e.To.CellID, e.To.MemberID,
+				e.To.ChatID, e.To.Name, e.Purpose, string(parts), len(e.Parts))
+		}
+		n, err := enqueueScript.Run(ctx, s.rdb, []string{s.keys.QueueReady(0), s.keys.QueueReady(1)}, args...).Int()
+		if err != nil {
+			return added, fmt.Errorf("storage: enqueue %d messages: %w", len(chunk), err)
+		}
+		added += n
+	}
+	return added, nil
+}
+
+// createJobScript creates a job unless it exists.
+//
+//	KEYS[1] job   KEYS[2] finishing
+//	ARGV[1] job id   ARGV[2] total   ARGV[3] now (unix ms)   ARGV[4] cell
+//	ARGV[5] purpose   ARGV[6] lang   ARGV[7] report chat   ARGV[8] progress message
+//	ARGV[9] ttl (ms)
+//
+// Returns 1 when created, 0 when the job existed (its total is kept). A job of no
+// recipients is complete at once.
+var createJobScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'total', ARGV[2], 'sent', 0, 'unreachable', 0, 'failed', 0,
+  'created', ARGV[3], 'cell', ARGV[4], 'purpose', ARGV[5], 'lang', ARGV[6],
+  'rchat', ARGV[7], 'pmsg', ARGV[8], 'done', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+if tonumber(ARGV[2]) == 0 then
+  redis.call('HSET', KEYS[1], 'done', 1, 'doneAt', ARGV[3])
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+end
+return 1
+`)
+
+// CreateQueueJob creates a job of total recipients, unless it exists.
+func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob, total int) (bool, error) {
+	n, err := createJobScript.Run(ctx, s.rdb, []string{s.keys.QueueJob(job.ID), s.keys.QueueFinishing()},
+		job.ID, total, qms(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
+		queueJobTTL.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
+	}
+	return n == 1, nil
+}
+
+// claimScript leases the first due message, urgent before bulk.
+//
+//	KEYS[1] ready:0   KEYS[2] ready:1   KEYS[3] leased
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] lease end (unix ms)
+//	ARGV[4] lease token   ARGV[5] due ids to look at, at most
+//	ARGV[6] retention of done messages (ms)   ARGV[7] job ttl (ms)
+//
+// Returns {id, first unsent part, field, value, …} with the message's hash, or
+// {"", next}: next is the unix ms of the earliest waiting message, now when the look
+// limit was reached, or -1 for an empty queue. A due message whose parts all have
+// their sent marker (its worker died after sending) is completed as sent, not
+// leased; an id without its hash is dropped.
+var claimScript = redis.NewScript(luaComplete + `
+local qp, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[5])
+local looked = 0
+for p = 1, 2 do
+  while looked < limit do
+    local ids = redis.call('ZRANGEBYSCORE', KEYS[p], '-inf', now, 'LIMIT', 0, 1)
+    if #ids == 0 then break end
+    local id = ids[1]
+    looked = looked + 1
+    redis.call('ZREM', KEYS[p], id)
+    local mk = qp .. 'msg:' .. id
+    local st = redis.call('HMGET', mk, 'n', 'state')
+    local n = tonumber(st[1])
+    if n and st[2] ~= 'done' then
+      local first = firstunsent(qp, id, n)
+      if first >= n then
+        complete(qp, id, 'sent', now, ARGV[6], ARGV[7])
+      else
+        redis.call('ZADD', KEYS[3], ARGV[3], id)
+        redis.call('HSET', mk, 'state', 'leased', 'token', ARGV[4])
+        local out = {id, first}
+        local f = redis.call('HGETALL', mk)
+        for j = 1, #f do out[#out + 1] = f[j] end
+        return out
+      end
+    end
+  end
+end
+if looked >= limit then return {'', now} end
+local nxt = -1
+for p = 1, 2 do
+  local z = redis.call('ZRANGE', KEYS[p], 0, 0, 'WITHSCORES')
+  if #z > 0 and (nxt < 0 or tonumber(z[2]) < nxt) then nxt = tonumber(z[2]) end
+end
+return {'', nxt}
+`)
+
+// Claim leases the first due message until now+lease under token. When none is
+// due it returns nil and when the next one will be (the zero time for an empty
+// queue).
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, token string) (*QueueEntry, time.Time, error) {
+	res, err := claimScript.Run(ctx, s.rdb,
+		[]string{s.keys.QueueReady(0), s.keys.QueueReady(1), s.keys.QueueLeased()},
+		s.keys.queuePrefix(), qms(now), qms(now.Add(lease)), token, QueueBatch,
+		QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Slice()
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("storage: claim: %w", err)
+	}
+	if len(res) < 2 {
+		return nil, time.Time{}, fmt.Errorf("storage: claim: bad reply %v", res)
+	}
+	id, _ := res[0].(string)
+	if id == "" {
+		next, _ := res[1].(int64)
+		if next < 0 {
+			return nil, time.Time{}, nil
+		}
+		return nil, time.UnixMilli(next), nil
+	}
+	first, _ := res[1].(int64)
+	f := make(map[string]string, (len(res)-2)/2)
+	for i := 2; i+1 < len(res); i += 2 {
+		k, _ := res[i].(string)
+		v, _ := res[i+1].(string)
+		f[k] = v
+	}
+	e := &QueueEntry{
+		ID:          id,
+		JobID:       f["job"],
+		Purpose:     f["purpose"],
+		Priority:    qAtoi(f["prio"]),
+		NotBefore:   time.UnixMilli(qAtoi64(f["nbf"])),
+		Enqueued:    time.UnixMilli(qAtoi64(f["enq"])),
+		Attempts:    qAtoi(f["attempts"]),
+		FirstUnsent: int(first),
+		Token:       token,
+		To: QueueRecipient{
+			CellID:   qAtoi64(f["cell"]),
+			MemberID: qAtoi64(f["member"]),
+			ChatID:   qAtoi64(f["chat"]),
+			Name:     f["name"],
+		},
+	}
+	if err := json.Unmarshal([]byte(f["parts"]), &e.Parts); err != nil {
+		return e, time.Time{}, fmt.Errorf("storage: claim %s: parts: %w", id, err)
+	}
+	return e, time.Time{}, nil
+}
+
+func qAtoi64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+func qAtoi(s string) int     { return int(qAtoi64(s)) }
+
+// MarkSent records that Telegram accepted part of message id. It is a plain SET:
+// it must happen right after the send, whatever became of the lease.
+func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
+	if err := s.rdb.Set(ctx, s.keys.QueueSent(id+":"+strconv.Itoa(part)), 1, QueueRetention).Err(); err != nil {
+		return fmt.Errorf("storage: mark %s part %d sent: %w", id, part, err)
+	}
+	return nil
+}
+
+// extendScript extends a lease that is still held.
+//
+//	KEYS[1] leased   KEYS[2] the message
+//	ARGV[1] id   ARGV[2] token   ARGV[3] new lease end (unix ms)
+//
+// Returns 1, or 0 when the lease was lost.
+var extendScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+`)
+
+// ExtendLease moves the end of the lease of message id to until.
+func (s *Store) ExtendLease(ctx context.Context, id, token string, until time.Time) error {
+	n, err := extendScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased(), s.keys.QueueMsg(id)}, id, token, qms(until)).Int()
+	if err != nil {
+		return fmt.Errorf("storage: extend lease of %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("storage: extend lease of %s: %w", id, ErrLeaseLost)
+	}
+	return nil
+}
+
+// deferScript puts a leased message back, to be sent at a later time.
+//
+//	KEYS[1] leased   KEYS[2] ready:0   KEYS[3] ready:1   KEYS[4] the message
+//	ARGV[1] id   ARGV[2] token   ARGV[3] not before (unix ms)   ARGV[4] 1 to count an attempt
+//
+// Returns the attempts so far, or -1 when the lease was lost.
+var deferScript = redis.NewScript(`
+if redis.call('HGET', KEYS[4], 'token') ~= ARGV[2] then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local key = KEYS[2]
+if redis.call('HGET', KEYS[4], 'prio') == '1' then key = KEYS[3] end
+redis.call('ZADD', key, ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[4], 'state', 'ready', 'nbf', ARGV[3])
+redis.call('HDEL', KEYS[4], 'token')
+if ARGV[4] == '1' then return redis.call('HINCRBY', KEYS[4], 'attempts', 1) end
+return tonumber(redis.call('HGET', KEYS[4], 'attempts')) or 0
+`)
+
+// Defer gives back the lease of message id, to be claimed again at or after at.
+// With countAttempt (a network error or 5xx) the attempt is counted; a rate limit
+// or a 429 is not a failed attempt. It returns the attempts so far.
+func (s *Store) Defer(ctx context.Context, id, token string, at time.Time, countAttempt bool) (int, error) {
+	count := 0
+	if countAttempt {
+		count = 1
+	}
+	n, err := deferScript.Run(ctx, s.rdb,
+		[]string{s.keys.QueueLeased(), s.keys.QueueReady(0), s.keys.QueueReady(1), s.keys.QueueMsg(id)},
+		id, token, qms(at), count).Int()
+	if err != nil {
+		return 0, fmt.Errorf("storage: defer %s: %w", id, err)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("storage: defer %s: %w", id, ErrLeaseLost)
+	}
+	return n, nil
+}
+
+// doneScript completes a leased message and counts it for its job.
+//
+//	KEYS[1] leased
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] id   ARGV[4] token
+//	ARGV[5] result (sent|unreachable|failed)   ARGV[6] retention of done messages (ms)
+//	ARGV[7] job ttl (ms)   ARGV[8] progress throttle (ms)
+//
+// Returns {-1} when the lease was lost, else {total, sent, unreachable, failed,
+// completed (1 for the call that completed the job), progress due (1 when the
+// caller won the job's progress throttle)}.
+var doneScript = redis.NewScript(luaComplete + `
+local qp, id = ARGV[1], ARGV[3]
+local mk = qp .. 'msg:' .. id
+if redis.call('HGET', mk, 'token') ~= ARGV[4] then return {-1} end
+redis.call('ZREM', KEYS[1], id)
+local job = redis.call('HGET', mk, 'job')
+local r = complete(qp, id, ARGV[5], tonumber(ARGV[2]), ARGV[6], ARGV[7])
+r[6] = 0
+if r[5] == 0 and r[1] > 0 then
+  local jk = qp .. 'job:' .. job
+  local pm = redis.call('HGET', jk, 'pmsg')
+  if pm and pm ~= '0' and pm ~= '' and redis.call('SET', jk .. ':progress', 1, 'NX', 'PX', ARGV[8]) then
+    r[6] = 1
+  end
+end
+return r
+`)
+
+// Done completes the leased message id with a result. The job's counts go up in
+// the same script; see QueueDone. progressEvery throttles progress edits per job.
+func (s *Store) Done(ctx context.Context, now time.Time, id, token string, result QueueResult, progressEvery time.Duration) (QueueDone, error) {
+	r, err := doneScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased()},
+		s.keys.queuePrefix(), qms(now), id, token, string(result),
+		QueueRetention.Milliseconds(), queueJobTTL.Milliseconds(), max(progressEvery.Milliseconds(), 1)).Int64Slice()
+	if err != nil {
+		return QueueDone{}, fmt.Errorf("storage: complete %s as %s: %w", id, result, err)
+	}
+	if len(r) == 1 && r[0] == -1 {
+		return QueueDone{}, fmt.Errorf("storage: complete %s as %s: %w", id, result, ErrLeaseLost)
+	}
+	if len(r) < 6 {
+		return QueueDone{}, fmt.Errorf("storage: complete %s: bad reply %v", id, r)
+	}
+	return QueueDone{
+		QueueJobCounts: QueueJobCounts{Total: int(r[0]), Sent: int(r[1]), Unreachable: int(r[2]), Failed: int(r[3])},
+		Completed:      r[4] == 1,
+		ProgressDue:    r[5] == 1,
+	}, nil
+}
+
+// recoverScript puts messages whose lease expired back in their ready set.
+//
+//	KEYS[1] leased   KEYS[2] ready:0   KEYS[3] ready:1
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] at most this many
+//	ARGV[4] retention of done messages (ms)   ARGV[5] job ttl (ms)
+//
+// Returns {requeued, completed}: a message whose parts all have their sent marker
+// (its worker died between the last send and Done) is completed as sent instead of
+// being sent again.
+var recoverScript = redis.NewScript(luaComplete + `
+local qp, now = ARGV[1], tonumber(ARGV[2])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local requeued, completed = 0, 0
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local mk = qp .. 'msg:' .. id
+  local st = redis.call('HMGET', mk, 'n', 'prio', 'state')
+  local n = tonumber(st[1])
+  if n and st[3] ~= 'done' then
+    if firstunsent(qp, id, n) >= n then
+      complete(qp, id, 'sent', now, ARGV[4], ARGV[5])
+      completed = completed + 1
+    else
+      local key = KEYS[2]
+      if st[2] == '1' then key = KEYS[3] end
+      redis.call('ZADD', key, now, id)
+      redis.call('HSET', mk, 'state', 'ready')
+      redis.call('HDEL', mk, 'token')
+      requeued = requeued + 1
+    end
+  end
+end
+return {requeued, completed}
+`)
+
+// RecoverLeases moves at most limit (≤ QueueBatch) messages whose lease ended before
+// now back to ready, or completes them when all their parts were sent. Call it
+// again while it returns limit messages.
+func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued, completed int, err error) {
+	if limit <= 0 || limit > QueueBatch {
+		limit = QueueBatch
+	}
+	r, err := recoverScript.Run(ctx, s.rdb,
+		[]string{s.keys.QueueLeased(), s.keys.QueueReady(0), s.keys.QueueReady(1)},
+		s.keys.queuePrefix(), qms(now), limit, QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("storage: recover leases: %w", err)
+	}
+	if len(r) != 2 {
+		return 0, 0, fmt.Errorf("storage: recover leases: bad reply %v", r)
+	}
+	return int(r[0]), int(r[1]), nil
+}
+
+// claimFinishingScript takes completed jobs whose report is to be enqueued.
+//
+//	KEYS[1] finishing
+//	ARGV[1] now (unix ms)   ARGV[2] lease end (unix ms)   ARGV[3] at most this many
+//
+// Returns the job ids; each one's score moves to the lease's end, so that another
+// process takes it only when this one died before ReleaseFinishedJob.
+var claimFinishingScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return ids
+`)
+
+// ClaimFinishedJobs leases at most limit completed jobs whose final edit and report
+// are still to be enqueued.
+func (s *Store) ClaimFinishedJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
+	if limit <= 0 || limit > QueueBatch {
+		limit = QueueBatch
+	}
+	ids, err := claimFinishingScript.Run(ctx, s.rdb, []string{s.keys.QueueFinishing()},
+		qms(now), qms(now.Add(lease)), limit).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("storage: claim finished jobs: %w", err)
+	}
+	return ids, nil
+}
+
+// ReleaseFinishedJob removes a job from the finishing set once its report is
+// enqueued, and lets the job's keys expire after QueueRetention.
+func (s *Store) ReleaseFinishedJob(ctx context.Context, id string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, s.keys.QueueFinishing(), id)
+		for _, k := range []string{s.keys.QueueJob(id), s.keys.QueueJobUnreachable(id), s.keys.QueueJobFailed(id)} {
+			p.PExpire(ctx, k, QueueRetention)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: release finished job %s: %w", id, err)
+	}
+	return nil
+}
+
+// QueueJobState reads a job, with at most maxNames names of each list (none for 0).
+func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (QueueJobState, error) {
+	var (
+		h    *redis.MapStringStringCmd
+		u, f *redis.StringSliceCmd
+	)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.HGetAll(ctx, s.keys.QueueJob(id))
+		if maxNames > 0 {
+			u = p.LRange(ctx, s.keys.QueueJobUnreachable(id), 0, int64(maxNames)-1)
+			f = p.LRange(ctx, s.keys.QueueJobFailed(id), 0, int64(maxNames)-1)
+		}
+		return nil
+	})
+	if err != nil {
+		return QueueJobState{}, fmt.Errorf("storage: read job %s: %w", id, err)
+	}
+	m := h.Val()
+	if len(m) == 0 {
+		return QueueJobState{}, fmt.Errorf("storage: read job %s: %w", id, ErrNotFound)
+	}
+	st := QueueJobState{
+		QueueJob: QueueJob{
+			ID:                id,
+			CellID:            qAtoi64(m["cell"]),
+			Purpose:           m["purpose"],
+			Lang:              m["lang"],
+			ReportChatID:      qAtoi64(m["rchat"]),
+			ProgressMessageID: qAtoi(m["pmsg"]),
+		},
+		QueueJobCounts: QueueJobCounts{
+			Total: qAtoi(m["total"]), Sent: qAtoi(m["sent"]),
+			Unreachable: qAtoi(m["unreachable"]), Failed: qAtoi(m["failed"]),
+		},
+		Done: m["done"] == "1",
+	}
+	if maxNames > 0 {
+		st.UnreachableNames, st.FailedNames = u.Val(), f.Val()
+	}
+	return st, nil
+}
+
+// QueueJobDone reports whether the job's last recipient has completed.
+func (s *Store) QueueJobDone(ctx context.Context, id string) (bool, error) {
+	v, err := s.rdb.HGet(ctx, s.keys.QueueJob(id), "done").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("storage: read job %s: %w", id, err)
+	}
+	return v == "1", nil
+}
+
+// QueueDepth is the number of messages waiting in each ready set (due or not)
+// and leased.
+type QueueDepth struct {
+	Ready  [2]int64 // by priority
+	Leased int64
+}
+
+// QueueDepth reads the sizes of the queue's sets.
+func (s *Store) QueueDepth(ctx context.Context) (QueueDepth, error) {
+	var c [3]*redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		c[0] = p.ZCard(ctx, s.keys.QueueReady(0))
+		c[1] = p.ZCard(ctx, s.keys.QueueReady(1))
+		c[2] = p.ZCard(ctx, s.keys.QueueLeased())
+		return nil
+	})
+	if err != nil {
+		return QueueDepth{}, fmt.Errorf("storage: queue depth: %w", err)
+	}
+	return QueueDepth{Ready: [2]int64{c[0].Val(), c[1].Val()}, Leased: c[2].Val()}, nil
+}

@@ -1,0 +1,159 @@
+package storage
+
+// Telegram's flood limits, kept in Redis so that every process sending for the bot
+// shares them (LIBRARIES.md, "The Bot API itself": about 30 messages a second
+// overall, about one a second per chat with short bursts, 20 a minute per group).
+// Each limit is a GCRA: one key holds its theoretical arrival time (TAT, unix µs);
+// a send at time t conforms when t ≥ TAT − tolerance, and moves TAT to
+// max(TAT, t) + interval.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RateLimit is one GCRA limit: one send every Every, with bursts of Burst.
+type RateLimit struct {
+	Every time.Duration
+	Burst int
+}
+
+func (l RateLimit) interval() int64 { return max(l.Every.Microseconds(), 1) }
+
+// tolerance is how far ahead of its TAT a send may go: Burst−1 intervals.
+func (l RateLimit) tolerance() int64 { return int64(max(l.Burst-1, 0)) * l.interval() }
+
+// RateLimits are the limits a send is checked against.
+type RateLimits struct {
+	Global  RateLimit // every send
+	Private RateLimit // each private chat (chat id > 0)
+	Group   RateLimit // each group (chat id < 0)
+	// FloodChats is how many different chats answering 429 within FloodWindow
+	// make a 429 pause the global limit too, not only the chat's.
+	FloodChats  int
+	FloodWindow time.Duration
+}
+
+// DefaultRateLimits are Telegram's (LIBRARIES.md). The global limit has no burst:
+// sends are evenly spaced, so a long broadcast runs at 30 a second without a 429.
+// A private chat gets 1.1 s rather than 1 s: the server's bucket starts full and
+// cannot hold more than its burst, so when the first send of a burst arrives
+// later than the fourth (HTTP latency varies), an exact 1 s would draw a 429.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		Global:      RateLimit{Every: time.Second / 30, Burst: 1},
+		Private:     RateLimit{Every: 1100 * time.Millisecond, Burst: 3},
+		Group:       RateLimit{Every: 3 * time.Second, Burst: 3},
+		FloodChats:  5,
+		FloodWindow: time.Second,
+	}
+}
+
+func (l RateLimits) chat(chatID int64) RateLimit {
+	if chatID < 0 {
+		return l.Group
+	}
+	return l.Private
+}
+
+// reserveScript reserves a send on the global limit and, when given, a chat's.
+//
+//	KEYS[1] global TAT   KEYS[2] chat TAT (optional)
+//	ARGV[1] now (unix µs)   ARGV[2] global interval (µs)   ARGV[3] global tolerance (µs)
+//	ARGV[4] chat interval (µs)   ARGV[5] chat tolerance (µs)   ARGV[6] longest wait (µs)
+//
+// Returns {1, wait} when a slot was reserved on both limits wait µs from now, or
+// {0, wait} when nothing was reserved: ask again in wait µs. Nothing is reserved
+// when the chat's wait exceeds the global one, because a global slot taken for a
+// later time would hold back every other chat's sends until then; nor when the
+// wait exceeds ARGV[6].
+var reserveScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local gt = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
+local gwait = math.max(0, gt - tonumber(ARGV[3]) - now)
+if #KEYS > 1 then
+  local ct = math.max(tonumber(redis.call('GET', KEYS[2])) or now, now)
+  local cwait = math.max(0, ct - tonumber(ARGV[5]) - now)
+  if cwait > gwait then return {0, cwait} end
+  if gwait <= tonumber(ARGV[6]) then
+    local nc = math.max(ct, now + gwait) + tonumber(ARGV[4])
+    redis.call('SET', KEYS[2], string.format('%d', nc), 'PX', math.ceil((nc - now) / 1000) + 1000)
+  end
+end
+if gwait > tonumber(ARGV[6]) then return {0, gwait} end
+local ng = math.max(gt, now + gwait) + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%d', ng), 'PX', math.ceil((ng - now) / 1000) + 1000)
+return {1, gwait}
+`)
+
+// Reserve reserves a send to chatID (0: the global limit only) at now+wait, and
+// returns ok true; the caller sends after waiting. With ok false nothing was
+// reserved and the caller should ask again after wait: sleep when the wait is short,
+// or reschedule the message when it is long (a chat paused by a 429). A wait over
+// maxWait is never reserved.
+func (s *Store) Reserve(ctx context.Context, now time.Time, chatID int64, l RateLimits, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
+	keys := []string{s.keys.RateGlobal()}
+	c := l.chat(chatID)
+	if chatID != 0 {
+		keys = append(keys, s.keys.RateChat(chatID))
+	}
+	r, err := reserveScript.Run(ctx, s.rdb, keys, now.UnixMicro(),
+		l.Global.interval(), l.Global.tolerance(), c.interval(), c.tolerance(), maxWait.Microseconds()).Int64Slice()
+	if err != nil {
+		return 0, false, fmt.Errorf("storage: reserve a send to %d: %w", chatID, err)
+	}
+	if len(r) != 2 {
+		return 0, false, fmt.Errorf("storage: reserve a send to %d: bad reply %v", chatID, r)
+	}
+	return time.Duration(r[1]) * time.Microsecond, r[0] == 1, nil
+}
+
+// pauseScript pushes limits forward after a 429.
+//
+//	KEYS[1] global TAT   KEYS[2] flood ZSET   KEYS[3] chat TAT (optional)
+//	ARGV[1] now (unix µs)   ARGV[2] pause until (unix µs)   ARGV[3] global tolerance (µs)
+//	ARGV[4] chat tolerance (µs)   ARGV[5] chat id   ARGV[6] flood window (µs)
+//	ARGV[7] chats within the window that pause the global limit
+//
+// Returns 1 when the global limit was paused too. The chat's next send conforms at
+// ARGV[2], whatever its burst.
+var pauseScript = redis.NewScript(`
+local now, untl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function push(key, tol)
+  local t = math.max(tonumber(redis.call('GET', key)) or now, untl + tol)
+  redis.call('SET', key, string.format('%d', t), 'PX', math.ceil((t - now) / 1000) + 1000)
+end
+local global = #KEYS < 3
+if #KEYS > 2 then
+  push(KEYS[3], tonumber(ARGV[4]))
+  redis.call('ZADD', KEYS[2], now, ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
+  redis.call('PEXPIRE', KEYS[2], math.ceil(tonumber(ARGV[6]) / 1000) + 1)
+  global = redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7])
+end
+if global then
+  push(KEYS[1], tonumber(ARGV[3]))
+  return 1
+end
+return 0
+`)
+
+// PauseChat pushes chatID's limit forward by d after a 429 with retry_after d; when
+// l.FloodChats different chats answered 429 within l.FloodWindow (or chatID is 0),
+// the global limit too. It reports whether the global limit was paused.
+func (s *Store) PauseChat(ctx context.Context, now time.Time, chatID int64, d time.Duration, l RateLimits) (bool, error) {
+	keys := []string{s.keys.RateGlobal(), s.keys.RateFlood()}
+	if chatID != 0 {
+		keys = append(keys, s.keys.RateChat(chatID))
+	}
+	n, err := pauseScript.Run(ctx, s.rdb, keys, now.UnixMicro(), now.Add(d).UnixMicro(),
+		l.Global.tolerance(), l.chat(chatID).tolerance(), chatID,
+		max(l.FloodWindow.Microseconds(), 1), max(l.FloodChats, 1)).Int()
+	if err != nil {
+		return false, fmt.Errorf("storage: pause sends to %d for %s: %w", chatID, d, err)
+	}
+	return n == 1, nil
+}
