@@ -26,9 +26,11 @@ type Downloader interface {
 	Download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error)
 }
 
-// Deliverer queues messages to many members (the delivery package).
+// Deliverer queues messages (the delivery package): jobs to many members, and
+// single replies that could not go at once.
 type Deliverer interface {
 	StartJob(ctx context.Context, job delivery.Job, msgs []delivery.Message) (int, error)
+	Enqueue(ctx context.Context, msgs ...delivery.Message) (int, error)
 }
 
 // Params are the bot's dependencies.
@@ -175,6 +177,7 @@ type request struct {
 	member   *cell.Member // the sender's member record in that cell
 	owner    bool
 	answered bool
+	sent     int // messages sent so far, to name queued replies
 	button   button // the pressed button, decoded
 }
 
@@ -291,11 +294,27 @@ func (r *request) isCommittee() bool { return r.member != nil && r.member.Role.I
 
 func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, key, args...) }
 
-// send sends a message and returns it; failures are logged, since the handler's
-// own work is already done.
+// send sends a message and returns it. When the chat is paused by Telegram's
+// limits, the message is queued instead of dropped (and the zero Message is
+// returned); other failures are logged, since the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
 	var m telegram.Message
-	err := r.b.p.Telegram.Do(r.ctx, telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}, &m)
+	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
+	r.sent++
+	err := r.b.p.Telegram.Do(r.ctx, req, &m)
+	if errors.Is(err, delivery.ErrRateLimited) && r.update.UpdateID != 0 {
+		_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
+			ID:       fmt.Sprintf("reply:%d:%d", r.update.UpdateID, r.sent),
+			To:       delivery.Recipient{ChatID: chatID},
+			Parts:    []telegram.Raw{delivery.RawOf(req)},
+			Purpose:  "reply",
+			Priority: delivery.Urgent,
+		})
+		if qerr == nil {
+			return telegram.Message{}, nil
+		}
+		err = fmt.Errorf("%w; queueing it: %w", err, qerr)
+	}
 	if err != nil {
 		r.log.Warn("send message", "to", chatID, "err", err)
 	}

@@ -112,8 +112,10 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 		notBefore = until
 		status = r.t(texts.DeliveryQuiet, len(recipients), texts.DateTime(r.lang, until))
 	}
+	// The progress message: when it cannot go now, the job still goes, with its
+	// report at the end.
 	progress, err := r.send(r.from.ID, status, nil)
-	if err != nil {
+	if err != nil && !r.chat.IsGroup() {
 		return fmt.Errorf("progress message: %w", err)
 	}
 	jobID := fmt.Sprintf("%s-u%d", purpose, r.update.UpdateID)

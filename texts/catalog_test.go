@@ -1,8 +1,12 @@
 package texts
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,5 +56,42 @@ func TestLangAndEscape(t *testing.T) {
 	}
 	if got := Escape(`<b>Lan & "Hoa"</b>`); got != "&lt;b&gt;Lan &amp; &#34;Hoa&#34;&lt;/b&gt;" {
 		t.Errorf("Escape = %q", got)
+	}
+}
+
+// TestEveryKeyHasText reads keys.go and checks that every Key constant has a
+// Vietnamese and an English text: a key added without texts would show users the
+// raw key.
+func TestEveryKeyHasText(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "keys.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for _, v := range vs.Values {
+				lit, ok := v.(*ast.BasicLit)
+				if !ok {
+					continue
+				}
+				key := Key(strings.Trim(lit.Value, `"`))
+				n++
+				if _, ok := vi[key]; !ok {
+					t.Errorf("%s has no Vietnamese text", key)
+				}
+				if _, ok := en[key]; !ok {
+					t.Errorf("%s has no English text", key)
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Errorf("found only %d keys in keys.go", n)
 	}
 }
