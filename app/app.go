@@ -195,7 +195,7 @@ func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logg
 		if ctx.Err() != nil {
 			return fmt.Errorf("app: waiting for redis: %w", ctx.Err())
 		}
-		logger.Error("redis is unreachable; retrying", "err", err, "retry_in", backoff)
+		logger.Error("redis is unreachable; retrying", "err", err, "retry_in", backoff.String())
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("app: waiting for redis: %w", ctx.Err())
@@ -220,7 +220,7 @@ func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, l
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("app: connecting to Telegram: %w", ctx.Err())
 		}
-		logger.Error("cannot reach Telegram; retrying", "err", err, "retry_in", backoff)
+		logger.Error("cannot reach Telegram; retrying", "err", err, "retry_in", backoff.String())
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("app: connecting to Telegram: %w", ctx.Err())

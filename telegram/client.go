@@ -59,7 +59,7 @@ func New(ctx context.Context, token, endpoint string, httpClient *http.Client) (
 	// NewBotAPIWithClient calls getMe at once; give it this call's context.
 	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, ctxDoer{ctx: ctx, c: httpClient})
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe: %w", convertErr(err))
+		return nil, fmt.Errorf("telegram: getMe: %w", redactErr(convertErr(err), token))
 	}
 	api.Client = httpClient
 	b.api = api
@@ -100,7 +100,7 @@ func (b *Bot) Do(ctx context.Context, req Request, result any) error {
 		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
 	}
 	if err != nil {
-		return fmt.Errorf("telegram: %s: %w", req.Method(), convertErr(err))
+		return fmt.Errorf("telegram: %s: %w", req.Method(), redactErr(convertErr(err), b.token))
 	}
 	if result == nil || resp == nil || len(resp.Result) == 0 {
 		return nil
@@ -194,13 +194,23 @@ func convertErr(err error) error {
 	return err
 }
 
-// redactErr keeps the token out of errors that quote the request address.
+// redactErr keeps the token out of errors that quote the request address (the
+// library puts the token in the URL path), while errors.Is and errors.As still see
+// the error underneath.
 func redactErr(err error, token string) error {
-	if token == "" || !strings.Contains(err.Error(), token) {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+	return redacted{err: err, token: token}
 }
+
+type redacted struct {
+	err   error
+	token string
+}
+
+func (r redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.token, "<token>") }
+func (r redacted) Unwrap() error { return r.err }
 
 func apiError(err error) (*APIError, bool) {
 	var e *APIError

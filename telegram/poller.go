@@ -74,9 +74,9 @@ func (p *Poller) Run(ctx context.Context) error {
 				continue
 			}
 			if IsConflict(err) {
-				p.logger.Warn("another poller or a webhook holds the updates; retrying", "err", err, "in", backoff)
+				p.logger.Warn("another poller or a webhook holds the updates; retrying", "err", err, "retry_in", backoff.String())
 			} else {
-				p.logger.Error("get updates", "err", err, "retry_in", backoff)
+				p.logger.Error("get updates", "err", err, "retry_in", backoff.String())
 			}
 			sleep(ctx, backoff)
 			backoff = min(backoff*2, 30*time.Second)
