@@ -34,9 +34,13 @@ type Options struct {
 	Ready func(httpAddr string)
 }
 
-// ShutdownGrace bounds how long updates and messages in hand may take to finish
-// after SIGTERM; the whole stop stays under 10 s.
-const ShutdownGrace = 7 * time.Second
+// Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
+// updateGrace, then messages being sent get sendGrace; with Redis's own stop the
+// whole stays under 10 s.
+const (
+	updateGrace = 4 * time.Second
+	sendGrace   = 3 * time.Second
+)
 
 // Run runs the bot until ctx is cancelled, then stops gracefully and returns nil.
 func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) error {
@@ -66,6 +70,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Caller:     tg,
 		Logger:     logger.With("loop", "delivery"),
 		Registerer: reg,
+		Grace:      sendGrace,
 		OnUnreachable: func(ctx context.Context, rc delivery.Recipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
@@ -131,7 +136,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}
 		logger.Info("receiving updates by webhook", "path", webhookPath)
 	} else {
-		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Logger: logger.With("loop", "poller")})
+		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Logger: logger.With("loop", "poller"), Grace: updateGrace})
 		updates.Go(func() {
 			if err := poller.Run(ctx); err != nil {
 				logger.Error("poller stopped", "err", err)
@@ -141,7 +146,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	var httpDone sync.WaitGroup
 	httpDone.Go(func() {
-		if err := srv.Run(ctx, ShutdownGrace); err != nil {
+		if err := srv.Run(ctx, updateGrace); err != nil {
 			logger.Error("http server stopped", "err", err)
 		}
 	})

@@ -72,7 +72,7 @@ func New(p Params) *Bot {
 
 // Timeouts of one update.
 const (
-	updateTimeout = 60 * time.Second
+	updateTimeout = 30 * time.Second
 	updateLease   = 2 * updateTimeout
 	updateKeep    = 72 * time.Hour
 )
@@ -99,7 +99,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
 		return fmt.Errorf("bot: update %d is being handled elsewhere: %w", u.UpdateID, errRetry)
 	}
 	err = b.handle(ctx, log, u)
-	if err != nil && (errors.Is(err, errRetry) || b.p.Store.Ping(ctx) != nil) {
+	if err != nil && (errors.Is(err, errRetry) || b.redisDown(ctx)) {
 		// Redis is down: let the update come again once it is back.
 		if rerr := b.p.Store.ReleaseUpdate(context.WithoutCancel(ctx), u.UpdateID); rerr != nil {
 			log.Warn("release update", "err", rerr)
@@ -107,9 +107,19 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
 		return fmt.Errorf("bot: update %d: %w", u.UpdateID, err)
 	}
 	if err := b.p.Store.FinishUpdate(context.WithoutCancel(ctx), u.UpdateID, updateKeep); err != nil {
-		return fmt.Errorf("bot: update %d: %w", u.UpdateID, err)
+		// Handled already: coming again would repeat its replies. The claim's
+		// lease still keeps a redelivery away for a while.
+		log.Error("record update as handled", "err", err)
 	}
 	return nil
+}
+
+// redisDown tells a failure that may be Redis's from a bug: with Redis down the
+// update must come again; otherwise it is handled (and was answered).
+func (b *Bot) redisDown(ctx context.Context) bool {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	return b.p.Store.Ping(pctx) != nil
 }
 
 // handle runs one update and reports what went wrong to the user. It returns the
@@ -130,6 +140,7 @@ func (b *Bot) handle(ctx context.Context, log *slog.Logger, u telegram.Update) (
 		}
 	}()
 	if err := b.loadActor(r); err != nil {
+		b.reportError(r, err)
 		return err
 	}
 	err = b.routes.dispatch(r)
@@ -177,7 +188,7 @@ type request struct {
 	member   *cell.Member // the sender's member record in that cell
 	owner    bool
 	answered bool
-	sent     int // messages sent so far, to name queued replies
+	sent     int    // messages sent so far, to name queued replies
 	button   button // the pressed button, decoded
 }
 

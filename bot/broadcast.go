@@ -115,8 +115,13 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	// The progress message: when it cannot go now, the job still goes, with its
 	// report at the end.
 	progress, err := r.send(r.from.ID, status, nil)
-	if err != nil && !r.chat.IsGroup() {
+	switch {
+	case err != nil && !r.chat.IsGroup():
 		return fmt.Errorf("progress message: %w", err)
+	case err != nil:
+		// Sent from the group by someone who never opened the bot privately:
+		// the job goes anyway; say where its report would go.
+		r.reply(r.t(texts.DeliveryOpenBot, b.p.BotUsername))
 	}
 	jobID := fmt.Sprintf("%s-u%d", purpose, r.update.UpdateID)
 	msgs := make([]delivery.Message, 0, len(recipients))
@@ -142,10 +147,16 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 }
 
 // Unreachable is called by delivery when Telegram refuses to deliver to a member
-// (blocked, or never opened the bot): the member is marked, and the committee is
-// told the first time.
+// (blocked, or never opened the bot): the member is marked, and the first time the
+// committee is told, through the queue with fixed ids so that the notice is
+// neither lost to the rate limits nor sent twice.
 func (b *Bot) Unreachable(ctx context.Context, cellID, memberID int64) {
 	log := b.p.Logger.With("cell", cellID, "member", memberID)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic in the unreachable hook", "panic", p)
+		}
+	}()
 	first, err := b.p.Store.MarkUnreachable(ctx, cellID, memberID, b.p.Now().Unix())
 	if err != nil {
 		log.Error("mark unreachable", "err", err)
@@ -154,20 +165,50 @@ func (b *Bot) Unreachable(ctx context.Context, cellID, memberID int64) {
 	if !first {
 		return
 	}
-	c, err := b.p.Store.Cell(ctx, cellID)
-	if err != nil {
-		log.Error("mark unreachable: cell", "err", err)
-		return
-	}
-	m, err := b.p.Store.Member(ctx, cellID, memberID)
-	if err != nil {
-		log.Error("mark unreachable: member", "err", err)
-		return
-	}
-	r := &request{ctx: ctx, b: b, log: log}
-	if err := b.notifyCommittee(r, c, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-		return texts.T(lang, texts.DeliveryCantReach, texts.Escape(m.Name)), nil
-	}); err != nil {
+	if err := b.tellUnreachable(ctx, cellID, memberID); err != nil {
 		log.Error("tell the committee about an unreachable member", "err", err)
 	}
+}
+
+func (b *Bot) tellUnreachable(ctx context.Context, cellID, memberID int64) error {
+	c, err := b.p.Store.Cell(ctx, cellID)
+	if err != nil {
+		return err
+	}
+	roster, err := b.p.Store.Members(ctx, cellID)
+	if err != nil {
+		return err
+	}
+	var who cell.Member
+	var committee []cell.Member
+	for _, m := range roster {
+		if m.ID == memberID {
+			who = m
+		}
+		if m.Role.IsCommittee() && m.UserID != 0 && m.ID != memberID {
+			committee = append(committee, m)
+		}
+	}
+	var msgs []delivery.Message
+	for _, m := range committee {
+		lang, err := b.p.Store.UserLang(ctx, m.UserID)
+		if err != nil {
+			return err
+		}
+		if lang == "" {
+			lang = c.Lang
+		}
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("unreachable:%d:%d:%d", cellID, memberID, m.ID),
+			To:       delivery.Recipient{ChatID: m.UserID},
+			Parts:    delivery.TextParts(m.UserID, []string{texts.T(lang, texts.DeliveryCantReach, texts.Escape(who.Name))}, nil),
+			Purpose:  "unreachable notice",
+			Priority: delivery.Urgent,
+		})
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, err = b.p.Delivery.Enqueue(ctx, msgs...)
+	return err
 }

@@ -19,12 +19,12 @@ const (
 	verbJoinNew     = "jn" // cell: "I am not on the roster"
 	verbJoinConfirm = "jc" // cell, user
 	verbJoinReject  = "jr" // cell, user
-	verbPage        = "mp" // page of /members
-	verbCard        = "mc" // member
-	verbSetPart     = "ms" // member, participation code
-	verbStanding    = "mt" // member
-	verbRole        = "mr" // member, 1 promote / 0 demote
-	verbPick        = "pk" // member: the choice among members of the same name
+	verbPage        = "mp" // cell, page of /members
+	verbCard        = "mc" // cell, member
+	verbSetPart     = "ms" // cell, member, participation code
+	verbStanding    = "mt" // cell, member
+	verbRole        = "mr" // cell, member, 1 promote / 0 demote
+	verbPick        = "pk" // cell, member: the choice among members of the same name
 )
 
 type button struct {

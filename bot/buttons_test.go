@@ -17,12 +17,12 @@ func TestButtonsRoundTripAndFit(t *testing.T) {
 		{verbJoinNew, []int64{1 << 40}},
 		{verbJoinConfirm, []int64{1 << 40, maxUser}},
 		{verbJoinReject, []int64{1 << 40, maxUser}},
-		{verbPage, []int64{999}},
-		{verbCard, []int64{1 << 40}},
-		{verbSetPart, []int64{1 << 40, 3}},
-		{verbStanding, []int64{1 << 40}},
-		{verbRole, []int64{1 << 40, 1}},
-		{verbPick, []int64{1 << 40}},
+		{verbPage, []int64{1 << 40, 999}},
+		{verbCard, []int64{1 << 40, 1 << 40}},
+		{verbSetPart, []int64{1 << 40, 1 << 40, 3}},
+		{verbStanding, []int64{1 << 40, 1 << 40}},
+		{verbRole, []int64{1 << 40, 1 << 40, 1}},
+		{verbPick, []int64{1 << 40, 1 << 40}},
 	}
 	for _, tt := range tests {
 		data := encodeButton(tt.verb, tt.args...)

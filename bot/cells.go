@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,17 +129,12 @@ func (b *Bot) joinName(r *request) error {
 	if err != nil {
 		return err
 	}
-	var free []cell.Member
-	for _, m := range roster {
-		if m.UserID == 0 {
-			free = append(free, m)
-		}
-	}
+	free := unlinked(roster)
 	d.Data = map[string]string{"name": name}
 	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, d, dialogueTTL); err != nil {
 		return err
 	}
-	matches := cell.Match(free, name)
+	matches := joinCandidates(free, name)
 	var rows [][]telegram.InlineKeyboardButton
 	for i, m := range matches {
 		if i == maxPickButtons {
@@ -153,6 +149,33 @@ func (b *Bot) joinName(r *request) error {
 	}
 	r.replyKB(text, keyboard(rows...))
 	return nil
+}
+
+func unlinked(roster []cell.Member) []cell.Member {
+	var free []cell.Member
+	for _, m := range roster {
+		if m.UserID == 0 {
+			free = append(free, m)
+		}
+	}
+	return free
+}
+
+// joinCandidates are the roster entries offered to someone joining under name: a
+// single word must match a whole name, so that one common word ("Văn") does not
+// list the roster to whoever holds the link.
+func joinCandidates(free []cell.Member, name string) []cell.Member {
+	matches := cell.Match(free, name)
+	if len(strings.Fields(name)) >= 2 {
+		return matches
+	}
+	var exact []cell.Member
+	for _, m := range matches {
+		if cell.Fold(m.Name) == cell.Fold(name) {
+			exact = append(exact, m)
+		}
+	}
+	return exact
 }
 
 // joinPick records the join request and asks the committee to confirm it.
@@ -183,6 +206,15 @@ func (b *Bot) joinPick(r *request) error {
 		}
 		if m.UserID != 0 && m.UserID != r.from.ID {
 			r.edit(r.t(texts.JoinNameTaken, texts.Escape(m.Name)), nil)
+			return nil
+		}
+		// Callback data is user input: only an entry the name offered may be claimed.
+		roster, err := b.p.Store.Members(r.ctx, cellID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(joinCandidates(unlinked(roster), d.Data["name"]), func(c cell.Member) bool { return c.ID == m.ID }) {
+			r.answerCallback(r.t(texts.CommonButtonExpired), true)
 			return nil
 		}
 		req.MemberID, req.Name, known = m.ID, m.Name, true
@@ -265,6 +297,13 @@ func (b *Bot) joinDecide(r *request) error {
 	}
 	req, err := b.p.Store.JoinRequestOf(r.ctx, cellID, userID)
 	if errors.Is(err, storage.ErrNotPending) {
+		// Settled before, maybe by a confirmation cut short after linking: make
+		// sure the member's own index names the cell.
+		if _, err := b.p.Store.MemberByUser(r.ctx, cellID, userID); err == nil {
+			if err := b.p.Store.AddUserCell(r.ctx, userID, cellID); err != nil {
+				return err
+			}
+		}
 		r.answerCallback(r.t(texts.JoinHandled), true)
 		r.removeButtons()
 		return nil

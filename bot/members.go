@@ -111,7 +111,7 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 		if i == maxPickButtons {
 			break
 		}
-		rows = append(rows, row(cb(m.Name+" ("+r.t(partKey(m.Participation))+")", verbPick, m.ID)))
+		rows = append(rows, row(cb(m.Name+" ("+r.t(partKey(m.Participation))+")", verbPick, r.cell.ID, m.ID)))
 	}
 	r.replyKB(r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query)), keyboard(rows...))
 	return nil
@@ -140,7 +140,7 @@ func (b *Bot) pickMember(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.removeButtons()
-	return b.applyChange(r, r.button.arg(0), change)
+	return b.applyChange(r, r.button.arg(1), change)
 }
 
 func (b *Bot) applyChange(r *request, memberID int64, change memberChange) error {

@@ -81,7 +81,7 @@ func (b *Bot) membersPage(r *request) error {
 	if !b.committeeButton(r) {
 		return nil
 	}
-	text, kb, err := b.rosterPage(r, int(r.button.arg(0)))
+	text, kb, err := b.rosterPage(r, int(r.button.arg(1)))
 	if err != nil {
 		return err
 	}
@@ -91,10 +91,16 @@ func (b *Bot) membersPage(r *request) error {
 }
 
 // committeeButton checks, again, that whoever pressed a roster button is on the
-// committee of their cell: callback data is user input.
+// committee of their cell, and that the button (whose first argument is its cell)
+// belongs to that cell: callback data is user input, and the user's current cell
+// may have changed since the button was sent.
 func (b *Bot) committeeButton(r *request) bool {
 	if r.cell == nil || !r.isCommittee() {
 		r.answerCallback(r.t(texts.CommonNotCommittee), true)
+		return false
+	}
+	if r.button.arg(0) != r.cell.ID {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return false
 	}
 	return true
@@ -140,7 +146,7 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 			line += " · " + r.t(roleKey(m.Role))
 		}
 		sb.WriteString(line)
-		btn := cb(m.Name, verbCard, m.ID)
+		btn := cb(m.Name, verbCard, r.cell.ID, m.ID)
 		if i%2 == 0 {
 			rows = append(rows, row(btn))
 		} else {
@@ -149,10 +155,10 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	}
 	var nav []telegram.InlineKeyboardButton
 	if page > 0 {
-		nav = append(nav, cb(r.t(texts.MembersPrev), verbPage, int64(page-1)))
+		nav = append(nav, cb(r.t(texts.MembersPrev), verbPage, r.cell.ID, int64(page-1)))
 	}
 	if page < pages-1 {
-		nav = append(nav, cb(r.t(texts.MembersNext), verbPage, int64(page+1)))
+		nav = append(nav, cb(r.t(texts.MembersNext), verbPage, r.cell.ID, int64(page+1)))
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
@@ -165,7 +171,7 @@ func (b *Bot) memberCard(r *request) error {
 	if !b.committeeButton(r) {
 		return nil
 	}
-	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(0))
+	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
 	if errors.Is(err, storage.ErrNotFound) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
@@ -205,17 +211,17 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 		if p == m.Participation {
 			label = "• " + label
 		}
-		parts = append(parts, cb(label, verbSetPart, m.ID, int64(i)))
+		parts = append(parts, cb(label, verbSetPart, r.cell.ID, m.ID, int64(i)))
 	}
-	rows := [][]telegram.InlineKeyboardButton{parts[:2], parts[2:], row(cb(r.t(texts.CardToggleStand), verbStanding, m.ID))}
+	rows := [][]telegram.InlineKeyboardButton{parts[:2], parts[2:], row(cb(r.t(texts.CardToggleStand), verbStanding, r.cell.ID, m.ID))}
 	if r.role() == cell.RoleSecretary && m.Role != cell.RoleSecretary {
 		if m.Role.IsCommittee() {
-			rows = append(rows, row(cb(r.t(texts.CardDemote), verbRole, m.ID, 0)))
+			rows = append(rows, row(cb(r.t(texts.CardDemote), verbRole, r.cell.ID, m.ID, 0)))
 		} else {
-			rows = append(rows, row(cb(r.t(texts.CardPromote), verbRole, m.ID, 1)))
+			rows = append(rows, row(cb(r.t(texts.CardPromote), verbRole, r.cell.ID, m.ID, 1)))
 		}
 	}
-	rows = append(rows, row(cb(r.t(texts.CardBack), verbPage, 0)))
+	rows = append(rows, row(cb(r.t(texts.CardBack), verbPage, r.cell.ID, 0)))
 	if edit {
 		r.edit(strings.Join(lines, "\n"), keyboard(rows...))
 	} else {
@@ -237,7 +243,7 @@ func (b *Bot) cardSetParticipation(r *request) error {
 	if !b.committeeButton(r) {
 		return nil
 	}
-	i := int(r.button.arg(1))
+	i := int(r.button.arg(2))
 	if i < 0 || i >= len(partCodes) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
@@ -272,7 +278,7 @@ func (b *Bot) cardRole(r *request) error {
 		r.answerCallback(r.t(texts.CommonNotSecretary), true)
 		return nil
 	}
-	promote := r.button.arg(1) == 1
+	promote := r.button.arg(2) == 1
 	return b.cardUpdate(r, func(m *cell.Member) error { return setRole(m, promote) })
 }
 
@@ -293,7 +299,7 @@ func setRole(m *cell.Member, promote bool) error {
 }
 
 func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
-	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, r.button.arg(0), fn)
+	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, r.button.arg(1), fn)
 	var uerr *texts.Err
 	switch {
 	case errors.As(err, &uerr):

@@ -154,8 +154,8 @@ func (rt routes) text(r *request) error {
 	}
 	h, ok := rt.dialogues[d.Kind]
 	if !ok {
-		_, err := r.b.p.Store.ClearDialogue(r.ctx, r.from.ID)
-		return err
+		// A dialogue that waits for a button, not for text.
+		return texts.Errorf(texts.CommonUseButtons)
 	}
 	return h(r)
 }

@@ -83,8 +83,8 @@ func ParseRoster(data []byte) ([]Member, error) {
 			}
 			continue
 		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
+		if blank(rec) {
+			continue // a blank line, or a spreadsheet's filler row of separators
 		}
 		// Spreadsheets drop trailing empty cells; five at most.
 		if len(rec) < 3 || len(rec) > len(RosterColumns) {
@@ -151,4 +151,13 @@ func parseRosterLine(rec []string) (Member, *LineError) {
 		m.Until = d
 	}
 	return m, nil
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -6,7 +6,8 @@
 package config
 
 import (
-	"crypto/rand"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -79,8 +80,8 @@ type Config struct {
 	// WebhookURL, when set, makes updates arrive by webhook instead of long polling.
 	WebhookURL string
 	// WebhookSecret is checked against X-Telegram-Bot-Api-Secret-Token. When WebhookURL
-	// is set and no secret was given, Load generates a random one
-	// (WebhookSecretGenerated is then true).
+	// is set and no secret was given, Load derives one from the token, the same in
+	// every replica (WebhookSecretGenerated is then true).
 	WebhookSecret          string
 	WebhookSecretGenerated bool
 
@@ -166,12 +167,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		problem("%s is set but %s is not: set %s to use a webhook, or unset %s to use long polling",
 			EnvWebhookSecret, EnvWebhookURL, EnvWebhookURL, EnvWebhookSecret)
 	case c.WebhookSecret == "" && c.WebhookURL != "":
-		secret, err := randomSecret()
-		if err != nil {
-			problem("%s is not set and a random one could not be made (%w): set it to 1 to 256 characters of A-Z a-z 0-9 _ -",
-				EnvWebhookSecret, err)
-		}
-		c.WebhookSecret, c.WebhookSecretGenerated = secret, true
+		c.WebhookSecret, c.WebhookSecretGenerated = derivedSecret(c.Token, c.WebhookURL), true
 	}
 
 	c.HTTPAddr = orDefault(get(EnvHTTPAddr), DefaultHTTPAddr)
@@ -436,14 +432,14 @@ var secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 func validSecret(s string) bool { return secretPattern.MatchString(s) }
 
-// randomSecret makes a webhook secret of 256 random bits; base64url's alphabet is exactly
-// the characters Telegram allows.
-func randomSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("read random bytes: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+// derivedSecret makes the webhook secret from the token and the webhook address
+// (HMAC-SHA256, base64url: Telegram's alphabet): every replica of one deployment
+// derives the same secret, so that one replica's setWebhook does not lock the
+// others out, and it changes when the token does.
+func derivedSecret(token, webhookURL string) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("cellbot webhook secret\x00" + webhookURL))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func checkHostPort(s string) error {

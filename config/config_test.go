@@ -118,19 +118,27 @@ func TestLoadValues(t *testing.T) {
 			},
 		},
 		{
-			name: "webhook without secret gets a random one",
+			name: "webhook without secret gets one derived from the token",
 			env:  base.with(EnvWebhookURL, "http://localhost:8443/hook"),
 			check: func(t *testing.T, c *Config) {
-				if !c.WebhookSecretGenerated || !validSecret(c.WebhookSecret) || len(c.WebhookSecret) < 32 {
-					t.Errorf("WebhookSecret = %q (generated %v), want a long random valid secret",
+				if !c.WebhookSecretGenerated || !validSecret(c.WebhookSecret) || len(c.WebhookSecret) < 32 || strings.Contains(c.WebhookSecret, c.Token) {
+					t.Errorf("WebhookSecret = %q (generated %v), want a long valid secret",
 						c.WebhookSecret, c.WebhookSecretGenerated)
 				}
-				other, err := Load(base.with(EnvWebhookURL, "http://localhost:8443/hook").lookup)
+				// Every replica derives the same secret; another token, another secret.
+				replica, err := Load(base.with(EnvWebhookURL, "http://localhost:8443/hook").lookup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if replica.WebhookSecret != c.WebhookSecret {
+					t.Error("two replicas derived different secrets")
+				}
+				other, err := Load(base.with(EnvWebhookURL, "http://localhost:8443/hook").with(EnvToken, "999:other").lookup)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if other.WebhookSecret == c.WebhookSecret {
-					t.Error("two loads generated the same secret")
+					t.Error("another token derived the same secret")
 				}
 			},
 		},

@@ -13,9 +13,10 @@ import (
 )
 
 // CreateCell makes a new cell for a group, with the caller as its secretary, and
-// returns it with the secretary's member record. The cell's own keys are written in
-// one transaction before the group is bound to it (SET NX), so a crash in between
-// leaves at worst an unbound cell, never a group bound to nothing. A group that is
+// returns it with the secretary's member record. The cell's own keys, its join
+// link and the secretary's index are written before the group is bound to it
+// (SET NX, the last step), so a crash in between leaves at worst an unbound cell,
+// never a group bound to a cell that is not whole. A group that is
 // already bound gives ErrAlreadyBound and the existing cell.
 func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Member) (cell.Cell, cell.Member, error) {
 	if existing, err := s.CellByChat(ctx, c.ChatID); err == nil {
@@ -60,17 +61,8 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 	if err != nil {
 		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: create cell %d: %w", id, err)
 	}
-	ok, err := s.rdb.SetNX(ctx, s.keys.ChatCell(c.ChatID), id, 0).Result()
-	if err != nil {
-		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", c.ChatID, id, err)
-	}
-	if !ok {
-		existing, err := s.CellByChat(ctx, c.ChatID)
-		if err != nil {
-			return cell.Cell{}, cell.Member{}, err
-		}
-		return existing, cell.Member{}, ErrAlreadyBound
-	}
+	// The join link and the secretary's own index first: binding the group is the
+	// last step, so a group is never bound to a cell that is not whole.
 	if err := s.rdb.Set(ctx, s.keys.JoinToken(token), id, 0).Err(); err != nil {
 		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: join link of cell %d: %w", id, err)
 	}
@@ -81,6 +73,19 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 		if err := s.AddUserCell(ctx, secretary.UserID, id); err != nil {
 			return cell.Cell{}, cell.Member{}, err
 		}
+	}
+	ok, err := s.rdb.SetNX(ctx, s.keys.ChatCell(c.ChatID), id, 0).Result()
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", c.ChatID, id, err)
+	}
+	if !ok {
+		// Another /setup won the race: this cell stays unbound, its link dead.
+		_ = s.rdb.Del(ctx, s.keys.JoinToken(token)).Err()
+		existing, err := s.CellByChat(ctx, c.ChatID)
+		if err != nil {
+			return cell.Cell{}, cell.Member{}, err
+		}
+		return existing, cell.Member{}, ErrAlreadyBound
 	}
 	c.JoinToken = token
 	return c, secretary, nil

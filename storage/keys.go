@@ -3,8 +3,9 @@ package storage
 import "strconv"
 
 // Keys names every Redis key the bot uses, under one prefix. Everything a cell
-// owns carries the hash tag {c:<id>}, and everything of the delivery queue the tag
-// {q}, so that each script touches keys of one slot and Redis Cluster works.
+// owns carries the hash tag {c:<id>}, a Telegram user's own keys {u:<id>}, and
+// everything of the delivery queue the tag {q}, so that each script or
+// transaction touches keys of one slot and Redis Cluster works.
 type Keys struct {
 	prefix string
 }
@@ -53,13 +54,17 @@ func (k Keys) Unreachable(id int64) string { return k.cell(id) + ":unreachable" 
 
 // User holds a Telegram user's own settings: lang, cell (the cell their private
 // commands act on). HASH
-func (k Keys) User(userID int64) string { return k.prefix + ":user:" + strconv.FormatInt(userID, 10) }
+func (k Keys) User(userID int64) string { return k.user(userID) + ":user" }
+
+func (k Keys) user(userID int64) string {
+	return k.prefix + ":{u:" + strconv.FormatInt(userID, 10) + "}"
+}
 
 // UserCells lists the cells a user is a member of. SET
-func (k Keys) UserCells(userID int64) string { return k.User(userID) + ":cells" }
+func (k Keys) UserCells(userID int64) string { return k.user(userID) + ":cells" }
 
 // Dialogue holds a user's multi-step dialogue state as JSON, with a TTL. STRING
-func (k Keys) Dialogue(userID int64) string { return k.User(userID) + ":dialogue" }
+func (k Keys) Dialogue(userID int64) string { return k.user(userID) + ":dialogue" }
 
 // Update records that an update is being or has been handled. STRING
 func (k Keys) Update(updateID int) string { return k.prefix + ":update:" + strconv.Itoa(updateID) }

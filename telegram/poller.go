@@ -26,6 +26,7 @@ type Poller struct {
 	handle  Handler
 	logger  *slog.Logger
 	timeout time.Duration // long-poll timeout, at most 50 s
+	grace   time.Duration // how long updates in hand may go on after Run's ctx ends
 	// offset is owned by the Run goroutine.
 	offset int
 }
@@ -37,6 +38,9 @@ type PollerParams struct {
 	Logger  *slog.Logger
 	// Timeout is the long-poll timeout; 0 means 30 s.
 	Timeout time.Duration
+	// Grace is how long handlers of updates in hand may go on once Run's context
+	// ends, before their own context is cancelled; 0 means 4 s.
+	Grace time.Duration
 }
 
 // NewPoller builds a Poller.
@@ -47,13 +51,21 @@ func NewPoller(p PollerParams) *Poller {
 	if p.Timeout > 50*time.Second {
 		p.Timeout = 50 * time.Second
 	}
-	return &Poller{caller: p.Caller, handle: p.Handler, logger: p.Logger, timeout: p.Timeout}
+	if p.Grace <= 0 {
+		p.Grace = 4 * time.Second
+	}
+	return &Poller{caller: p.Caller, handle: p.Handler, logger: p.Logger, timeout: p.Timeout, grace: p.Grace}
 }
 
 // Run polls until ctx is cancelled. Updates in hand when ctx ends are handled to the
-// end (their handlers get a context that is not cancelled with ctx), then the
-// offset is confirmed to Telegram and Run returns nil.
+// end, for up to the grace period (their handlers' context outlives ctx by that
+// much), then the offset is confirmed to Telegram and Run returns nil. An update
+// cut off by the grace period is not confirmed, so it comes again.
 func (p *Poller) Run(ctx context.Context) error {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(p.grace, cancel) })
+	defer stop()
 	if err := p.caller.Do(ctx, Raw{Name: "deleteWebhook", Values: Params{}}, nil); err != nil && ctx.Err() == nil {
 		p.logger.Warn("delete webhook before polling", "err", err)
 	}
@@ -86,7 +98,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		if len(updates) == 0 {
 			continue
 		}
-		next, failed := p.handleBatch(context.WithoutCancel(ctx), updates)
+		next, failed := p.handleBatch(hctx, updates)
 		p.offset = next
 		if failed {
 			// Something the handlers need is down; give it time before the

@@ -15,6 +15,7 @@ const (
 	CommonCancelled      Key = "common.cancelled"
 	CommonNothingToStop  Key = "common.nothing_to_cancel"
 	CommonButtonExpired  Key = "common.button_expired"
+	CommonUseButtons     Key = "common.use_buttons"
 	CommonNotAvailable   Key = "common.not_available"
 	CommonDocumentHint   Key = "common.document_hint"
 
@@ -121,6 +122,7 @@ const (
 	AgendaUsage       Key = "agenda.usage"
 	AgendaHeader      Key = "agenda.header"
 	DeliveryStarted   Key = "delivery.started"
+	DeliveryOpenBot   Key = "delivery.open_bot"
 	DeliveryQuiet     Key = "delivery.quiet"
 	DeliveryProgress  Key = "delivery.progress"
 	DeliveryDone      Key = "delivery.done"
