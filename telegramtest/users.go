@@ -369,3 +369,36 @@ func (u *User) LastSent() Message {
 	u.s.t.Fatalf("telegramtest: %s has sent nothing", u.st.firstName)
 	return Message{}
 }
+
+// PressData sends a callback query with arbitrary data from the newest bot message
+// in the user's private chat, as a modified client could: bots must check callback
+// data again. The chat must hold at least one bot message.
+func (u *User) PressData(data string) int {
+	s := u.s
+	s.t.Helper()
+	s.mu.Lock()
+	c := s.chats[u.st.id]
+	var target *message
+	for i := len(c.messages) - 1; i >= 0 && target == nil; i-- {
+		if m := c.messages[i]; m.fromBot && !m.deleted {
+			target = m
+		}
+	}
+	if target == nil {
+		s.mu.Unlock()
+		u.fatalf("no bot message in chat %d to press on", u.st.id)
+		return 0
+	}
+	s.nextQueryID++
+	qid := fmt.Sprintf("%d%06d", u.st.id, s.nextQueryID)
+	s.queries[qid] = &callbackQuery{id: qid, created: s.now()}
+	id := s.newUpdateLocked("callback_query", map[string]any{
+		"id":            qid,
+		"from":          u.st.json(),
+		"message":       target.json(true),
+		"chat_instance": fmt.Sprintf("%d", -u.st.id*7919-1),
+		"data":          data,
+	})
+	s.mu.Unlock()
+	return id
+}
