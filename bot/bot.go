@@ -77,6 +77,10 @@ const (
 	updateKeep    = 72 * time.Hour
 )
 
+// anonymousAdmin is the account Telegram shows as the sender of an anonymous
+// group admin's messages.
+const anonymousAdmin = "GroupAnonymousBot"
+
 // errRetry marks a failure that should make Telegram deliver the update again.
 var errRetry = errors.New("retry later")
 
@@ -214,6 +218,13 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 		return nil, false // kinds the bot does not act on
 	}
 	if r.from.IsBot {
+		// An anonymous group admin's commands come from this bot account: the
+		// sender cannot be told apart, so say so rather than stay silent.
+		if r.from.Username == anonymousAdmin && r.cmd != "" && r.msg != nil {
+			r.log = log
+			r.lang = b.p.Lang
+			r.reply(r.t(texts.CommonAnonymous))
+		}
 		return nil, false
 	}
 	r.log = log.With("user_id", r.from.ID, "chat_id", r.chat.ID)

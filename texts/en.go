@@ -15,6 +15,7 @@ var en = map[Key]string{
 	CommonNothingToStop:  "Nothing is in progress.",
 	CommonButtonExpired:  "This button is out of date. Please send the command again.",
 	CommonUseButtons:     "Please choose with the buttons above, or send /cancel.",
+	CommonAnonymous:      "The bot cannot tell who sent this command: you are an anonymous admin in this group. Please turn off «Remain anonymous» in your admin rights and send it again.",
 	CommonDocumentHint:   "File received. To send it to every member, reply to it with /broadcast; to import a CSV roster, reply to it with /import.",
 	CommonNotAvailable:   "This is coming soon. Thank you.",
 

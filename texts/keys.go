@@ -16,6 +16,7 @@ const (
 	CommonNothingToStop  Key = "common.nothing_to_cancel"
 	CommonButtonExpired  Key = "common.button_expired"
 	CommonUseButtons     Key = "common.use_buttons"
+	CommonAnonymous      Key = "common.anonymous"
 	CommonNotAvailable   Key = "common.not_available"
 	CommonDocumentHint   Key = "common.document_hint"
 

@@ -15,6 +15,7 @@ var vi = map[Key]string{
 	CommonNothingToStop:  "Không có việc gì đang làm dở.",
 	CommonButtonExpired:  "Nút này đã cũ. Xin gõ lại lệnh.",
 	CommonUseButtons:     "Xin chọn bằng các nút ở tin nhắn trên, hoặc gõ /cancel để hủy.",
+	CommonAnonymous:      "Bot không biết ai gửi lệnh này vì đồng chí đang ẩn danh trong nhóm. Xin tắt «Ẩn danh» (Remain anonymous) trong quyền quản trị rồi gửi lại.",
 	CommonDocumentHint:   "Đã nhận tệp. Để gửi tệp này cho mọi đảng viên, xin trả lời tệp bằng /broadcast; để nhập danh sách từ tệp CSV, trả lời tệp bằng /import.",
 	CommonNotAvailable:   "Tính năng này sắp có. Xin cảm ơn đồng chí.",
 
