@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -112,5 +113,28 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	e.srv.WaitIdle()
 	if m := rosterByName(t, e, c.ID)["Trần Văn An"]; m.UserID != 0 {
 		t.Errorf("a declined join linked %+v", m)
+	}
+}
+
+// TestGroupBecomesSupergroup: Telegram gives a basic group a new id when it
+// becomes a supergroup; the cell follows it.
+func TestGroupBecomesSupergroup(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	sec := e.srv.User("Nguyễn Thị Lan")
+	g := e.srv.BasicGroup("Chi bộ Khu phố 3")
+	g.AddAdmin(sec)
+	setupCell(t, e, sec, g)
+	old := g.Migrate(sec)
+	e.srv.WaitIdle()
+	sec.SendIn(g, "/join")
+	e.srv.WaitUntil(func() bool { return countContaining(e.srv.Messages(g.ID()), "Mời các đồng chí bấm nút") == 1 })
+	ctx := context.Background()
+	c, err := e.store.CellByChat(ctx, g.ID())
+	if err != nil || c.Name != "Chi bộ Khu phố 3" || c.ChatID != g.ID() {
+		t.Fatalf("cell of the supergroup = %+v, %v", c, err)
+	}
+	if _, err := e.store.CellByChat(ctx, old); err == nil {
+		t.Error("the old group id still names the cell")
 	}
 }

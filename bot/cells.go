@@ -346,3 +346,16 @@ func (b *Bot) joinDecide(r *request) error {
 	_, _ = r.send(userID, texts.T(userLang, texts.JoinConfirmedYou, texts.Escape(m.Name), texts.Escape(c.Name)), nil)
 	return nil
 }
+
+// migrate follows a group that became a supergroup, so that its cell stays its.
+func (b *Bot) migrate(r *request) error {
+	c, err := b.p.Store.MoveChat(r.ctx, r.chat.ID, r.msg.MigrateToChatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // not a cell
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("cell's group became a supergroup", "cell", c.ID, "new_chat_id", c.ChatID)
+	return nil
+}

@@ -92,6 +92,9 @@ func (rt routes) dispatch(r *request) error {
 	if r.cb != nil {
 		return rt.callback(r)
 	}
+	if r.msg.MigrateToChatID != 0 {
+		return r.b.migrate(r)
+	}
 	if n := utf8.RuneCountInString(r.msg.Text); n > maxInput {
 		limit := maxInput
 		if c, ok := rt.commands[r.cmd]; ok && c.long {

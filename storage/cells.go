@@ -141,3 +141,25 @@ func (s *Store) SetCellQuiet(ctx context.Context, cellID int64, q cell.QuietHour
 	}
 	return nil
 }
+
+// MoveChat follows a group that Telegram upgraded to a supergroup (a new chat id)
+// and returns its cell. The new binding is written first and the old one deleted
+// last, so a crash in between leaves the cell reachable from both ids; running it
+// again completes it. ErrNotFound when the old group was no cell.
+func (s *Store) MoveChat(ctx context.Context, from, to int64) (cell.Cell, error) {
+	c, err := s.CellByChat(ctx, from)
+	if err != nil {
+		return cell.Cell{}, err
+	}
+	if err := s.rdb.SetNX(ctx, s.keys.ChatCell(to), c.ID, 0).Err(); err != nil {
+		return cell.Cell{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", to, c.ID, err)
+	}
+	if err := s.rdb.HSet(ctx, s.keys.Cell(c.ID), "chat", to).Err(); err != nil {
+		return cell.Cell{}, fmt.Errorf("storage: move cell %d to chat %d: %w", c.ID, to, err)
+	}
+	if err := s.rdb.Del(ctx, s.keys.ChatCell(from)).Err(); err != nil {
+		return cell.Cell{}, fmt.Errorf("storage: unbind chat %d: %w", from, err)
+	}
+	c.ChatID = to
+	return c, nil
+}

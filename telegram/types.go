@@ -85,6 +85,9 @@ type Message struct {
 	Document       *Document             `json:"document,omitempty"`
 	ReplyToMessage *Message              `json:"reply_to_message,omitempty"`
 	ReplyMarkup    *InlineKeyboardMarkup `json:"reply_markup,omitempty"`
+	// MigrateToChatID is set on the service message in a basic group that became
+	// a supergroup: the group's new chat id.
+	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
 }
 
 // MessageEntity marks a span of a message's text, such as a bot command.

@@ -44,6 +44,9 @@ func (s *Server) chatLocked(p params) (*chat, *apiError) {
 
 // canWriteLocked reports whether the bot may send to c. s.mu must be held.
 func canWriteLocked(c *chat) *apiError {
+	if c.migratedTo != 0 {
+		return badRequest("group chat was upgraded to a supergroup chat")
+	}
 	if c.typ != "private" {
 		return nil
 	}

@@ -30,7 +30,9 @@ func botUserJSON() map[string]any {
 
 type chat struct {
 	id        int64
-	typ       string // "private" or "supergroup"
+	typ       string // "private", "group" or "supergroup"
+	// migratedTo is the supergroup a basic group became (Group.Migrate).
+	migratedTo int64
 	title     string
 	user      *userState // private chats
 	members   map[int64]string

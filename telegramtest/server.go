@@ -39,6 +39,7 @@ const (
 	firstUpdateID     = 100001
 	firstUserID       = 500000001
 	firstGroupID      = -1001000000001
+	firstBasicGroupID = -4000000001
 	webhookMaxBackoff = 2 * time.Second
 	maxDeleteAge      = 48 * time.Hour
 	maxDownloadSize   = 20 << 20
@@ -80,6 +81,7 @@ type Server struct {
 
 	nextUserID  int64
 	nextGroupID int64
+	nextBasicID int64 // basic groups, before they become supergroups
 	users       map[int64]*userState
 	chats       map[int64]*chat
 	files       map[string]*file
@@ -137,6 +139,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		allUpdates:   map[int]*update{},
 		nextUserID:   firstUserID,
 		nextGroupID:  firstGroupID,
+		nextBasicID:  firstBasicGroupID,
 		users:        map[int64]*userState{},
 		chats:        map[int64]*chat{},
 		files:        map[string]*file{},

@@ -402,3 +402,51 @@ func (u *User) PressData(data string) int {
 	s.mu.Unlock()
 	return id
 }
+
+// BasicGroup creates a basic group (type "group", the kind a new Telegram group
+// starts as) with the bot as an administrator; Migrate upgrades it.
+func (s *Server) BasicGroup(title string) *Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &chat{id: s.nextBasicID, typ: "group", title: title, members: map[int64]string{}}
+	s.nextBasicID--
+	s.chats[c.id] = c
+	s.broadcastLocked()
+	return &Group{s: s, c: c}
+}
+
+// Migrate upgrades a basic group to a supergroup, as Telegram does when an admin
+// changes some settings: the group gets a new chat id, the old one refuses
+// messages, and the bot receives a service message with migrate_to_chat_id in the
+// old chat and one with migrate_from_chat_id in the new. by is the admin who did
+// it. The Group then stands for the supergroup; Migrate returns the old id.
+func (g *Group) Migrate(by *User) int64 {
+	s := g.s
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := g.c
+	if old.typ != "group" {
+		s.t.Fatalf("telegramtest: Migrate: %q is not a basic group", old.title)
+		return 0
+	}
+	nc := &chat{id: s.nextGroupID, typ: "supergroup", title: old.title, members: map[int64]string{}}
+	s.nextGroupID--
+	for id, st := range old.members {
+		nc.members[id] = st
+	}
+	s.chats[nc.id] = nc
+	old.migratedTo = nc.id
+	old.nextMsgID++
+	s.newUpdateLocked("message", map[string]any{
+		"message_id": old.nextMsgID, "from": by.st.json(), "chat": old.json(),
+		"date": s.now().Unix(), "migrate_to_chat_id": nc.id,
+	})
+	nc.nextMsgID++
+	s.newUpdateLocked("message", map[string]any{
+		"message_id": nc.nextMsgID, "from": by.st.json(), "chat": nc.json(),
+		"date": s.now().Unix(), "migrate_from_chat_id": old.id,
+	})
+	g.c = nc
+	return old.id
+}
