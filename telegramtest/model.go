@@ -29,15 +29,15 @@ func botUserJSON() map[string]any {
 }
 
 type chat struct {
-	id        int64
-	typ       string // "private", "group" or "supergroup"
+	id  int64
+	typ string // "private", "group" or "supergroup"
 	// migratedTo is the supergroup a basic group became (Group.Migrate).
 	migratedTo int64
-	title     string
-	user      *userState // private chats
-	members   map[int64]string
-	nextMsgID int
-	messages  []*message
+	title      string
+	user       *userState // private chats
+	members    map[int64]string
+	nextMsgID  int
+	messages   []*message
 }
 
 func (c *chat) json() map[string]any {

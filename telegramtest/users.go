@@ -260,18 +260,25 @@ func (u *User) PressIn(chatID int64, label string) int {
 		u.fatalf("no bot message with a button %q in chat %d", label, chatID)
 		return 0
 	}
+	id := u.pressLocked(target, btn.CallbackData)
+	s.mu.Unlock()
+	return id
+}
+
+// pressLocked queues the callback query of u pressing a button with data under
+// target. s.mu must be held.
+func (u *User) pressLocked(target *message, data string) int {
+	s := u.s
 	s.nextQueryID++
 	qid := fmt.Sprintf("%d%06d", u.st.id, s.nextQueryID)
 	s.queries[qid] = &callbackQuery{id: qid, created: s.now()}
-	id := s.newUpdateLocked("callback_query", map[string]any{
+	return s.newUpdateLocked("callback_query", map[string]any{
 		"id":            qid,
 		"from":          u.st.json(),
 		"message":       target.json(true),
-		"chat_instance": fmt.Sprintf("%d", -chatID*7919-1),
-		"data":          btn.CallbackData,
+		"chat_instance": fmt.Sprintf("%d", -target.chat.id*7919-1),
+		"data":          data,
 	})
-	s.mu.Unlock()
-	return id
 }
 
 // Messages returns the bot's messages in the private chat (see Server.Messages).
@@ -389,16 +396,7 @@ func (u *User) PressData(data string) int {
 		u.fatalf("no bot message in chat %d to press on", u.st.id)
 		return 0
 	}
-	s.nextQueryID++
-	qid := fmt.Sprintf("%d%06d", u.st.id, s.nextQueryID)
-	s.queries[qid] = &callbackQuery{id: qid, created: s.now()}
-	id := s.newUpdateLocked("callback_query", map[string]any{
-		"id":            qid,
-		"from":          u.st.json(),
-		"message":       target.json(true),
-		"chat_instance": fmt.Sprintf("%d", -u.st.id*7919-1),
-		"data":          data,
-	})
+	id := u.pressLocked(target, data)
 	s.mu.Unlock()
 	return id
 }
