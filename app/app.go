@@ -71,6 +71,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Logger:     logger.With("loop", "delivery"),
 		Registerer: reg,
 		Grace:      sendGrace,
+		HoldUntil: func(ctx context.Context, rc delivery.Recipient) (time.Time, bool) {
+			return b.QuietUntil(ctx, rc.CellID)
+		},
 		OnUnreachable: func(ctx context.Context, rc delivery.Recipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},

@@ -45,6 +45,10 @@ type SenderParams struct {
 	// called for recipients without a MemberID (such as a report's chat). Workers
 	// call it concurrently.
 	OnUnreachable func(ctx context.Context, to Recipient)
+	// HoldUntil, when set, is asked before each bulk message is sent: a recipient
+	// in quiet hours (a retry, or a queue drained late after downtime) is held
+	// until the time it returns. Urgent messages are never held.
+	HoldUntil func(ctx context.Context, to Recipient) (time.Time, bool)
 	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits.
 	Limits storage.RateLimits
 	// MaxWait is the longest a worker waits for a rate-limit slot; a longer wait
@@ -379,6 +383,13 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		log.Error("delivery: message cannot be decoded", "err", decodeErr)
 		s.complete(hold, log, e, storage.ResultFailed)
 		return
+	}
+	if e.Priority == Bulk && s.p.HoldUntil != nil {
+		if until, hold := s.p.HoldUntil(ctx, e.To); hold {
+			log.Info("delivery: held for quiet hours", "until", until)
+			s.reschedule(context.WithoutCancel(ctx), log, e, until, false)
+			return
+		}
 	}
 	for i := e.FirstUnsent; i < len(parts); i++ {
 		if i > e.FirstUnsent {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,5 +302,35 @@ func TestDeliveryDepthMetric(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("queue depth (-want +got):\n%s", diff)
+	}
+}
+
+// A bulk message whose recipient is in quiet hours when its turn comes is held
+// until they end; urgent messages go regardless.
+func TestDeliveryHoldsBulkInQuietHours(t *testing.T) {
+	env := newTestEnv(t)
+	until := time.Now().Add(time.Hour)
+	var asked sync.Map
+	s := env.sender(t, delivery.SenderParams{HoldUntil: func(_ context.Context, to delivery.Recipient) (time.Time, bool) {
+		asked.Store(to.ChatID, true)
+		return until, true
+	}})
+	us := members(env.srv, 2)
+	bulk := broadcast("night", us[:1], textParts("Thông báo ban đêm"))
+	urgent := delivery.Message{ID: "urgent:1", To: delivery.Recipient{ChatID: us[1].ID()}, Parts: textParts("Khẩn")(us[1].ID()), Purpose: "reply", Priority: delivery.Urgent}
+	if _, err := s.Enqueue(context.Background(), append(bulk, urgent)...); err != nil {
+		t.Fatal(err)
+	}
+	us[1].WaitMessage("Khẩn")
+	env.srv.WaitUntil(func() bool { _, ok := asked.Load(us[0].ID()); return ok })
+	depth, err := env.store.QueueDepth(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us[0].Messages()) != 0 || depth.Ready[delivery.Bulk] != 1 {
+		t.Errorf("in quiet hours: %d messages sent, %d bulk waiting; want 0 and 1", len(us[0].Messages()), depth.Ready[delivery.Bulk])
+	}
+	if _, ok := asked.Load(us[1].ID()); ok {
+		t.Error("an urgent message was checked for quiet hours")
 	}
 }
