@@ -326,8 +326,10 @@ func (b *Bot) importRoster(r *request) error {
 	if doc == nil {
 		return texts.Errorf(texts.ImportUsage)
 	}
-	ext := strings.ToLower(path.Ext(doc.FileName))
-	if ext != ".csv" && ext != ".txt" && doc.MimeType != "text/csv" {
+	// Spreadsheet and office files are the usual mistake: say to save as CSV.
+	// Anything else is read, and a file that is no roster fails on its header.
+	switch strings.ToLower(path.Ext(doc.FileName)) {
+	case ".xlsx", ".xls", ".ods", ".numbers", ".doc", ".docx", ".pdf", ".odt", ".jpg", ".jpeg", ".png", ".zip":
 		return texts.Errorf(texts.ImportNotCSV, texts.Escape(doc.FileName))
 	}
 	if doc.FileSize > maxRosterBytes {
