@@ -55,15 +55,25 @@ func roleKey(r cell.Role) texts.Key {
 // sortedRoster is the roster in name order, as a Vietnamese reader expects it:
 // by given name (the last word), then the whole name.
 func sortedRoster(ms []cell.Member) []cell.Member {
-	out := slices.Clone(ms)
-	slices.SortStableFunc(out, func(a, b cell.Member) int {
-		fa, fb := cell.Fold(a.Name), cell.Fold(b.Name)
-		ga, gb := fa[strings.LastIndex(fa, " ")+1:], fb[strings.LastIndex(fb, " ")+1:]
-		if c := strings.Compare(ga, gb); c != 0 {
+	type keyed struct {
+		m            cell.Member
+		given, whole string
+	}
+	ks := make([]keyed, len(ms))
+	for i, m := range ms {
+		f := cell.Fold(m.Name)
+		ks[i] = keyed{m: m, given: f[strings.LastIndex(f, " ")+1:], whole: f}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		if c := strings.Compare(a.given, b.given); c != 0 {
 			return c
 		}
-		return strings.Compare(fa, fb)
+		return strings.Compare(a.whole, b.whole)
 	})
+	out := make([]cell.Member, len(ks))
+	for i, k := range ks {
+		out[i] = k.m
+	}
 	return out
 }
 

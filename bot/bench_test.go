@@ -1,0 +1,86 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/delivery"
+	"github.com/cellbot/cellbot/storage"
+	"github.com/cellbot/cellbot/telegram"
+	"github.com/cellbot/cellbot/testenv"
+)
+
+// nullTelegram answers every call at once, so that a benchmark measures the bot's
+// own work: its Redis round trips, decoding and rendering.
+type nullTelegram struct{ calls atomic.Int64 }
+
+func (n *nullTelegram) Do(_ context.Context, _ telegram.Request, result any) error {
+	n.calls.Add(1)
+	if result != nil {
+		return json.Unmarshal([]byte(`{"message_id":1,"chat":{"id":1,"type":"private"}}`), result)
+	}
+	return nil
+}
+
+type nullDelivery struct{}
+
+func (nullDelivery) StartJob(context.Context, delivery.Job, []delivery.Message) (int, error) {
+	return 0, nil
+}
+func (nullDelivery) Enqueue(context.Context, ...delivery.Message) (int, error) { return 0, nil }
+
+// BenchmarkHandleUpdate measures one update through the whole middleware (claim,
+// actor, route, handler, done) on a real Redis with the 74-member roster, with
+// Telegram answering instantly.
+func BenchmarkHandleUpdate(b *testing.B) {
+	rdb, prefix := testenv.RedisEnv(b)
+	store := storage.New(rdb, prefix)
+	ctx := context.Background()
+	const secretary = 100
+	c, _, err := store.CreateCell(ctx, cell.Cell{Name: "Chi bộ 3", ChatID: -100, TimeZone: "Asia/Ho_Chi_Minh", Lang: "vi", Quiet: cell.DefaultQuiet},
+		cell.Member{Name: "Nguyễn Thị Lan", UserID: secretary})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile("../app/testdata/roster74.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	roster, err := cell.ParseRoster(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.ImportMembers(ctx, c.ID, roster); err != nil {
+		b.Fatal(err)
+	}
+	tg := &nullTelegram{}
+	bot := New(Params{Store: store, Telegram: tg, Delivery: nullDelivery{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BotUsername: "cellbot_test_bot"})
+	for _, bc := range []struct{ name, text string }{
+		{"help", "/help"},
+		{"members", "/members"},
+		{"exempt", "/exempt Trần Văn Bình ốm"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				id := int(updateSeq.Add(1))
+				u := telegram.Update{UpdateID: id, Message: &telegram.Message{
+					MessageID: id, From: &telegram.User{ID: secretary, FirstName: "Lan"},
+					Chat: telegram.Chat{ID: secretary, Type: telegram.ChatPrivate}, Text: bc.text,
+				}}
+				if err := bot.HandleUpdate(ctx, u); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// updateSeq keeps update ids unique across sub-benchmarks and their rounds.
+var updateSeq atomic.Int64
