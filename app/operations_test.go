@@ -179,3 +179,40 @@ func TestCommandsHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateIDsStartingAgain: a Bot API server that numbers its updates from the
+// start again (a test emulator restarted; Telegram itself after a week without
+// updates) over the same Redis: the new updates are handled, not taken for
+// redeliveries, and a broadcast with a reused id still goes out.
+func TestUpdateIDsStartingAgain(t *testing.T) {
+	e := newEnv(t)
+	b := e.start()
+	s := seedCell(t, e, names(3), nil)
+	s.secretary.Send("/broadcast Lần thứ nhất")
+	s.secretary.WaitMessage("Đã gửi xong: 3/3")
+	b.stop()
+
+	// A new server, numbering from the start, the same Redis and key prefix.
+	second := telegramtest.NewServer(t)
+	e.srv = second
+	e.vars["TELEGRAM_API_ENDPOINT"] = second.Endpoint()
+	e.start()
+	// The same people: users are numbered from the start too.
+	users := map[string]*telegramtest.User{}
+	for _, name := range names(3) {
+		u := second.User(name)
+		if u.ID() != s.members[name].ID() {
+			t.Fatalf("user ids differ between servers: %d, %d", u.ID(), s.members[name].ID())
+		}
+		u.Opened()
+		users[name] = u
+	}
+	sec := users[names(3)[0]]
+	sec.Send("/broadcast Lần thứ hai")
+	sec.WaitMessage("Đã gửi xong: 3/3")
+	for name, u := range users {
+		if n := countContaining(u.Messages(), "Lần thứ hai"); n != 1 {
+			t.Errorf("%s got the second broadcast %d times, want once", name, n)
+		}
+	}
+}

@@ -91,7 +91,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	log := b.p.Logger.With("update_id", u.UpdateID)
-	state, err := b.p.Store.ClaimUpdate(ctx, u.UpdateID, updateLease)
+	key := u.Key()
+	state, err := b.p.Store.ClaimUpdate(ctx, key, updateLease)
 	if err != nil {
 		return fmt.Errorf("bot: claim update %d: %w", u.UpdateID, err)
 	}
@@ -105,12 +106,12 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
 	err = b.handle(ctx, log, u)
 	if err != nil && (errors.Is(err, errRetry) || b.redisDown(ctx)) {
 		// Redis is down: let the update come again once it is back.
-		if rerr := b.p.Store.ReleaseUpdate(context.WithoutCancel(ctx), u.UpdateID); rerr != nil {
+		if rerr := b.p.Store.ReleaseUpdate(context.WithoutCancel(ctx), key); rerr != nil {
 			log.Warn("release update", "err", rerr)
 		}
 		return fmt.Errorf("bot: update %d: %w", u.UpdateID, err)
 	}
-	if err := b.p.Store.FinishUpdate(context.WithoutCancel(ctx), u.UpdateID, updateKeep); err != nil {
+	if err := b.p.Store.FinishUpdate(context.WithoutCancel(ctx), key, updateKeep); err != nil {
 		// Handled already: coming again would repeat its replies. The claim's
 		// lease still keeps a redelivery away for a while.
 		log.Error("record update as handled", "err", err)
@@ -317,16 +318,17 @@ func (r *request) isCommittee() bool { return r.member != nil && r.member.Role.I
 func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, key, args...) }
 
 // send sends a message and returns it. When the chat is paused by Telegram's
-// limits, the message is queued instead of dropped (and the zero Message is
+// limits (our own limiter's wait, or a 429), the message is queued instead of dropped (and the zero Message is
 // returned); other failures are logged, since the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
 	var m telegram.Message
 	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
 	r.sent++
 	err := r.b.p.Telegram.Do(r.ctx, req, &m)
-	if errors.Is(err, delivery.ErrRateLimited) && r.update.UpdateID != 0 {
+	_, flood := telegram.RetryAfter(err)
+	if (flood || errors.Is(err, delivery.ErrRateLimited)) && r.update.UpdateID != 0 {
 		_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
-			ID:       fmt.Sprintf("reply:%d:%d", r.update.UpdateID, r.sent),
+			ID:       fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent),
 			To:       delivery.Recipient{ChatID: chatID},
 			Parts:    []telegram.Raw{delivery.RawOf(req)},
 			Purpose:  "reply",

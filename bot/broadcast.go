@@ -123,7 +123,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 		// the job goes anyway; say where its report would go.
 		r.reply(r.t(texts.DeliveryOpenBot, b.p.BotUsername))
 	}
-	jobID := fmt.Sprintf("%s-u%d", purpose, r.update.UpdateID)
+	jobID := purpose + "-" + r.update.Key()
 	msgs := make([]delivery.Message, 0, len(recipients))
 	for _, m := range recipients {
 		msgs = append(msgs, delivery.Message{

@@ -66,8 +66,9 @@ func (k Keys) UserCells(userID int64) string { return k.user(userID) + ":cells" 
 // Dialogue holds a user's multi-step dialogue state as JSON, with a TTL. STRING
 func (k Keys) Dialogue(userID int64) string { return k.user(userID) + ":dialogue" }
 
-// Update records that an update is being or has been handled. STRING
-func (k Keys) Update(updateID int) string { return k.prefix + ":update:" + strconv.Itoa(updateID) }
+// Update records that an update (by telegram.Update.Key) is being or has been
+// handled. STRING
+func (k Keys) Update(key string) string { return k.prefix + ":update:" + key }
 
 func (k Keys) queue() string { return k.prefix + ":{q}" }
 

@@ -28,27 +28,27 @@ return 0
 // ClaimUpdate claims an update for handling. The claim lasts lease; FinishUpdate
 // keeps it as done for a long while, ReleaseUpdate drops it so a redelivery is
 // handled again.
-func (s *Store) ClaimUpdate(ctx context.Context, updateID int, lease time.Duration) (int, error) {
-	n, err := claimUpdateScript.Run(ctx, s.rdb, []string{s.keys.Update(updateID)}, lease.Milliseconds()).Int()
+func (s *Store) ClaimUpdate(ctx context.Context, key string, lease time.Duration) (int, error) {
+	n, err := claimUpdateScript.Run(ctx, s.rdb, []string{s.keys.Update(key)}, lease.Milliseconds()).Int()
 	if err != nil {
-		return 0, fmt.Errorf("storage: claim update %d: %w", updateID, err)
+		return 0, fmt.Errorf("storage: claim update %s: %w", key, err)
 	}
 	return n, nil
 }
 
 // FinishUpdate records an update as handled, for keep (Telegram keeps updates
 // for 24 hours, so a few days is plenty).
-func (s *Store) FinishUpdate(ctx context.Context, updateID int, keep time.Duration) error {
-	if err := s.rdb.Set(ctx, s.keys.Update(updateID), "done", keep).Err(); err != nil {
-		return fmt.Errorf("storage: finish update %d: %w", updateID, err)
+func (s *Store) FinishUpdate(ctx context.Context, key string, keep time.Duration) error {
+	if err := s.rdb.Set(ctx, s.keys.Update(key), "done", keep).Err(); err != nil {
+		return fmt.Errorf("storage: finish update %s: %w", key, err)
 	}
 	return nil
 }
 
 // ReleaseUpdate forgets a claim whose handling failed.
-func (s *Store) ReleaseUpdate(ctx context.Context, updateID int) error {
-	if err := s.rdb.Del(ctx, s.keys.Update(updateID)).Err(); err != nil {
-		return fmt.Errorf("storage: release update %d: %w", updateID, err)
+func (s *Store) ReleaseUpdate(ctx context.Context, key string) error {
+	if err := s.rdb.Del(ctx, s.keys.Update(key)).Err(); err != nil {
+		return fmt.Errorf("storage: release update %s: %w", key, err)
 	}
 	return nil
 }

@@ -7,7 +7,12 @@
 // the unmaintained library (LIBRARIES.md) can be swapped for a fork in one place.
 package telegram
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+)
 
 // Update is one incoming update; only the kinds the bot asks for are decoded.
 type Update struct {
@@ -31,6 +36,24 @@ func (u Update) ChatID() int64 {
 		return u.MyChatMember.Chat.ID
 	}
 	return 0
+}
+
+// Key names the update for the handled-once record and for ids derived from it
+// (a broadcast's job): its update_id with a fingerprint of what it carries. A
+// redelivery has the same key; an update_id that comes again with other content
+// (Telegram picks ids at random after a week without updates; a test server may
+// start again from 1 over the same Redis) is a new update.
+func (u Update) Key() string {
+	h := fnv.New64a()
+	switch {
+	case u.Message != nil:
+		fmt.Fprintf(h, "m:%d:%d:%d", u.Message.Chat.ID, u.Message.MessageID, u.Message.Date)
+	case u.CallbackQuery != nil:
+		fmt.Fprintf(h, "c:%s", u.CallbackQuery.ID)
+	case u.MyChatMember != nil:
+		fmt.Fprintf(h, "k:%d:%d:%d", u.MyChatMember.Chat.ID, u.MyChatMember.From.ID, u.MyChatMember.Date)
+	}
+	return strconv.Itoa(u.UpdateID) + "-" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // User is a Telegram user or bot.
@@ -123,8 +146,9 @@ type CallbackQuery struct {
 
 // ChatMemberUpd reports a change of the bot's own membership in a chat.
 type ChatMemberUpd struct {
-	Chat Chat `json:"chat"`
-	From User `json:"from"`
+	Chat Chat  `json:"chat"`
+	From User  `json:"from"`
+	Date int64 `json:"date"`
 }
 
 // ChatMember is the answer to getChatMember.
