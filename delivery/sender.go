@@ -392,13 +392,6 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		}
 	}
 	for i := e.FirstUnsent; i < len(parts); i++ {
-		if i > e.FirstUnsent {
-			// A multi-part message may outlast one lease.
-			if err := s.store.ExtendLease(hold, e.ID, e.Token, s.now().Add(s.p.Lease)); err != nil {
-				log.Warn("delivery: extend lease", "err", err)
-				return
-			}
-		}
 		wait, reached, err := reserve(ctx, s.store, s.now, e.To.ChatID, s.limits, s.p.MaxWait)
 		switch {
 		case ctx.Err() != nil:
@@ -413,6 +406,14 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		case !reached:
 			s.metrics.sends.WithLabelValues(resultRateLimited).Inc()
 			s.reschedule(hold, log, e, s.now().Add(wait), false)
+			return
+		}
+		// Right before each send, the lease is checked and renewed: a worker that
+		// stalled (rate waits, a slow Redis) past its lease must not send what
+		// another process may have taken over; a multi-part message may also
+		// outlast one lease.
+		if err := s.store.ExtendLease(hold, e.ID, e.Token, s.now().Add(s.p.Lease)); err != nil {
+			log.Warn("delivery: lease lost before sending; leaving it to its new holder", "err", err)
 			return
 		}
 		err = s.send(ctx, parts[i])

@@ -380,13 +380,22 @@ func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
 //	ARGV[1] id   ARGV[2] token   ARGV[3] new lease end (unix ms)
 //
 // Returns 1, or 0 when the lease was lost.
+// extendScript renews a lease held by token.
+//
+//	KEYS[1] leased ZSET   KEYS[2] the message HASH
+//	ARGV[1] id   ARGV[2] token   ARGV[3] new lease end (unix ms)
+//
+// Returns 1, or 0 when the lease is lost: another token holds the message, or the
+// recoverer gave it back to the ready set (the token is then stale but equal).
 var extendScript = redis.NewScript(`
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 return 1
 `)
 
-// ExtendLease moves the end of the lease of message id to until.
+// ExtendLease moves the end of the lease of message id to until; ErrLeaseLost when
+// this holder no longer has it.
 func (s *Store) ExtendLease(ctx context.Context, id, token string, until time.Time) error {
 	n, err := extendScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased(), s.keys.QueueMsg(id)}, id, token, qms(until)).Int()
 	if err != nil {

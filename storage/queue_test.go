@@ -411,3 +411,29 @@ func TestQueueRejectsBadEntries(t *testing.T) {
 		}
 	}
 }
+
+// A worker that stalled past its lease learns before sending that it lost it,
+// whether the message went back to the ready set or to another holder.
+func TestQueueExtendAfterRecovery(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newQueueStore(t)
+	mustEnqueue(t, s, queueT0, queueEntry("m", 1))
+	if mustClaim(t, s, queueT0, time.Second, "slow") == nil {
+		t.Fatal("nothing claimed")
+	}
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(time.Minute)); err != nil {
+		t.Fatalf("extend while held: %v", err)
+	}
+	if requeued, _, err := s.RecoverLeases(ctx, queueT0.Add(2*time.Minute), 10); err != nil || requeued != 1 {
+		t.Fatalf("recover = %d, %v", requeued, err)
+	}
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(3*time.Minute)); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("extend after recovery: %v, want ErrLeaseLost", err)
+	}
+	if mustClaim(t, s, queueT0.Add(2*time.Minute), time.Minute, "new") == nil {
+		t.Fatal("the recovered message was not claimable")
+	}
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(3*time.Minute)); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("extend by the old holder: %v, want ErrLeaseLost", err)
+	}
+}

@@ -37,16 +37,20 @@ type RateLimits struct {
 	FloodWindow time.Duration
 }
 
-// DefaultRateLimits are Telegram's (LIBRARIES.md). The global limit has no burst:
-// sends are evenly spaced, so a long broadcast runs at 30 a second without a 429.
-// A private chat gets 1.1 s rather than 1 s: the server's bucket starts full and
-// cannot hold more than its burst, so when the first send of a burst arrives
-// later than the fourth (HTTP latency varies), an exact 1 s would draw a 429.
+// DefaultRateLimits are Telegram's (LIBRARIES.md), kept with a margin so that a
+// server counting strictly (per second, per minute) never answers 429:
+//   - overall: evenly spaced, no burst, 34 ms apart (29.4 a second): at most 30 in
+//     any second, and a long broadcast within 2% of N/30 s;
+//   - a private chat: 1.1 s apart with bursts of 2 (the two parts of a long text
+//     go together): the server's bucket starts full and holds no more than its
+//     burst, so when the first send of a burst arrives after the next one (HTTP
+//     latency varies), an exact 1 s would draw a 429;
+//   - a group: 3.2 s apart with bursts of 2: at most 20 in any minute.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		Global:      RateLimit{Every: time.Second / 30, Burst: 1},
-		Private:     RateLimit{Every: 1100 * time.Millisecond, Burst: 3},
-		Group:       RateLimit{Every: 3 * time.Second, Burst: 3},
+		Global:      RateLimit{Every: 34 * time.Millisecond, Burst: 1},
+		Private:     RateLimit{Every: 1100 * time.Millisecond, Burst: 2},
+		Group:       RateLimit{Every: 3200 * time.Millisecond, Burst: 2},
 		FloodChats:  5,
 		FloodWindow: time.Second,
 	}
