@@ -43,6 +43,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 		{"import without a file", func() { secretary.Send("/import") }, secretary, 0, "Xin gửi tệp CSV"},
 		{"unknown member", func() { secretary.Send("/exempt Phạm Văn Không") }, secretary, 0, "Không tìm thấy đồng chí nào tên «Phạm Văn Không»"},
 		{"wrong date", func() { secretary.Send("/away Lê Thị Hoa until 32/13/2026 đi xa") }, secretary, 0, "Ngày «32/13/2026» không đúng dạng dd/mm/yyyy"},
+		{"reason too long", func() { secretary.Send("/exempt Lê Thị Hoa " + strings.Repeat("ốm ", 100)) }, secretary, 0, "Lý do dài quá (299 ký tự)"},
 		{"empty command", func() { secretary.Send("/exempt") }, secretary, 0, "Cách dùng: /exempt"},
 		{"setup without a name", func() { secretary.SendIn(other, "/setup") }, secretary, other.ID(), "Xin ghi tên chi bộ"},
 		{"5000 characters", func() { secretary.Send("/exempt " + strings.Repeat("a", 5000)) }, secretary, 0, "Tin nhắn dài quá (5008 ký tự)"},

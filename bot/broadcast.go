@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/cell"
 	"github.com/cellbot/cellbot/delivery"
@@ -72,7 +71,8 @@ func textParts(header, text string) partsFor {
 // documentParts sends the document with the header and text as its caption, or,
 // when the text is too long for a caption, the document then the text.
 func documentParts(header, fileID, text string) partsFor {
-	if utf8.RuneCountInString(text) <= captionLimit-headerRoom {
+	// Telegram counts UTF-16 units (an emoji is two), as Split does.
+	if len(delivery.Split(text, captionLimit-headerRoom)) <= 1 {
 		caption := header
 		if text != "" {
 			caption += "\n\n" + texts.Escape(text)

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/cell"
 	"github.com/cellbot/cellbot/storage"
@@ -93,6 +94,9 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 		}
 	} else {
 		matches = cell.Match(roster, query)
+	}
+	if n := utf8.RuneCountInString(change.reason); n > cell.MaxReasonLen {
+		return texts.Errorf(texts.MemberReasonLong, n, cell.MaxReasonLen)
 	}
 	switch len(matches) {
 	case 0:

@@ -399,6 +399,8 @@ func lineError(e *cell.LineError) error {
 		reason = &texts.Err{Key: texts.ImportErrDate, Args: []any{v}}
 	case cell.ProblemDuplicate:
 		reason = &texts.Err{Key: texts.ImportErrDuplicate, Args: []any{v, e.Other}}
+	case cell.ProblemTooLong:
+		reason = &texts.Err{Key: texts.ImportErrTooLong, Args: []any{v, e.Count}}
 	case cell.ProblemEncoding:
 		reason = &texts.Err{Key: texts.ImportErrEncoding}
 	default:

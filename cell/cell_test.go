@@ -3,6 +3,7 @@ package cell
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,6 +117,7 @@ func TestParseRosterBadLines(t *testing.T) {
 		{"empty name", header + ",official,regular,,\n", 2, ProblemName},
 		{"too many columns", header + "A,official,regular,,,x\n", 2, ProblemColumns},
 		{"duplicate", header + "Lê Văn A,official,regular,,\nle van a,official,exempt,,\n", 3, ProblemDuplicate},
+		{"reason too long", header + "A B,official,exempt,," + strings.Repeat("x", 201) + "\n", 2, ProblemTooLong},
 		{"unbalanced quote", header + "\"A,official,regular,,\n", 2, ProblemQuote},
 		{"not utf-8", header + "L\xea V\xe3n A,official,regular,,\n", 1, ProblemEncoding},
 	}

@@ -28,6 +28,13 @@ const (
 	ProblemEncoding
 	ProblemQuote
 	ProblemEmpty
+	ProblemTooLong // Value: the column, Count: its limit
+)
+
+// Longest texts a roster keeps, in characters.
+const (
+	MaxNameLen   = 100
+	MaxReasonLen = 200
 )
 
 // LineError names the first bad line of a roster and what is wrong with it.
@@ -36,7 +43,7 @@ type LineError struct {
 	Problem LineProblem
 	Value   string // the offending value
 	Other   int    // for ProblemDuplicate: the line it repeats
-	Count   int    // for ProblemColumns: the columns found
+	Count   int    // for ProblemColumns: the columns found; for ProblemTooLong: the limit
 }
 
 func (e *LineError) Error() string {
@@ -131,8 +138,8 @@ func parseRosterLine(rec []string) (Member, *LineError) {
 	if name == "" {
 		return Member{}, &LineError{Problem: ProblemName}
 	}
-	if utf8.RuneCountInString(name) > 100 {
-		return Member{}, &LineError{Problem: ProblemName, Value: name}
+	if utf8.RuneCountInString(name) > MaxNameLen {
+		return Member{}, &LineError{Problem: ProblemTooLong, Value: "name", Count: MaxNameLen}
 	}
 	st, err := ParseStanding(rec[1])
 	if err != nil {
@@ -143,6 +150,9 @@ func parseRosterLine(rec []string) (Member, *LineError) {
 		return Member{}, &LineError{Problem: ProblemParticipation, Value: strings.TrimSpace(rec[2])}
 	}
 	m := Member{Name: name, Standing: st, Participation: p, Reason: strings.TrimSpace(rec[4])}
+	if utf8.RuneCountInString(m.Reason) > MaxReasonLen {
+		return Member{}, &LineError{Problem: ProblemTooLong, Value: "reason", Count: MaxReasonLen}
+	}
 	if u := strings.TrimSpace(rec[3]); u != "" {
 		d, err := ParseDate(u)
 		if err != nil {

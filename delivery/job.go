@@ -188,7 +188,11 @@ func (s *Sender) editProgress(ctx context.Context, id string) {
 	}
 	req := telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID,
 		Text: texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total)}
-	err = s.send(ctx, RawOf(req))
+	// A progress edit that has not landed within half of FinalDelay is given up,
+	// so that it cannot land after the final edit and leave "⏳ 73/74" behind.
+	ectx, cancel := context.WithTimeout(ctx, s.p.FinalDelay/2)
+	defer cancel()
+	err = s.caller.Do(ectx, RawOf(req), nil)
 	if ra, is429 := telegram.RetryAfter(err); is429 {
 		s.metrics.flood.Inc()
 		_, _ = s.store.PauseChat(ctx, s.now(), st.ReportChatID, ra, s.limits)

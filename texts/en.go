@@ -101,6 +101,7 @@ var en = map[Key]string{
 	MemberAmbiguous:  "%d members match «%s». Please choose:",
 	MemberUsage:      "Usage: /%s <i>name</i> [until dd/mm/yyyy] [reason]",
 	MemberBadDate:    "The date «%s» is not dd/mm/yyyy, for example 31/12/2026.",
+	MemberReasonLong: "The reason is too long (%d characters). Please keep it to %d characters.",
 	PartChanged:      "✅ <b>%s</b>: %s.",
 	PromoteDone:      "✅ <b>%s</b> is now on the committee.",
 	DemoteDone:       "✅ <b>%s</b> is no longer on the committee.",
@@ -123,6 +124,7 @@ var en = map[Key]string{
 	ImportErrDuplicate: "the name «%s» repeats line %d",
 	ImportErrEncoding:  "the file is not UTF-8",
 	ImportErrQuote:     "unbalanced double quotes",
+	ImportErrTooLong:   "the %s column is too long, at most %d characters",
 
 	LangUsage: "Usage: /lang vi or /lang en",
 	LangDone:  "Language set to English.",

@@ -91,6 +91,7 @@ const (
 	MemberAmbiguous  Key = "member.ambiguous"
 	MemberUsage      Key = "member.usage"
 	MemberBadDate    Key = "member.bad_date"
+	MemberReasonLong Key = "member.reason_long"
 	PartChanged      Key = "member.participation_changed"
 	PromoteDone      Key = "promote.done"
 	DemoteDone       Key = "demote.done"
@@ -113,6 +114,7 @@ const (
 	ImportErrDuplicate Key = "import.err.duplicate"
 	ImportErrEncoding  Key = "import.err.encoding"
 	ImportErrQuote     Key = "import.err.quote"
+	ImportErrTooLong   Key = "import.err.too_long"
 
 	LangUsage Key = "lang.usage"
 	LangDone  Key = "lang.done"

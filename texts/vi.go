@@ -101,6 +101,7 @@ var vi = map[Key]string{
 	MemberAmbiguous:  "Có %d đồng chí khớp với «%s». Xin chọn:",
 	MemberUsage:      "Cách dùng: /%s <i>họ tên</i> [until dd/mm/yyyy] [lý do]",
 	MemberBadDate:    "Ngày «%s» không đúng dạng dd/mm/yyyy. Ví dụ: 31/12/2026",
+	MemberReasonLong: "Lý do dài quá (%d ký tự). Xin ghi ngắn, không quá %d ký tự.",
 	PartChanged:      "✅ Đồng chí <b>%s</b>: %s.",
 	PromoteDone:      "✅ Đồng chí <b>%s</b> đã vào chi ủy.",
 	DemoteDone:       "✅ Đồng chí <b>%s</b> đã rút khỏi chi ủy.",
@@ -123,6 +124,7 @@ var vi = map[Key]string{
 	ImportErrDuplicate: "tên «%s» trùng với dòng %d",
 	ImportErrEncoding:  "tệp không phải UTF-8",
 	ImportErrQuote:     "dấu ngoặc kép không khớp",
+	ImportErrTooLong:   "cột %s dài quá, tối đa %d ký tự",
 
 	LangUsage: "Cách dùng: /lang vi hoặc /lang en",
 	LangDone:  "Đã chuyển sang tiếng Việt.",
