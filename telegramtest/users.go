@@ -42,11 +42,21 @@ type Group struct {
 func (s *Server) Group(title string) *Group {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := &chat{id: s.nextGroupID, typ: "supergroup", title: title, members: map[int64]string{}}
-	s.nextGroupID--
+	return &Group{s: s, c: s.newGroupLocked("supergroup", title)}
+}
+
+// newGroupLocked adds a group chat of the type, numbered from that type's
+// counter. s.mu must be held.
+func (s *Server) newGroupLocked(typ, title string) *chat {
+	next := &s.nextGroupID
+	if typ == "group" {
+		next = &s.nextBasicID
+	}
+	c := &chat{id: *next, typ: typ, title: title, members: map[int64]string{}}
+	*next--
 	s.chats[c.id] = c
 	s.broadcastLocked()
-	return &Group{s: s, c: c}
+	return c
 }
 
 // ID returns the group's chat id.
@@ -406,11 +416,7 @@ func (u *User) PressData(data string) int {
 func (s *Server) BasicGroup(title string) *Group {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := &chat{id: s.nextBasicID, typ: "group", title: title, members: map[int64]string{}}
-	s.nextBasicID--
-	s.chats[c.id] = c
-	s.broadcastLocked()
-	return &Group{s: s, c: c}
+	return &Group{s: s, c: s.newGroupLocked("group", title)}
 }
 
 // Migrate upgrades a basic group to a supergroup, as Telegram does when an admin
@@ -428,12 +434,10 @@ func (g *Group) Migrate(by *User) int64 {
 		s.t.Fatalf("telegramtest: Migrate: %q is not a basic group", old.title)
 		return 0
 	}
-	nc := &chat{id: s.nextGroupID, typ: "supergroup", title: old.title, members: map[int64]string{}}
-	s.nextGroupID--
+	nc := s.newGroupLocked("supergroup", old.title)
 	for id, st := range old.members {
 		nc.members[id] = st
 	}
-	s.chats[nc.id] = nc
 	old.migratedTo = nc.id
 	old.nextMsgID++
 	s.newUpdateLocked("message", map[string]any{
