@@ -36,6 +36,7 @@ var en = map[Key]string{
 	HelpSecretary: "<b>Secretary only</b>\n/promote, /demote <i>name</i> — add to or remove from the committee",
 	HelpGroup: "<b>Cell meeting assistant</b>\n" +
 		"/join — the join button\n/setup <i>cell name</i> — make this group a cell\n" +
+		"/agenda <i>text</i> — send the meeting agenda (committee)\n" +
 		"Other commands work in a private chat with the bot.",
 
 	SetupUsage:      "Please give the cell's name after the command, for example: /setup Ward 3 Cell",

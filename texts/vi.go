@@ -36,6 +36,7 @@ var vi = map[Key]string{
 	HelpSecretary: "<b>Riêng bí thư</b>\n/promote, /demote <i>họ tên</i> — đưa vào, rút khỏi chi ủy",
 	HelpGroup: "<b>Trợ lý sinh hoạt chi bộ</b>\n" +
 		"/join — nút tham gia chi bộ\n/setup <i>tên chi bộ</i> — thiết lập chi bộ cho nhóm này\n" +
+		"/agenda <i>nội dung</i> — gửi chương trình sinh hoạt (chi ủy)\n" +
 		"Các lệnh khác xin nhắn riêng cho bot.",
 
 	SetupUsage:      "Xin ghi tên chi bộ sau lệnh, ví dụ: /setup Chi bộ Khu phố 3",
