@@ -189,51 +189,53 @@ func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (re
 	}, nil
 }
 
-// waitRedis pings until Redis answers, backing off and logging, so that a bot
-// started before its Redis waits instead of crash-looping.
-func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
-	backoff := 500 * time.Millisecond
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		err := rdb.Ping(pctx).Err()
-		cancel()
-		if err == nil {
+// errFinal stops retryStart at once.
+type errFinal struct{ error }
+
+// retryStart calls try until it succeeds, backing off from first to at most max
+// and logging each failure, so that a bot started before Redis or the network is
+// up waits instead of crash-looping. An errFinal, or ctx ending, stops it.
+func retryStart(ctx context.Context, logger *slog.Logger, what string, first, max time.Duration, try func() error) error {
+	for backoff := first; ; backoff = min(backoff*2, max) {
+		err := try()
+		var final errFinal
+		switch {
+		case err == nil:
 			return nil
+		case errors.As(err, &final):
+			return final.error
+		case ctx.Err() != nil:
+			return fmt.Errorf("app: %s: %w", what, ctx.Err())
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("app: waiting for redis: %w", ctx.Err())
-		}
-		logger.Error("redis is unreachable; retrying", "err", err, "retry_in", backoff.String())
+		logger.Error(what+": retrying", "err", err, "retry_in", backoff.String())
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("app: waiting for redis: %w", ctx.Err())
+			return fmt.Errorf("app: %s: %w", what, ctx.Err())
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
 	}
 }
 
-// connectTelegram calls getMe, retrying network trouble; a rejected token is final.
+// waitRedis pings until Redis answers.
+func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
+	return retryStart(ctx, logger, "waiting for redis", 500*time.Millisecond, 30*time.Second, func() error {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		return rdb.Ping(pctx).Err()
+	})
+}
+
+// connectTelegram calls getMe until it answers; a rejected token is final.
 func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, logger *slog.Logger) (*telegram.Bot, error) {
-	backoff := time.Second
-	for {
-		tg, err := telegram.New(ctx, cfg.Token, cfg.APIEndpoint, hc)
-		if err == nil {
-			return tg, nil
-		}
+	var tg *telegram.Bot
+	err := retryStart(ctx, logger, "connecting to Telegram", time.Second, time.Minute, func() error {
+		var err error
+		tg, err = telegram.New(ctx, cfg.Token, cfg.APIEndpoint, hc)
 		var apiErr *telegram.APIError
 		if errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound) {
-			return nil, fmt.Errorf("app: Telegram rejected TELEGRAM_BOT_TOKEN (%s): check the token from @BotFather", apiErr.Description)
+			return errFinal{fmt.Errorf("app: Telegram rejected TELEGRAM_BOT_TOKEN (%s): check the token from @BotFather", apiErr.Description)}
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("app: connecting to Telegram: %w", ctx.Err())
-		}
-		logger.Error("cannot reach Telegram; retrying", "err", err, "retry_in", backoff.String())
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("app: connecting to Telegram: %w", ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, time.Minute)
-	}
+		return err
+	})
+	return tg, err
 }

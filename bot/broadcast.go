@@ -175,42 +175,15 @@ func (b *Bot) tellUnreachable(ctx context.Context, cellID, memberID int64) error
 	if err != nil {
 		return err
 	}
-	roster, err := b.p.Store.Members(ctx, cellID)
+	m, err := b.p.Store.Member(ctx, cellID, memberID)
 	if err != nil {
 		return err
 	}
-	var who cell.Member
-	var committee []cell.Member
-	for _, m := range roster {
-		if m.ID == memberID {
-			who = m
-		}
-		if m.Role.IsCommittee() && m.UserID != 0 && m.ID != memberID {
-			committee = append(committee, m)
-		}
-	}
-	var msgs []delivery.Message
-	for _, m := range committee {
-		lang, err := b.p.Store.UserLang(ctx, m.UserID)
-		if err != nil {
-			return err
-		}
-		if lang == "" {
-			lang = c.Lang
-		}
-		msgs = append(msgs, delivery.Message{
-			ID:       fmt.Sprintf("unreachable:%d:%d:%d", cellID, memberID, m.ID),
-			To:       delivery.Recipient{ChatID: m.UserID},
-			Parts:    delivery.TextParts(m.UserID, []string{texts.T(lang, texts.DeliveryCantReach, texts.Escape(who.Name))}, nil),
-			Purpose:  "unreachable notice",
-			Priority: delivery.Urgent,
+	// Only the committee hears whom the bot cannot reach, never the group.
+	return b.notifyCommittee(ctx, c, fmt.Sprintf("unreachable:%d:%d", cellID, memberID), memberID, false,
+		func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+			return texts.T(lang, texts.DeliveryCantReach, texts.Escape(m.Name)), nil
 		})
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	_, err = b.p.Delivery.Enqueue(ctx, msgs...)
-	return err
 }
 
 // QuietUntil says whether a cell is in its quiet hours now, and until when:

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/delivery"
 	"github.com/cellbot/cellbot/storage"
 	"github.com/cellbot/cellbot/telegram"
 	"github.com/cellbot/cellbot/texts"
@@ -227,7 +229,7 @@ func (b *Bot) joinPick(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.edit(r.t(texts.JoinSent), nil)
-	return b.notifyCommittee(r, c, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, true, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
 		who := texts.Escape(r.from.FullName())
 		if r.from.Username != "" {
 			who += " @" + texts.Escape(r.from.Username)
@@ -244,34 +246,47 @@ func (b *Bot) joinPick(r *request) error {
 	})
 }
 
-// notifyCommittee writes privately to every committee member with Telegram, each
-// in their own language.
-func (b *Bot) notifyCommittee(r *request, c cell.Cell, build func(lang string) (string, *telegram.InlineKeyboardMarkup)) error {
-	roster, err := b.p.Store.Members(r.ctx, c.ID)
+// notifyCommittee queues a message to every committee member with Telegram but
+// except, each in their own language, with ids "<id>:<member>" so that an update
+// handled again sends nothing twice. When nobody on the committee has Telegram,
+// the message goes to the cell's group if toGroup allows.
+func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, except int64, toGroup bool, build func(lang string) (string, *telegram.InlineKeyboardMarkup)) error {
+	roster, err := b.p.Store.Members(ctx, c.ID)
 	if err != nil {
 		return err
 	}
-	sent := 0
+	var msgs []delivery.Message
+	add := func(to cell.Member, chatID int64, lang string) {
+		text, kb := build(lang)
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("%s:%d", id, to.ID),
+			To:       delivery.Recipient{CellID: c.ID, MemberID: to.ID, ChatID: chatID, Name: to.Name},
+			Parts:    delivery.TextParts(chatID, []string{text}, kb),
+			Purpose:  "committee notice",
+			Priority: delivery.Urgent,
+		})
+	}
 	for _, m := range roster {
-		if !m.Role.IsCommittee() || m.UserID == 0 {
+		if !m.Role.IsCommittee() || m.UserID == 0 || m.ID == except {
 			continue
 		}
-		lang, err := b.p.Store.UserLang(r.ctx, m.UserID)
+		lang, err := b.p.Store.UserLang(ctx, m.UserID)
 		if err != nil {
 			return err
 		}
 		if lang == "" {
 			lang = c.Lang
 		}
-		text, kb := build(lang)
-		if _, err := r.send(m.UserID, text, kb); err == nil {
-			sent++
-		}
+		add(m, m.UserID, lang)
 	}
-	if sent == 0 && c.ChatID != 0 {
-		// Nobody on the committee can be written to privately: the group it is.
-		text, kb := build(c.Lang)
-		_, _ = r.send(c.ChatID, text, kb)
+	if len(msgs) == 0 && toGroup && c.ChatID != 0 {
+		add(cell.Member{}, c.ChatID, c.Lang)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	if _, err := b.p.Delivery.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("queue a notice to the committee of cell %d: %w", c.ID, err)
 	}
 	return nil
 }

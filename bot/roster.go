@@ -127,12 +127,7 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	roster = sortedRoster(roster)
 	pages := (len(roster) + membersPerPage - 1) / membersPerPage
 	page = max(0, min(page, pages-1))
-	regular := 0
-	for _, m := range roster {
-		if m.Expected(b.p.Now()) {
-			regular++
-		}
-	}
+	regular := cell.CountExpected(roster, b.p.Now())
 	unreachable, err := b.p.Store.Unreachable(r.ctx, r.cell.ID)
 	if err != nil {
 		return "", nil, err
@@ -194,7 +189,7 @@ func (b *Bot) memberCard(r *request) error {
 }
 
 func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
-	unreachable, err := b.p.Store.Unreachable(r.ctx, r.cell.ID)
+	unreachable, err := b.p.Store.IsUnreachable(r.ctx, r.cell.ID, m.ID)
 	if err != nil {
 		return err
 	}
@@ -209,7 +204,7 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 	switch {
 	case m.UserID == 0:
 		lines = append(lines, r.t(texts.CardNotLinked))
-	case unreachable[m.ID]:
+	case unreachable:
 		lines = append(lines, r.t(texts.CardUnreachable))
 	default:
 		lines = append(lines, r.t(texts.CardLinked))
@@ -368,12 +363,7 @@ func (b *Bot) importRoster(r *request) error {
 	if err != nil {
 		return err
 	}
-	regular := 0
-	for _, m := range roster {
-		if m.Expected(b.p.Now()) {
-			regular++
-		}
-	}
+	regular := cell.CountExpected(roster, b.p.Now())
 	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated)
 	r.reply(r.t(texts.ImportDone, len(members), res.Added, res.Updated, len(roster), regular, len(roster)-regular))
 	return nil

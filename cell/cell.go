@@ -94,6 +94,17 @@ func (m Member) Expected(day time.Time) bool {
 	return p == Regular || p == Attached
 }
 
+// CountExpected counts the members expected at meetings on that day.
+func CountExpected(ms []Member, day time.Time) int {
+	n := 0
+	for _, m := range ms {
+		if m.Expected(day) {
+			n++
+		}
+	}
+	return n
+}
+
 // ParseStanding reads a standing in English or Vietnamese.
 func ParseStanding(s string) (Standing, error) {
 	switch Fold(s) {

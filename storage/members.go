@@ -348,6 +348,15 @@ func (s *Store) ClearUnreachable(ctx context.Context, cellID, memberID int64) er
 	return nil
 }
 
+// IsUnreachable reports whether the bot cannot write to one member.
+func (s *Store) IsUnreachable(ctx context.Context, cellID, memberID int64) (bool, error) {
+	ok, err := s.rdb.HExists(ctx, s.keys.Unreachable(cellID), strconv.FormatInt(memberID, 10)).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: is member %d unreachable: %w", memberID, err)
+	}
+	return ok, nil
+}
+
 // Unreachable returns the ids of the cell's members the bot cannot write to.
 func (s *Store) Unreachable(ctx context.Context, cellID int64) (map[int64]bool, error) {
 	ids, err := s.rdb.HKeys(ctx, s.keys.Unreachable(cellID)).Result()

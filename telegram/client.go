@@ -266,7 +266,7 @@ func IsPermanent(err error) bool {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// jsonBody is used by tests and the webhook to decode raw updates.
+// decodeUpdate reads one update posted to the webhook, at most 1 MiB.
 func decodeUpdate(r io.Reader) (Update, error) {
 	var u Update
 	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
