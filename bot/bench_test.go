@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/cellbot/cellbot/cell"
-	"github.com/cellbot/cellbot/delivery"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/testenv"
 )
 
 // nullTelegram answers every call at once, so that a benchmark measures the bot's
@@ -30,7 +30,7 @@ func (n *nullTelegram) Do(_ context.Context, _ telegram.Request, result any) err
 
 type nullDelivery struct{}
 
-func (nullDelivery) StartJob(context.Context, delivery.Job, []delivery.Message) (int, error) {
+func (nullDelivery) StartJob(context.Context, storage.QueueJob, []delivery.Message) (int, error) {
 	return 0, nil
 }
 func (nullDelivery) Enqueue(context.Context, ...delivery.Message) (int, error) { return 0, nil }
@@ -48,7 +48,7 @@ func BenchmarkHandleUpdate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	data, err := os.ReadFile("../app/testdata/roster74.csv")
+	data, err := os.ReadFile("../internal/app/testdata/roster74.csv")
 	if err != nil {
 		b.Fatal(err)
 	}

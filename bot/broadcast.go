@@ -6,10 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cellbot/cellbot/cell"
-	"github.com/cellbot/cellbot/delivery"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/texts"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/storage"
 )
 
 // Room for the header on the first part of a long text, in characters.
@@ -33,9 +34,9 @@ func (b *Bot) broadcast(r *request) error {
 	}
 	header := texts.T(r.cell.Lang, texts.BroadcastHeader, texts.Escape(r.cell.Name))
 	if doc != nil {
-		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), delivery.Bulk)
+		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), storage.PriorityBulk)
 	}
-	return b.deliver(r, "broadcast", textParts(header, text), delivery.Bulk)
+	return b.deliver(r, "broadcast", textParts(header, text), storage.PriorityBulk)
 }
 
 // agenda is /agenda <items, one a line>: it sends the agenda to every member.
@@ -46,7 +47,7 @@ func (b *Bot) agenda(r *request) error {
 		return texts.Errorf(texts.AgendaUsage)
 	}
 	header := texts.T(r.cell.Lang, texts.AgendaHeader, texts.Escape(r.cell.Name))
-	return b.deliver(r, "agenda", textParts(header, text), delivery.Bulk)
+	return b.deliver(r, "agenda", textParts(header, text), storage.PriorityBulk)
 }
 
 // partsFor builds one recipient's requests.
@@ -108,7 +109,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	now := b.p.Now().In(r.cell.Location())
 	var notBefore time.Time
 	status := r.t(texts.DeliveryStarted, len(recipients))
-	if until, quiet := r.cell.Quiet.Until(now); quiet && priority == delivery.Bulk {
+	if until, quiet := r.cell.Quiet.Until(now); quiet && priority == storage.PriorityBulk {
 		notBefore = until
 		status = r.t(texts.DeliveryQuiet, len(recipients), texts.DateTime(r.lang, until))
 	}
@@ -128,14 +129,14 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	for _, m := range recipients {
 		msgs = append(msgs, delivery.Message{
 			ID:        fmt.Sprintf("%s:%d", jobID, m.ID),
-			To:        delivery.Recipient{CellID: r.cell.ID, MemberID: m.ID, ChatID: m.UserID, Name: m.Name},
+			To:        storage.QueueRecipient{CellID: r.cell.ID, MemberID: m.ID, ChatID: m.UserID, Name: m.Name},
 			Parts:     parts(m.UserID),
 			Purpose:   purpose,
 			Priority:  priority,
 			NotBefore: notBefore,
 		})
 	}
-	job := delivery.Job{
+	job := storage.QueueJob{
 		ID: jobID, CellID: r.cell.ID, Purpose: purpose, Lang: r.lang,
 		ReportChatID: r.from.ID, ProgressMessageID: progress.MessageID,
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cellbot/cellbot/telegram"
+	"github.com/cellbot/cellbot/internal/telegram"
 )
 
 // Callback data is "1:<verb>:<arg>:<arg>…", version 1, with integers in base 36,

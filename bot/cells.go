@@ -9,11 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cellbot/cellbot/cell"
-	"github.com/cellbot/cellbot/delivery"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/texts"
 )
 
 const (
@@ -260,10 +260,10 @@ func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, excep
 		text, kb := build(lang)
 		msgs = append(msgs, delivery.Message{
 			ID:       fmt.Sprintf("%s:%d", id, to.ID),
-			To:       delivery.Recipient{CellID: c.ID, MemberID: to.ID, ChatID: chatID, Name: to.Name},
+			To:       storage.QueueRecipient{CellID: c.ID, MemberID: to.ID, ChatID: chatID, Name: to.Name},
 			Parts:    delivery.TextParts(chatID, []string{text}, kb),
 			Purpose:  "committee notice",
-			Priority: delivery.Urgent,
+			Priority: storage.PriorityUrgent,
 		})
 	}
 	for _, m := range roster {
@@ -302,14 +302,7 @@ func (b *Bot) joinDecide(r *request) error {
 	if err != nil {
 		return err
 	}
-	actor, err := b.p.Store.MemberByUser(r.ctx, cellID, r.from.ID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !actor.Role.IsCommittee()) {
-		r.answerCallback(r.t(texts.CommonNotCommittee), true)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	actor := *r.member // the route checked the presser is on this cell's committee
 	req, err := b.p.Store.JoinRequestOf(r.ctx, cellID, userID)
 	if errors.Is(err, storage.ErrNotPending) {
 		// Settled before, maybe by a confirmation cut short after linking: make

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cellbot/cellbot/cell"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/texts"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 )
 
 // help says what the user can do here, for their role.

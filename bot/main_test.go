@@ -3,7 +3,7 @@ package bot
 import (
 	"testing"
 
-	"github.com/cellbot/cellbot/testenv"
+	"github.com/cellbot/cellbot/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.RunWithRedis(m) }

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/texts"
 )
 
 const dialoguePick = "pick"
@@ -123,9 +123,6 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 
 // pickMember is the choice among members of the same name.
 func (b *Bot) pickMember(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
 	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (d.Kind != dialoguePick || d.CellID != r.cell.ID)) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/telegram"
-	"github.com/cellbot/cellbot/texts"
 )
 
 const (
@@ -88,9 +88,6 @@ func (b *Bot) members(r *request) error {
 }
 
 func (b *Bot) membersPage(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
 	text, kb, err := b.rosterPage(r, int(r.button.arg(1)))
 	if err != nil {
 		return err
@@ -98,22 +95,6 @@ func (b *Bot) membersPage(r *request) error {
 	r.answerCallback("", false)
 	r.edit(text, kb)
 	return nil
-}
-
-// committeeButton checks, again, that whoever pressed a roster button is on the
-// committee of their cell, and that the button (whose first argument is its cell)
-// belongs to that cell: callback data is user input, and the user's current cell
-// may have changed since the button was sent.
-func (b *Bot) committeeButton(r *request) bool {
-	if r.cell == nil || !r.isCommittee() {
-		r.answerCallback(r.t(texts.CommonNotCommittee), true)
-		return false
-	}
-	if r.button.arg(0) != r.cell.ID {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return false
-	}
-	return true
 }
 
 func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboardMarkup, error) {
@@ -173,9 +154,6 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 
 // memberCard shows one member with buttons to change them.
 func (b *Bot) memberCard(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
 	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
 	if errors.Is(err, storage.ErrNotFound) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
@@ -245,9 +223,6 @@ func (b *Bot) partText(lang string, m cell.Member) string {
 }
 
 func (b *Bot) cardSetParticipation(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
 	i := int(r.button.arg(2))
 	if i < 0 || i >= len(partCodes) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
@@ -262,9 +237,6 @@ func (b *Bot) cardSetParticipation(r *request) error {
 }
 
 func (b *Bot) cardToggleStanding(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
 	return b.cardUpdate(r, func(m *cell.Member) error {
 		if m.Standing == cell.Probationary {
 			m.Standing = cell.Official
@@ -276,13 +248,6 @@ func (b *Bot) cardToggleStanding(r *request) error {
 }
 
 func (b *Bot) cardRole(r *request) error {
-	if !b.committeeButton(r) {
-		return nil
-	}
-	if r.role() != cell.RoleSecretary {
-		r.answerCallback(r.t(texts.CommonNotSecretary), true)
-		return nil
-	}
 	promote := r.button.arg(2) == 1
 	return b.cardUpdate(r, func(m *cell.Member) error { return setRole(m, promote) })
 }

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/texts"
 )
 
 type handlerFunc func(r *request) error
@@ -36,9 +37,18 @@ type command struct {
 	long   bool // takes texts over one message (agenda, broadcast)
 }
 
+// callback is a button's route. A button whose who is not anyone carries its
+// cell as its first argument; the presser's role is checked in that cell, since
+// callback data is user input and the presser's current cell may have changed
+// since the button was sent.
+type callback struct {
+	handle handlerFunc
+	who    access
+}
+
 type routes struct {
 	commands  map[string]command
-	callbacks map[string]handlerFunc // by verb, see buttons.go
+	callbacks map[string]callback    // by verb, see buttons.go
 	dialogues map[string]handlerFunc // by dialogue kind
 }
 
@@ -70,17 +80,17 @@ func (b *Bot) newRoutes() routes {
 			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true},
 			"agenda":    {handle: b.agenda, who: committee, long: true},
 		},
-		callbacks: map[string]handlerFunc{
-			verbJoinPick:    b.joinPick,
-			verbJoinNew:     b.joinPick,
-			verbJoinConfirm: b.joinDecide,
-			verbJoinReject:  b.joinDecide,
-			verbPage:        b.membersPage,
-			verbCard:        b.memberCard,
-			verbSetPart:     b.cardSetParticipation,
-			verbStanding:    b.cardToggleStanding,
-			verbRole:        b.cardRole,
-			verbPick:        b.pickMember,
+		callbacks: map[string]callback{
+			verbJoinPick:    {handle: b.joinPick},
+			verbJoinNew:     {handle: b.joinPick},
+			verbJoinConfirm: {handle: b.joinDecide, who: committee},
+			verbJoinReject:  {handle: b.joinDecide, who: committee},
+			verbPage:        {handle: b.membersPage, who: committee},
+			verbCard:        {handle: b.memberCard, who: committee},
+			verbSetPart:     {handle: b.cardSetParticipation, who: committee},
+			verbStanding:    {handle: b.cardToggleStanding, who: committee},
+			verbRole:        {handle: b.cardRole, who: secretary},
+			verbPick:        {handle: b.pickMember, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName: b.joinName,
@@ -169,11 +179,52 @@ func (rt routes) callback(r *request) error {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
-	h, ok := rt.callbacks[data.verb]
+	c, ok := rt.callbacks[data.verb]
 	if !ok {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
 	r.button = data
-	return h(r)
+	if c.who != anyone {
+		allowed, err := r.b.buttonActor(r, data.arg(0), c.who)
+		if err != nil || !allowed {
+			return err
+		}
+	}
+	return c.handle(r)
+}
+
+// buttonActor loads the button's cell and the presser's record in it, and checks
+// the presser may use the button; a refusal is answered.
+func (b *Bot) buttonActor(r *request, cellID int64, who access) (bool, error) {
+	if r.cell == nil || r.cell.ID != cellID {
+		c, err := b.p.Store.Cell(r.ctx, cellID)
+		if errors.Is(err, storage.ErrNotFound) {
+			r.answerCallback(r.t(texts.CommonButtonExpired), true)
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		r.cell, r.member = &c, nil
+		m, err := b.p.Store.MemberByUser(r.ctx, c.ID, r.from.ID)
+		switch {
+		case err == nil:
+			r.member = &m
+		case !errors.Is(err, storage.ErrNotFound):
+			return false, err
+		}
+	}
+	switch {
+	case who == member && r.member == nil:
+		r.answerCallback(r.t(texts.CommonNoCellPrivate), true)
+		return false, nil
+	case who == committee && !r.isCommittee():
+		r.answerCallback(r.t(texts.CommonNotCommittee), true)
+		return false, nil
+	case who == secretary && r.role() != cell.RoleSecretary:
+		r.answerCallback(r.t(texts.CommonNotSecretary), true)
+		return false, nil
+	}
+	return true, nil
 }

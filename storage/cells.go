@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/redis/go-redis/v9"
 )
 

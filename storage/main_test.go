@@ -3,7 +3,7 @@ package storage_test
 import (
 	"testing"
 
-	"github.com/cellbot/cellbot/testenv"
+	"github.com/cellbot/cellbot/internal/testenv"
 )
 
 // TestMain starts one redis-server for the package; each test takes its own key

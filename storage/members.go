@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/testenv"
 )
 
 var queueT0 = time.UnixMilli(1_700_000_000_000)

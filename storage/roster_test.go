@@ -6,9 +6,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cellbot/cellbot/cell"
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
-	"github.com/cellbot/cellbot/testenv"
 	"github.com/redis/go-redis/v9"
 )
 

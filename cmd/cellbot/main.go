@@ -17,8 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/cellbot/cellbot/app"
-	"github.com/cellbot/cellbot/config"
+	"github.com/cellbot/cellbot/internal/app"
+	"github.com/cellbot/cellbot/internal/config"
 )
 
 func main() {

@@ -1,9 +1,0 @@
-package app_test
-
-import (
-	"testing"
-
-	"github.com/cellbot/cellbot/testenv"
-)
-
-func TestMain(m *testing.M) { testenv.RunWithRedis(m) }

@@ -1,0 +1,182 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// request is one update being handled, with what the bot knows of its sender.
+type request struct {
+	ctx context.Context
+	b   *Bot
+	log *slog.Logger
+
+	update telegram.Update
+	msg    *telegram.Message // the message, or the message under the pressed button
+	cb     *telegram.CallbackQuery
+	from   telegram.User
+	chat   telegram.Chat
+
+	cmd  string // "members" for "/members@bot 2"
+	args string // "2"
+
+	lang     string
+	cell     *cell.Cell   // the group's cell, or the user's cell in a private chat
+	member   *cell.Member // the sender's member record in that cell
+	owner    bool
+	answered bool
+	sent     int    // messages sent so far, to name queued replies
+	button   button // the pressed button, decoded
+}
+
+func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Update) (*request, bool) {
+	r := &request{ctx: ctx, b: b, log: log, update: u}
+	switch {
+	case u.Message != nil && u.Message.From != nil:
+		r.msg, r.from, r.chat = u.Message, *u.Message.From, u.Message.Chat
+		text := u.Message.Text
+		if text == "" && u.Message.Document != nil {
+			text = u.Message.Caption
+		}
+		r.cmd, r.args = parseCommand(text, b.p.BotUsername)
+	case u.CallbackQuery != nil:
+		r.cb, r.from = u.CallbackQuery, u.CallbackQuery.From
+		r.msg = u.CallbackQuery.Message
+		if r.msg != nil {
+			r.chat = r.msg.Chat
+		} else {
+			r.chat = telegram.Chat{ID: r.from.ID, Type: telegram.ChatPrivate}
+		}
+	default:
+		return nil, false // kinds the bot does not act on
+	}
+	if r.from.IsBot {
+		// An anonymous group admin's commands come from this bot account: the
+		// sender cannot be told apart, so say so rather than stay silent.
+		if r.from.Username == anonymousAdmin && r.cmd != "" && r.msg != nil {
+			r.log = log
+			r.lang = b.p.Lang
+			r.reply(r.t(texts.CommonAnonymous))
+		}
+		return nil, false
+	}
+	r.log = log.With("user_id", r.from.ID, "chat_id", r.chat.ID)
+	return r, true
+}
+
+// parseCommand splits "/cmd@bot args" into "cmd" and "args". A command addressed
+// to another bot, or text that is no command, gives "".
+func parseCommand(text, botUsername string) (cmd, args string) {
+	if !strings.HasPrefix(text, "/") {
+		return "", ""
+	}
+	head, rest := text[1:], ""
+	if i := strings.IndexAny(text, " \n\t"); i >= 0 {
+		head, rest = text[1:i], text[i+1:]
+	}
+	name, target, addressed := strings.Cut(head, "@")
+	if addressed && !strings.EqualFold(target, botUsername) {
+		return "", ""
+	}
+	return strings.ToLower(name), strings.TrimSpace(rest)
+}
+
+func (r *request) kind() string {
+	switch {
+	case r.cb != nil:
+		return "callback"
+	case r.cmd != "":
+		return "command /" + r.cmd
+	}
+	return "message"
+}
+
+func (r *request) role() cell.Role {
+	if r.member == nil {
+		return cell.RoleMember
+	}
+	return r.member.Role
+}
+
+func (r *request) isCommittee() bool { return r.member != nil && r.member.Role.IsCommittee() }
+
+func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, key, args...) }
+
+// send sends a message and returns it. When the chat is paused by Telegram's
+// limits (our own limiter's wait, or a 429), the message is queued instead of dropped (and the zero Message is
+// returned); other failures are logged, since the handler's own work is done.
+func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
+	var m telegram.Message
+	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
+	r.sent++
+	err := r.b.p.Telegram.Do(r.ctx, req, &m)
+	_, flood := telegram.RetryAfter(err)
+	if (flood || errors.Is(err, delivery.ErrRateLimited)) && r.update.UpdateID != 0 {
+		_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
+			ID:       fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent),
+			To:       storage.QueueRecipient{ChatID: chatID},
+			Parts:    []telegram.Raw{delivery.RawOf(req)},
+			Purpose:  "reply",
+			Priority: storage.PriorityUrgent,
+		})
+		if qerr == nil {
+			return telegram.Message{}, nil
+		}
+		err = fmt.Errorf("%w; queueing it: %w", err, qerr)
+	}
+	if err != nil {
+		r.log.Warn("send message", "to", chatID, "err", err)
+	}
+	return m, err
+}
+
+// reply answers in the chat the update came from.
+func (r *request) reply(text string) { r.replyKB(text, nil) }
+
+func (r *request) replyKB(text string, kb *telegram.InlineKeyboardMarkup) {
+	_, _ = r.send(r.chat.ID, text, kb)
+}
+
+// edit replaces the text and buttons of the message under the pressed button.
+func (r *request) edit(text string, kb *telegram.InlineKeyboardMarkup) {
+	if r.msg == nil {
+		r.replyKB(text, kb)
+		return
+	}
+	err := r.b.p.Telegram.Do(r.ctx, telegram.EditMessageText{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID, Text: text, Keyboard: kb}, nil)
+	if err != nil && !telegram.IsNotModified(err) {
+		r.log.Warn("edit message", "err", err)
+	}
+}
+
+// removeButtons takes the buttons off the message under the pressed button.
+func (r *request) removeButtons() {
+	if r.msg == nil {
+		return
+	}
+	err := r.b.p.Telegram.Do(r.ctx, telegram.EditMessageReplyMarkup{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID}, nil)
+	if err != nil && !telegram.IsNotModified(err) {
+		r.log.Warn("remove buttons", "err", err)
+	}
+}
+
+// answerCallback stops the button's spinner. Telegram wants it within seconds.
+func (r *request) answerCallback(text string, alert bool) {
+	if r.cb == nil || r.answered {
+		return
+	}
+	r.answered = true
+	err := r.b.p.Telegram.Do(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert}, nil)
+	if err != nil {
+		r.log.Warn("answer callback", "err", err)
+	}
+}

@@ -1,0 +1,241 @@
+// Package app wires cellbot together from its settings: Redis (an existing one, or
+// a managed local redis-server), the Telegram client, storage, delivery, the bot,
+// the HTTP listener and the update source (long polling or webhook). It starts the
+// background loops in one place and stops them in a fixed order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/cellbot/cellbot/bot"
+	"github.com/cellbot/cellbot/internal/config"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/redisserver"
+	"github.com/cellbot/cellbot/internal/server"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+)
+
+// Options are what tests may change beyond the settings.
+type Options struct {
+	// KeyPrefix is the Redis key prefix, "cellbot" when empty.
+	KeyPrefix string
+	// Ready, when set, is called once the bot takes updates, with the HTTP address.
+	Ready func(httpAddr string)
+}
+
+// Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
+// updateGrace, then messages being sent get sendGrace; with Redis's own stop the
+// whole stays under 10 s.
+const (
+	updateGrace = 4 * time.Second
+	sendGrace   = 3 * time.Second
+)
+
+// Run runs the bot until ctx is cancelled, then stops gracefully and returns nil.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) error {
+	rdb, stopRedis, err := openRedis(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopRedis()
+	if err := waitRedis(ctx, rdb, logger); err != nil {
+		return err
+	}
+	store := storage.New(rdb, opts.KeyPrefix)
+
+	httpClient := &http.Client{Timeout: 75 * time.Second} // longer than the 50 s long poll
+	tg, err := connectTelegram(ctx, cfg, httpClient, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("connected to Telegram", "bot", tg.Self().Username)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var b *bot.Bot
+	sender, err := delivery.NewSender(delivery.SenderParams{
+		Store:      store,
+		Caller:     tg,
+		Logger:     logger.With("loop", "delivery"),
+		Registerer: reg,
+		Grace:      sendGrace,
+		HoldUntil: func(ctx context.Context, rc storage.QueueRecipient) (time.Time, bool) {
+			return b.QuietUntil(ctx, rc.CellID)
+		},
+		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
+			b.Unreachable(ctx, rc.CellID, rc.MemberID)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("app: delivery: %w", err)
+	}
+	b = bot.New(bot.Params{
+		Store:       store,
+		Telegram:    sender.Direct(),
+		Files:       tg,
+		Delivery:    sender,
+		Logger:      logger,
+		BotUsername: tg.Self().Username,
+		OwnerIDs:    cfg.OwnerIDs,
+		TimeZone:    cfg.TimeZoneName,
+		Lang:        cfg.Lang,
+	})
+	if err := b.RegisterCommands(ctx); err != nil {
+		logger.Warn("register commands", "err", err)
+	}
+
+	webhookPath := ""
+	if cfg.WebhookURL != "" {
+		u, err := url.Parse(cfg.WebhookURL)
+		if err != nil {
+			return fmt.Errorf("app: webhook url: %w", err)
+		}
+		webhookPath = u.Path
+		if webhookPath == "" {
+			webhookPath = "/"
+		}
+	}
+	srv, err := server.New(server.Params{
+		Addr:        cfg.HTTPAddr,
+		Health:      store,
+		Gatherer:    reg,
+		WebhookPath: webhookPath,
+		Webhook:     telegram.WebhookHandler(cfg.WebhookSecret, b.HandleUpdate, logger.With("loop", "webhook")),
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Loops. Stop order: the update source first (no new updates; those in hand
+	// finish), then the HTTP listener, then delivery (finishing messages in hand).
+	deliveryCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDelivery()
+	var deliveryDone sync.WaitGroup
+	deliveryDone.Go(func() {
+		if err := sender.Run(deliveryCtx); err != nil {
+			logger.Error("delivery stopped", "err", err)
+		}
+	})
+
+	var updates sync.WaitGroup
+	if cfg.WebhookURL != "" {
+		if err := telegram.SetWebhook(ctx, tg, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
+			stopDelivery()
+			deliveryDone.Wait()
+			return fmt.Errorf("app: set webhook: %w", err)
+		}
+		logger.Info("receiving updates by webhook", "path", webhookPath)
+	} else {
+		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Logger: logger.With("loop", "poller"), Grace: updateGrace})
+		updates.Go(func() {
+			if err := poller.Run(ctx); err != nil {
+				logger.Error("poller stopped", "err", err)
+			}
+		})
+		logger.Info("receiving updates by long polling")
+	}
+	var httpDone sync.WaitGroup
+	httpDone.Go(func() {
+		if err := srv.Run(ctx, updateGrace); err != nil {
+			logger.Error("http server stopped", "err", err)
+		}
+	})
+	logger.Info("cellbot is running", "http", srv.Addr())
+	if opts.Ready != nil {
+		opts.Ready(srv.Addr())
+	}
+
+	<-ctx.Done()
+	logger.Info("stopping")
+	updates.Wait()
+	httpDone.Wait()
+	stopDelivery()
+	deliveryDone.Wait()
+	logger.Info("stopped")
+	return nil
+}
+
+// openRedis connects to REDIS_URL, or starts a managed redis-server with its AOF
+// in CELLBOT_DATA_DIR when REDIS_URL is empty.
+func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (redis.UniversalClient, func(), error) {
+	if opts := cfg.RedisOptions(); opts != nil {
+		rdb := redis.NewUniversalClient(opts)
+		return rdb, func() { _ = rdb.Close() }, nil
+	}
+	srv, err := redisserver.Start(ctx, redisserver.Options{Dir: cfg.DataDir, AppendOnly: true, Logger: logger.With("component", "redis-server")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: REDIS_URL is not set, so cellbot runs its own redis-server: %w", err)
+	}
+	logger.Info("started a local redis-server", "addr", srv.Addr(), "dir", cfg.DataDir)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	return rdb, func() {
+		_ = rdb.Close()
+		if err := srv.Stop(); err != nil {
+			logger.Warn("stop local redis-server", "err", err)
+		}
+	}, nil
+}
+
+// errFinal stops retryStart at once.
+type errFinal struct{ error }
+
+// retryStart calls try until it succeeds, backing off from first to at most max
+// and logging each failure, so that a bot started before Redis or the network is
+// up waits instead of crash-looping. An errFinal, or ctx ending, stops it.
+func retryStart(ctx context.Context, logger *slog.Logger, what string, first, max time.Duration, try func() error) error {
+	for backoff := first; ; backoff = min(backoff*2, max) {
+		err := try()
+		var final errFinal
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &final):
+			return final.error
+		case ctx.Err() != nil:
+			return fmt.Errorf("app: %s: %w", what, ctx.Err())
+		}
+		logger.Error(what+": retrying", "err", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("app: %s: %w", what, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// waitRedis pings until Redis answers.
+func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
+	return retryStart(ctx, logger, "waiting for redis", 500*time.Millisecond, 30*time.Second, func() error {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		return rdb.Ping(pctx).Err()
+	})
+}
+
+// connectTelegram calls getMe until it answers; a rejected token is final.
+func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, logger *slog.Logger) (*telegram.Client, error) {
+	var tg *telegram.Client
+	err := retryStart(ctx, logger, "connecting to Telegram", time.Second, time.Minute, func() error {
+		var err error
+		tg, err = telegram.New(ctx, cfg.Token, cfg.APIEndpoint, hc)
+		var apiErr *telegram.APIError
+		if errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound) {
+			return errFinal{fmt.Errorf("app: Telegram rejected TELEGRAM_BOT_TOKEN (%s): check the token from @BotFather", apiErr.Description)}
+		}
+		return err
+	})
+	return tg, err
+}

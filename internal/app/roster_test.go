@@ -1,0 +1,140 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/cellbot/cellbot/internal/cell"
+)
+
+// TestMembersPagesAndCards: /members pages through the 74-member roster, a name
+// opens a card, and the card's buttons change participation, standing and role.
+func TestMembersPagesAndCards(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	cs := importedCell(t, e, readFile(t, "roster74.csv"), 74)
+	secretary, c := cs.secretary, cs.cell
+
+	secretary.Send("/members")
+	first := secretary.WaitMessage("Trang 1/4")
+	if !strings.Contains(first.Text, "74 đồng chí, 51 sinh hoạt thường xuyên, 23 miễn hoặc tạm miễn") {
+		t.Errorf("roster header = %q", first.Text)
+	}
+	secretary.Press("Sau ›")
+	secretary.WaitMessage("Trang 2/4")
+	secretary.Press("‹ Trước")
+	list := secretary.WaitMessage("Trang 1/4")
+	if list.MessageID != first.MessageID {
+		t.Errorf("paging sent a new message instead of editing the list")
+	}
+
+	name := list.Buttons[0][0].Text
+	secretary.Press(name)
+	card := secretary.WaitMessage("Chức vụ:")
+	if !strings.HasPrefix(card.Text, name) {
+		t.Fatalf("card = %q, want it to start with %q", card.Text, name)
+	}
+	secretary.Press("Miễn")
+	secretary.WaitMessage(name + "\nĐảng viên chính thức · miễn sinh hoạt")
+	secretary.Press("Đổi chính thức/dự bị")
+	secretary.WaitMessage(name + "\nĐảng viên dự bị · miễn sinh hoạt")
+	secretary.Press("Đưa vào chi ủy")
+	secretary.WaitMessage("Chức vụ: chi ủy viên")
+	m := rosterByName(t, e, c.ID)[name]
+	if m.Participation != cell.Exempt || m.Standing != cell.Probationary || m.Role != cell.RoleCommittee {
+		t.Errorf("after the card's buttons: %+v", m)
+	}
+	secretary.Press("Rút khỏi chi ủy")
+	secretary.WaitMessage("Chức vụ: đảng viên")
+	secretary.Press("« Danh sách")
+	secretary.WaitMessage("Trang 1/4")
+}
+
+// TestHelpByRoleAndDeclinedJoin: /help says what each person can do; a declined
+// join links nothing.
+func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	secretary, g, payload, c := cs.secretary, cs.group, cs.payload, cs.cell
+	member := e.srv.User("Hoa")
+	joinAs(t, member, secretary, payload, "Lê Thị Hoa")
+	g.Add(member)
+	committee := e.srv.User("An")
+	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
+	secretary.Send("/promote Nguyễn Văn An")
+	secretary.WaitMessage("Nguyễn Văn An đã vào chi ủy")
+	guest := e.srv.User("Khách")
+	guest.Start("")
+
+	tests := []struct {
+		who        string
+		send       func()
+		chat       int64
+		want, deny []string
+	}{
+		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để tham gia"}, []string{"/members"}},
+		{"member", func() { member.Send("/help") }, member.ID(), []string{"Các lệnh của đồng chí"}, []string{"/members", "/promote"}},
+		{"committee", func() { committee.Send("/help") }, committee.ID(), []string{"Các lệnh của chi ủy", "/broadcast"}, []string{"/promote"}},
+		{"secretary", func() { secretary.Send("/help") }, secretary.ID(), []string{"Các lệnh của chi ủy", "Riêng bí thư"}, nil},
+		{"group", func() { member.SendIn(g, "/help") }, g.ID(), []string{"/join"}, []string{"/members"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.who, func(t *testing.T) {
+			tt.send()
+			m := e.srv.WaitMessage(tt.chat, tt.want[0])
+			for _, w := range tt.want {
+				if !strings.Contains(m.Text, w) {
+					t.Errorf("help for %s has no %q: %q", tt.who, w, m.Text)
+				}
+			}
+			for _, d := range tt.deny {
+				if strings.Contains(m.Text, d) {
+					t.Errorf("help for %s offers %q", tt.who, d)
+				}
+			}
+		})
+	}
+
+	// The committee member declines a join; nothing is linked.
+	stranger := e.srv.User("Lạ")
+	stranger.Start(payload)
+	stranger.WaitMessage("họ và tên")
+	stranger.Send("Trần Văn An")
+	stranger.WaitMessage("Xin chọn đúng tên")
+	stranger.Press("Tôi là Trần Văn An")
+	committee.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn An")
+	committee.Press("✖️ Từ chối")
+	stranger.WaitMessage("Chi ủy chưa xác nhận")
+	committee.WaitMessage("Đã từ chối Trần Văn An")
+	// The secretary's copy of the request is now out of date.
+	secretary.Press("✅ Xác nhận")
+	e.srv.WaitIdle()
+	if m := rosterByName(t, e, c.ID)["Trần Văn An"]; m.UserID != 0 {
+		t.Errorf("a declined join linked %+v", m)
+	}
+}
+
+// TestGroupBecomesSupergroup: Telegram gives a basic group a new id when it
+// becomes a supergroup; the cell follows it.
+func TestGroupBecomesSupergroup(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	sec := e.srv.User("Nguyễn Thị Lan")
+	g := e.srv.BasicGroup("Chi bộ Khu phố 3")
+	g.AddAdmin(sec)
+	setupCell(t, e, sec, g)
+	old := g.Migrate(sec)
+	e.srv.WaitIdle()
+	sec.SendIn(g, "/join")
+	e.srv.WaitUntil(func() bool { return countContaining(e.srv.Messages(g.ID()), "Mời các đồng chí bấm nút") == 1 })
+	ctx := context.Background()
+	c, err := e.store.CellByChat(ctx, g.ID())
+	if err != nil || c.Name != "Chi bộ Khu phố 3" || c.ChatID != g.ID() {
+		t.Fatalf("cell of the supergroup = %+v, %v", c, err)
+	}
+	if _, err := e.store.CellByChat(ctx, old); err == nil {
+		t.Error("the old group id still names the cell")
+	}
+}

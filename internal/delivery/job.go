@@ -1,0 +1,203 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// PurposeReport is the purpose of a job's final edit and report.
+const PurposeReport = "report"
+
+// FinalID and ReportID are the queue ids of a job's final edit of its progress
+// message and of its report: deterministic, so that a finisher that died after
+// enqueuing them and the one that takes over do not send twice.
+func FinalID(jobID string) string  { return "job:" + jobID + ":final" }
+func ReportID(jobID string) string { return "job:" + jobID + ":report" }
+
+// recoverLoop puts messages whose lease ended back in the queue, every
+// RecoverEvery, in batches of storage.QueueBatch.
+func (s *Sender) recoverLoop(ctx context.Context) {
+	t := time.NewTicker(s.p.RecoverEvery)
+	defer t.Stop()
+	for {
+		s.recoverOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Sender) recoverOnce(ctx context.Context) {
+	for ctx.Err() == nil {
+		requeued, completed, err := s.store.RecoverLeases(ctx, s.now(), storage.QueueBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("delivery: recover leases", "err", err)
+			}
+			return
+		}
+		if requeued+completed > 0 {
+			s.log.Info("delivery: recovered expired leases", "requeued", requeued, "completed", completed)
+		}
+		if requeued > 0 {
+			s.wake.notify()
+		}
+		if completed > 0 {
+			s.kickFinisher()
+		}
+		if requeued+completed < storage.QueueBatch {
+			return
+		}
+	}
+}
+
+// finishLoop takes completed jobs (kicked by the worker that completed one, and
+// every RecoverEvery for jobs whose finisher died) and enqueues their final edit
+// and report.
+func (s *Sender) finishLoop(ctx context.Context) {
+	t := time.NewTicker(s.p.RecoverEvery)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			ids, err := s.store.ClaimFinishedJobs(ctx, s.now(), s.p.Lease, storage.QueueBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("delivery: claim finished jobs", "err", err)
+				}
+				break
+			}
+			for _, id := range ids {
+				if err := s.finishJob(ctx, id); err != nil {
+					s.log.Error("delivery: finish job", "job", id, "err", err)
+				}
+			}
+			if len(ids) < storage.QueueBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.finish:
+		}
+	}
+}
+
+// finishJob enqueues the job's final edit and its report, urgent, with
+// deterministic ids, then releases the job.
+func (s *Sender) finishJob(ctx context.Context, id string) error {
+	// Once taken, a job is finished even if Run is stopping: its lease in the
+	// finishing set would otherwise delay the report until another process
+	// takes it over.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	st, err := s.store.QueueJobState(ctx, id, maxReportNames)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Expired: nothing to report; just drop it from the finishing set.
+		return s.store.ReleaseFinishedJob(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	if st.ReportChatID != 0 {
+		now := s.now()
+		at := now.Add(s.p.FinalDelay)
+		to := storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID}
+		done := texts.T(st.Lang, texts.DeliveryDone, st.Sent, st.Total)
+		var msgs []Message
+		if st.ProgressMessageID != 0 {
+			msgs = append(msgs, Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
+				Parts: []telegram.Raw{RawOf(telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID, Text: done})}})
+		}
+		msgs = append(msgs, Message{ID: ReportID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
+			Parts: TextParts(st.ReportChatID, Split(reportText(st), MaxText), nil)})
+		if _, err := s.Enqueue(ctx, msgs...); err != nil {
+			return err
+		}
+	}
+	s.log.Info("delivery: job complete", "job", id, "purpose", st.Purpose, "cell", st.CellID,
+		"total", st.Total, "sent", st.Sent, "unreachable", st.Unreachable, "failed", st.Failed)
+	return s.store.ReleaseFinishedJob(ctx, id)
+}
+
+// reportText is the delivery report: the count delivered, then who could not be
+// reached and whose message failed, by name. Names are escaped here: the text is
+// HTML.
+func reportText(st storage.QueueJobState) string {
+	lines := []string{texts.T(st.Lang, texts.DeliveryDone, st.Sent, st.Total)}
+	if st.Unreachable > 0 {
+		lines = append(lines, texts.T(st.Lang, texts.DeliveryUnreach, st.Unreachable, nameList(st.UnreachableNames, st.Unreachable)))
+	}
+	if st.Failed > 0 {
+		lines = append(lines, texts.T(st.Lang, texts.DeliveryFailed, st.Failed, nameList(st.FailedNames, st.Failed)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func nameList(names []string, total int) string {
+	out := make([]string, 0, len(names)+1)
+	for _, n := range names {
+		if n == "" {
+			n = "?"
+		}
+		out = append(out, texts.Escape(n))
+	}
+	if total > len(names) {
+		out = append(out, "… (+"+strconv.Itoa(total-len(names))+")")
+	}
+	return strings.Join(out, ", ")
+}
+
+// progressLoop edits progress messages for the jobs workers hand it (at most one
+// per job every ProgressEvery, across processes: storage.Done holds the throttle).
+func (s *Sender) progressLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.progress:
+			s.editProgress(ctx, id)
+		}
+	}
+}
+
+// editProgress is best effort: a skipped edit is replaced by the next one. It
+// sends nothing once the job is done, so that it cannot overwrite the final edit
+// (which is also held back by FinalDelay).
+func (s *Sender) editProgress(ctx context.Context, id string) {
+	st, err := s.store.QueueJobState(ctx, id, 0)
+	if err != nil || st.Done || st.ProgressMessageID == 0 {
+		return
+	}
+	if _, reached, err := reserve(ctx, s.store, s.now, st.ReportChatID, s.limits, min(s.p.MaxWait, time.Second)); err != nil || !reached {
+		return
+	}
+	// Counts after the wait are fresher, and the done check closer to the send.
+	if st, err = s.store.QueueJobState(ctx, id, 0); err != nil || st.Done {
+		return
+	}
+	req := telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID,
+		Text: texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total)}
+	// A progress edit that has not landed within half of FinalDelay is given up,
+	// so that it cannot land after the final edit and leave "⏳ 73/74" behind.
+	ectx, cancel := context.WithTimeout(ctx, s.p.FinalDelay/2)
+	defer cancel()
+	err = s.caller.Do(ectx, RawOf(req), nil)
+	if ra, is429 := telegram.RetryAfter(err); is429 {
+		s.metrics.flood.Inc()
+		_, _ = s.store.PauseChat(ctx, s.now(), st.ReportChatID, ra, s.limits)
+	}
+	if err != nil && !telegram.IsNotModified(err) {
+		s.log.Warn("delivery: edit progress", "job", id, "err", err)
+	}
+}

@@ -1,0 +1,183 @@
+package redisserver_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cellbot/cellbot/internal/redisserver"
+)
+
+// start starts a server in a temporary directory and stops it when the test ends. A
+// missing redis-server fails the test: `make test` installs it.
+func start(t *testing.T, opts redisserver.Options) *redisserver.Server {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(t.TempDir(), "redis")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := redisserver.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return s
+}
+
+func client(t *testing.T, s *redisserver.Server) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestRestartKeepsAppendOnlyData(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := start(t, redisserver.Options{AppendOnly: true})
+	addr := s.Addr()
+
+	c := client(t, s)
+	if err := c.Set(ctx, "greeting", "xin chào", 0).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if err := s.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if s.Addr() != addr {
+		t.Errorf("Addr after Restart = %s, want %s", s.Addr(), addr)
+	}
+	got, err := c.Get(ctx, "greeting").Result()
+	if err != nil || got != "xin chào" {
+		t.Fatalf("GET after Restart = %q, %v; want %q", got, err, "xin chào")
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "appendonlydir")); err != nil {
+		t.Errorf("no append-only directory: %v", err)
+	}
+}
+
+func TestWithoutAppendOnlyNothingIsKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := start(t, redisserver.Options{})
+	c := client(t, s)
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if err := s.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS after Restart = %d, %v; want 0", n, err)
+	}
+}
+
+func TestNotInstalled(t *testing.T) {
+	t.Parallel()
+	_, err := redisserver.Start(context.Background(), redisserver.Options{
+		Dir:    t.TempDir(),
+		Binary: filepath.Join(t.TempDir(), "no-such-redis-server"),
+	})
+	if !errors.Is(err, redisserver.ErrNotInstalled) {
+		t.Fatalf("Start = %v, want ErrNotInstalled", err)
+	}
+	for _, want := range []string{"sudo apt-get install redis-server", "brew install redis", "REDIS_URL", "docker compose up"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+}
+
+func TestStartFailureQuotesTheLog(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+
+	_, err = redisserver.Start(context.Background(), redisserver.Options{Dir: t.TempDir(), Port: port})
+	if err == nil {
+		t.Fatal("Start on a taken port succeeded")
+	}
+	if !strings.Contains(err.Error(), "Address already in use") {
+		t.Errorf("error does not quote the server's log:\n%v", err)
+	}
+}
+
+func TestStopAndDone(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	s := start(t, redisserver.Options{Dir: dir})
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("data dir mode = %v, want 0700", perm)
+	}
+	done := s.Done()
+	select {
+	case <-done:
+		t.Fatal("Done closed while running")
+	default:
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	select {
+	case <-done:
+	default:
+		t.Error("Done not closed after Stop")
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if c, err := net.Dial("tcp", s.Addr()); err == nil {
+		c.Close()
+		t.Error("port still answers after Stop")
+	}
+	log, err := os.ReadFile(s.LogPath())
+	if err != nil || !strings.Contains(string(log), "Ready to accept connections") {
+		t.Errorf("log file %s: %v\n%s", s.LogPath(), err, log)
+	}
+}
+
+func TestFixedPortAndLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	s := start(t, redisserver.Options{Port: port})
+	if want := "127.0.0.1:" + strconv.Itoa(port); s.Addr() != want {
+		t.Errorf("Addr = %s, want %s", s.Addr(), want)
+	}
+	if s.URL() != "redis://"+s.Addr()+"/0" {
+		t.Errorf("URL = %s", s.URL())
+	}
+	cfg, err := client(t, s).ConfigGet(context.Background(), "bind").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["bind"] != "127.0.0.1" {
+		t.Errorf("bind = %q, want 127.0.0.1", cfg["bind"])
+	}
+}

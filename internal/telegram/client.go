@@ -1,0 +1,277 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// Params are a request's parameters, form-encoded by the library; nested objects
+// travel as JSON strings (LIBRARIES.md).
+type Params map[string]string
+
+// Request is one Bot API call.
+type Request interface {
+	Method() string
+	Params() Params
+}
+
+// Caller makes Bot API calls. It is the whole surface the rest of the project needs.
+type Caller interface {
+	// Do calls the method and decodes its result into result (which may be nil).
+	Do(ctx context.Context, req Request, result any) error
+}
+
+// Raw is a request given by name and parameters, as the delivery queue stores it.
+type Raw struct {
+	Name   string `json:"method"`
+	Values Params `json:"params"`
+}
+
+// Method implements Request.
+func (r Raw) Method() string { return r.Name }
+
+// Params implements Request.
+func (r Raw) Params() Params { return r.Values }
+
+// Client is a Caller backed by telegram-bot-api.
+type Client struct {
+	api      *tgbotapi.BotAPI
+	http     *http.Client
+	endpoint string
+	token    string
+	self     User
+}
+
+// New connects to the Bot API at endpoint (a format with two %s: token and method,
+// as TELEGRAM_API_ENDPOINT) and calls getMe. httpClient must have a timeout longer
+// than the long-poll timeout; the library's default client has none.
+func New(ctx context.Context, token, endpoint string, httpClient *http.Client) (*Client, error) {
+	b := &Client{http: httpClient, endpoint: endpoint, token: token}
+	// NewBotAPIWithClient calls getMe at once; give it this call's context.
+	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, ctxDoer{ctx: ctx, c: httpClient})
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getMe: %w", redactErr(convertErr(err), token))
+	}
+	api.Client = httpClient
+	b.api = api
+	b.self = User{ID: api.Self.ID, IsBot: true, FirstName: api.Self.FirstName, Username: api.Self.UserName}
+	return b, nil
+}
+
+// Self is the bot's own user, from getMe.
+func (b *Client) Self() User { return b.self }
+
+// ctxDoer gives each library request the caller's context: the library builds its
+// requests without one, so a shutdown could not otherwise abort a long poll.
+type ctxDoer struct {
+	ctx context.Context
+	c   *http.Client
+}
+
+func (d ctxDoer) Do(req *http.Request) (*http.Response, error) { return d.c.Do(req.WithContext(d.ctx)) }
+
+// withContext returns a shallow copy of the library's client whose requests carry ctx.
+func (b *Client) withContext(ctx context.Context) *tgbotapi.BotAPI {
+	api := *b.api
+	api.Client = ctxDoer{ctx: ctx, c: b.http}
+	return &api
+}
+
+// Do implements Caller. Requests that carry an upload (Upload) go as multipart.
+func (b *Client) Do(ctx context.Context, req Request, result any) error {
+	api := b.withContext(ctx)
+	var (
+		resp *tgbotapi.APIResponse
+		err  error
+	)
+	if up, ok := req.(Upload); ok {
+		files := []tgbotapi.RequestFile{{Name: up.Field, Data: tgbotapi.FileBytes{Name: up.FileName, Bytes: up.Data}}}
+		resp, err = api.UploadFiles(up.Method(), tgbotapi.Params(up.Params()), files)
+	} else {
+		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
+	}
+	if err != nil {
+		return fmt.Errorf("telegram: %s: %w", req.Method(), redactErr(convertErr(err), b.token))
+	}
+	if result == nil || resp == nil || len(resp.Result) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Result, result); err != nil {
+		return fmt.Errorf("telegram: %s: decode result: %w", req.Method(), err)
+	}
+	return nil
+}
+
+// Download fetches a file's content by file_id: getFile, then a GET of the file
+// address. The library's GetFileDirectURL always points at api.telegram.org
+// (LIBRARIES.md), so the address is built from the endpoint: its base with /file
+// before /bot.
+func (b *Client) Download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
+	var f File
+	if err := b.Do(ctx, Raw{Name: "getFile", Values: Params{"file_id": fileID}}, &f); err != nil {
+		return nil, err
+	}
+	if maxBytes > 0 && f.FileSize > maxBytes {
+		return nil, fmt.Errorf("telegram: file %s is %d bytes: %w", fileID, f.FileSize, ErrFileTooBig)
+	}
+	i := strings.Index(b.endpoint, "/bot%s")
+	if i < 0 {
+		return nil, fmt.Errorf("telegram: endpoint %q has no /bot%%s to build a file address from", b.endpoint)
+	}
+	addr := b.endpoint[:i] + "/file/bot" + b.token + "/" + f.FilePath
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr, nil)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download %s: %w", fileID, err)
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download %s: %w", fileID, redactErr(err, b.token))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("telegram: download %s: HTTP %d", fileID, resp.StatusCode)
+	}
+	limit := maxBytes
+	if limit <= 0 {
+		limit = 20 << 20
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download %s: %w", fileID, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("telegram: file %s: %w", fileID, ErrFileTooBig)
+	}
+	return data, nil
+}
+
+// ErrFileTooBig is returned by Download for a file over the given size.
+var ErrFileTooBig = errors.New("file too big")
+
+// APIError is an error answer of the Bot API.
+type APIError struct {
+	Code        int
+	Description string
+	RetryAfter  time.Duration
+}
+
+func (e *APIError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("bot api %d: %s (retry after %s)", e.Code, e.Description, e.RetryAfter)
+	}
+	return fmt.Sprintf("bot api %d: %s", e.Code, e.Description)
+}
+
+func convertErr(err error) error {
+	var te *tgbotapi.Error
+	if errors.As(err, &te) {
+		e := &APIError{Code: te.Code, Description: te.Message}
+		if te.RetryAfter > 0 {
+			e.RetryAfter = time.Duration(te.RetryAfter) * time.Second
+		}
+		// Upload errors come with Code 0 (LIBRARIES.md): recover it from the text.
+		if e.Code == 0 {
+			switch {
+			case e.RetryAfter > 0 || strings.HasPrefix(te.Message, "Too Many Requests"):
+				e.Code = http.StatusTooManyRequests
+			case strings.HasPrefix(te.Message, "Forbidden"):
+				e.Code = http.StatusForbidden
+			case strings.HasPrefix(te.Message, "Bad Request"):
+				e.Code = http.StatusBadRequest
+			}
+		}
+		return e
+	}
+	return err
+}
+
+// redactErr keeps the token out of errors that quote the request address (the
+// library puts the token in the URL path), while errors.Is and errors.As still see
+// the error underneath.
+func redactErr(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return redacted{err: err, token: token}
+}
+
+type redacted struct {
+	err   error
+	token string
+}
+
+func (r redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.token, "<token>") }
+func (r redacted) Unwrap() error { return r.err }
+
+func apiError(err error) (*APIError, bool) {
+	var e *APIError
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// RetryAfter reports how long to wait after a 429.
+func RetryAfter(err error) (time.Duration, bool) {
+	e, ok := apiError(err)
+	if !ok || e.Code != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if e.RetryAfter <= 0 {
+		return time.Second, true
+	}
+	return e.RetryAfter, true
+}
+
+// IsForbidden reports a 403: the user blocked the bot or never opened it, or the
+// bot is no longer in the group. Retrying does not help.
+func IsForbidden(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusForbidden
+}
+
+// IsBadRequest reports a 400: the request itself is wrong and will stay wrong.
+func IsBadRequest(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusBadRequest
+}
+
+// IsNotModified reports an edit that changed nothing, which is not a failure.
+func IsNotModified(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusBadRequest && strings.Contains(e.Description, "message is not modified")
+}
+
+// IsConflict reports a 409: another poller, or a webhook, holds the updates.
+func IsConflict(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusConflict
+}
+
+// IsPermanent reports an error that a retry cannot fix.
+func IsPermanent(err error) bool {
+	e, ok := apiError(err)
+	if !ok {
+		return false
+	}
+	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusTooManyRequests && e.Code != http.StatusConflict
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// decodeUpdate reads one update posted to the webhook, at most 1 MiB.
+func decodeUpdate(r io.Reader) (Update, error) {
+	var u Update
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	if err := dec.Decode(&u); err != nil {
+		return Update{}, err
+	}
+	return u, nil
+}
