@@ -35,7 +35,7 @@ func TestCraftedButtonsAreRefused(t *testing.T) {
 		name, data, want string
 	}{
 		{"set participation", "1:ms:" + c + ":" + b36(an.ID) + ":1", "chỉ dành cho chi ủy"},
-		{"promote", "1:mr:" + c + ":" + b36(an.ID) + ":1", "chỉ dành cho chi ủy"},
+		{"promote", "1:mr:" + c + ":" + b36(an.ID) + ":1", "chỉ dành cho bí thư"},
 		{"open a card", "1:mc:" + c + ":" + b36(sec.ID), "chỉ dành cho chi ủy"},
 		{"confirm own join", "1:jc:" + c + ":" + b36(member.ID()), "chỉ dành cho chi ủy"},
 		{"unknown verb", "1:zz:1", "Nút này đã cũ"},
