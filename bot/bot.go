@@ -34,6 +34,7 @@ type Params struct {
 	Telegram telegram.Caller // immediate replies and edits, within the rate limits
 	Files    Downloader
 	Delivery Deliverer
+	Planner  Planner // meetings' notices and reminders
 	Logger   *slog.Logger
 	Now      func() time.Time
 

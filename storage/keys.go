@@ -118,3 +118,47 @@ func (k Keys) RateGlobal() string { return k.queue() + ":rate:global" }
 func (k Keys) RateChat(chatID int64) string {
 	return k.queue() + ":rate:chat:" + strconv.FormatInt(chatID, 10)
 }
+
+// Meetings.
+
+// MeetingSeq is the last meeting id given in the cell. STRING
+func (k Keys) MeetingSeq(id int64) string { return k.cell(id) + ":meeting:seq" }
+
+// Meetings maps a meeting id to the meeting as JSON. HASH
+func (k Keys) Meetings(id int64) string { return k.cell(id) + ":meetings" }
+
+// MeetingsByStart holds the cell's meeting ids scored by start (unix seconds). ZSET
+func (k Keys) MeetingsByStart(id int64) string { return k.cell(id) + ":meetings:start" }
+
+// MeetingOrigins maps what created a meeting (an update's key, or "occ:<unix>" for
+// a recurring meeting's nominal time) to its id, so that doing it again finds the
+// same meeting. HASH
+func (k Keys) MeetingOrigins(id int64) string { return k.cell(id) + ":meetings:origin" }
+
+// Schedule holds the cell's meeting settings: cron, workday, place, leads,
+// target, ver. HASH
+func (k Keys) Schedule(id int64) string { return k.cell(id) + ":schedule" }
+
+// Holidays lists the cell's holidays as yyyy-mm-dd. SET
+func (k Keys) Holidays(id int64) string { return k.cell(id) + ":holidays" }
+
+// Answers maps a member id to their RSVP answer to a meeting, as JSON. HASH
+func (k Keys) Answers(id, meetingID int64) string {
+	return k.cell(id) + ":m:" + strconv.FormatInt(meetingID, 10) + ":answers"
+}
+
+// Notified lists the member ids a meeting's notice was queued for, who hear of a
+// move or a cancellation. SET
+func (k Keys) Notified(id, meetingID int64) string {
+	return k.cell(id) + ":m:" + strconv.FormatInt(meetingID, 10) + ":notified"
+}
+
+func (k Keys) sched() string { return k.prefix + ":{s}" }
+
+// SchedDue holds the scheduler's items (see DueItem) scored by when they are due,
+// in unix ms. ZSET
+func (k Keys) SchedDue() string { return k.sched() + ":due" }
+
+// SchedLeased holds the items a process is working on, scored by the end of its
+// lease (unix ms). ZSET
+func (k Keys) SchedLeased() string { return k.sched() + ":leased" }

@@ -117,3 +117,27 @@ func (s *Store) ClearDialogue(ctx context.Context, userID int64) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// UserLangs returns the languages users chose (empty when none), in one round trip.
+func (s *Store) UserLangs(ctx context.Context, userIDs []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	cmds := make([]*redis.StringCmd, len(userIDs))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range userIDs {
+			cmds[i] = p.HGet(ctx, s.keys.User(id), "lang")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("storage: languages of %d users: %w", len(userIDs), err)
+	}
+	for i, c := range cmds {
+		if v, err := c.Result(); err == nil {
+			out[userIDs[i]] = v
+		}
+	}
+	return out, nil
+}

@@ -51,3 +51,23 @@ func (q QuietHours) Until(t time.Time) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Began returns the start of the quiet span that t falls in, in t's location, and
+// false when t is not in quiet hours.
+func (q QuietHours) Began(t time.Time) (time.Time, bool) {
+	end, ok := q.Until(t)
+	if !ok {
+		return time.Time{}, false
+	}
+	span := q.End - q.Start
+	if span < 0 {
+		span += 24 * 60
+	}
+	// Wall-clock minutes back from the end, so a span across a DST change still
+	// begins at its written time.
+	day := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, end.Location())
+	if q.Start > q.End {
+		day = day.AddDate(0, 0, -1)
+	}
+	return day.Add(time.Duration(q.Start) * time.Minute), true
+}

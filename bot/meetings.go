@@ -1,0 +1,517 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/scheduler"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// Planner plans meetings' notices and reminders (the scheduler package).
+type Planner interface {
+	Planned(ctx context.Context, c cell.Cell, m cell.Meeting) error
+	Changed(ctx context.Context, old, m cell.Meeting) (int, error)
+	Replan(ctx context.Context, cellID int64, version int) error
+}
+
+// location is the cell's time zone; a name that does not load is logged, and
+// the default zone used.
+func (r *request) location() *time.Location {
+	loc, err := time.LoadLocation(r.cell.TimeZone)
+	if err != nil {
+		r.log.Error("cell time zone does not load", "tz", r.cell.TimeZone, "err", err)
+		loc, err = time.LoadLocation(r.b.p.TimeZone)
+		if err != nil {
+			return time.UTC
+		}
+	}
+	return loc
+}
+
+// parseWhen reads "dd/mm/yyyy HH:MM" in loc and refuses a time that has passed.
+func (r *request) parseWhen(date, clock string, loc *time.Location) (time.Time, error) {
+	day, err := time.ParseInLocation("2/1/2006", date, loc)
+	if err != nil {
+		return time.Time{}, texts.Errorf(texts.MeetingBadDate, texts.Escape(clip(date)))
+	}
+	hm, err := time.Parse("15:04", clock)
+	if err != nil {
+		if hm, err = time.Parse("15h04", clock); err != nil {
+			return time.Time{}, texts.Errorf(texts.MeetingBadTime, texts.Escape(clip(clock)))
+		}
+	}
+	at := time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+	if !at.After(r.b.p.Now()) {
+		return time.Time{}, texts.Errorf(texts.MeetingPast, texts.DateTime(r.lang, at))
+	}
+	return at, nil
+}
+
+// clip cuts echoed user text to 100 characters.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= 100 {
+		return s
+	}
+	return string([]rune(s)[:100]) + "…"
+}
+
+// splitPlace cuts "… at <place>" off the arguments.
+func splitPlace(words []string) ([]string, string) {
+	for i, w := range words {
+		if strings.EqualFold(w, "at") || strings.EqualFold(w, "tại") {
+			return words[:i], strings.Join(words[i+1:], " ")
+		}
+	}
+	return words, ""
+}
+
+// meeting is /meeting <dd/mm/yyyy> <HH:MM> [topical] [at <place>].
+func (b *Bot) meeting(r *request) error {
+	words, place := splitPlace(strings.Fields(r.args))
+	if len(words) < 2 || len(words) > 3 {
+		return texts.Errorf(texts.MeetingUsage)
+	}
+	kind := cell.KindRegular
+	if len(words) == 3 {
+		switch strings.ToLower(words[2]) {
+		case "topical", "chuyên-đề", "chuyende":
+			kind = cell.KindTopical
+		default:
+			return texts.Errorf(texts.MeetingUsage)
+		}
+	}
+	loc := r.location()
+	start, err := r.parseWhen(words[0], words[1], loc)
+	if err != nil {
+		return err
+	}
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	if place == "" {
+		place = sched.Place
+	}
+	m, _, err := b.p.Store.CreateMeeting(r.ctx, "upd:"+r.update.Key(), cell.Meeting{
+		CellID: r.cell.ID, Kind: kind, Start: start, Place: place,
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.p.Planner.Planned(r.ctx, *r.cell, m); err != nil {
+		return err
+	}
+	r.reply(r.t(texts.MeetingCreated, strings.ToLower(scheduler.KindName(r.lang, kind)), texts.DateTime(r.lang, start.In(loc))))
+	return nil
+}
+
+// schedule is /schedule <cron> [workday] [at <place>].
+func (b *Bot) schedule(r *request) error {
+	words, place := splitPlace(strings.Fields(r.args))
+	if len(words) < 5 {
+		if len(words) == 0 {
+			return texts.Errorf(texts.ScheduleUsage)
+		}
+		return texts.Errorf(texts.ScheduleBadCron, texts.Escape(clip(strings.Join(words, " "))))
+	}
+	line := strings.Join(words[:5], " ")
+	workday := false
+	for _, w := range words[5:] {
+		if strings.EqualFold(w, "workday") {
+			workday = true
+			continue
+		}
+		return texts.Errorf(texts.ScheduleUsage)
+	}
+	holidays, err := b.p.Store.Holidays(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	loc := r.location()
+	rec, err := scheduler.NewRecurrence(line, workday, holidays, loc)
+	if err != nil {
+		return texts.Errorf(texts.ScheduleBadCron, texts.Escape(clip(line)))
+	}
+	if place == "" {
+		sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+		if err != nil {
+			return err
+		}
+		place = sched.Place
+	}
+	ver, err := b.p.Store.SetRecurrence(r.ctx, r.cell.ID, line, workday, place)
+	if err != nil {
+		return err
+	}
+	if err := b.dropStaleOccurrences(r, rec); err != nil {
+		return err
+	}
+	if err := b.p.Planner.Replan(r.ctx, r.cell.ID, ver); err != nil {
+		return err
+	}
+	next := ""
+	if occ, ok := rec.Next(b.p.Now()); ok {
+		next = r.t(texts.ScheduleNext, texts.DateTime(r.lang, occ.Start.In(loc)))
+	}
+	wd := ""
+	if workday {
+		wd = r.t(texts.ScheduleWorkday)
+	}
+	r.reply(r.t(texts.ScheduleDone, texts.Escape(line), wd, next))
+	return nil
+}
+
+// dropStaleOccurrences cancels the recurring meetings planned under an earlier
+// schedule that the new one does not have, telling whoever got their notice.
+func (b *Bot) dropStaleOccurrences(r *request, rec *scheduler.Recurrence) error {
+	now := b.p.Now()
+	ms, err := b.p.Store.Meetings(r.ctx, r.cell.ID, now, now.AddDate(1, 0, 0))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Nominal.IsZero() || !m.Open() {
+			continue
+		}
+		if occ, ok := rec.Next(m.Start.Add(-time.Second)); ok && occ.Start.Equal(m.Start) {
+			continue
+		}
+		old := m
+		m, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
+			m.State = cell.StateCancelled
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := b.p.Planner.Changed(r.ctx, old, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// holiday is /holiday dd/mm/yyyy.
+func (b *Bot) holiday(r *request) error {
+	arg := strings.TrimSpace(r.args)
+	if arg == "" {
+		return texts.Errorf(texts.HolidayUsage)
+	}
+	day, err := cell.ParseDate(arg)
+	if err != nil {
+		return texts.Errorf(texts.MeetingBadDate, texts.Escape(clip(arg)))
+	}
+	added, err := b.p.Store.AddHoliday(r.ctx, r.cell.ID, day)
+	if err != nil {
+		return err
+	}
+	if !added {
+		r.reply(r.t(texts.HolidayKnown, cell.FormatDate(day)))
+		return nil
+	}
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	if sched.Cron != "" {
+		if err := b.p.Planner.Replan(r.ctx, r.cell.ID, sched.Version); err != nil {
+			return err
+		}
+	}
+	r.reply(r.t(texts.HolidayDone, cell.FormatDate(day)))
+	return nil
+}
+
+// nextMeeting is the cell's next meeting, or a user error saying there is none.
+func (b *Bot) nextMeeting(r *request) (cell.Meeting, error) {
+	m, err := b.p.Store.NextMeeting(r.ctx, r.cell.ID, b.p.Now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return cell.Meeting{}, texts.Errorf(texts.MeetingNone)
+	}
+	return m, err
+}
+
+// move is /move <dd/mm/yyyy> <HH:MM>: the next meeting moves, and everyone who got
+// its notice is told once.
+func (b *Bot) move(r *request) error {
+	words := strings.Fields(r.args)
+	if len(words) != 2 {
+		return texts.Errorf(texts.MeetingMoveUsage)
+	}
+	loc := r.location()
+	start, err := r.parseWhen(words[0], words[1], loc)
+	if err != nil {
+		return err
+	}
+	old, err := b.nextMeeting(r)
+	if err != nil {
+		return err
+	}
+	m, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, old.ID, func(m *cell.Meeting) error {
+		if m.Version != old.Version || !m.Open() {
+			return storage.ErrStale
+		}
+		m.Start = start
+		m.Version++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n, err := b.p.Planner.Changed(r.ctx, old, m)
+	if err != nil {
+		return err
+	}
+	r.reply(r.t(texts.MeetingMovedDone, texts.DateTime(r.lang, start.In(loc)), peopleCount(r.lang, n)))
+	return nil
+}
+
+// cancelMeeting is /cancelmeeting: the next meeting is cancelled, and everyone who
+// got its notice is told once.
+func (b *Bot) cancelMeeting(r *request) error {
+	old, err := b.nextMeeting(r)
+	if err != nil {
+		return err
+	}
+	m, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, old.ID, func(m *cell.Meeting) error {
+		if m.Version != old.Version || !m.Open() {
+			return storage.ErrStale
+		}
+		m.State = cell.StateCancelled
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n, err := b.p.Planner.Changed(r.ctx, old, m)
+	if err != nil {
+		return err
+	}
+	r.reply(r.t(texts.MeetingCancelledDone, texts.DateTime(r.lang, old.Start.In(r.location())), peopleCount(r.lang, n)))
+	return nil
+}
+
+// meetings is /meetings: the meetings to come, with their RSVP counts.
+func (b *Bot) meetings(r *request) error {
+	now := b.p.Now()
+	ms, err := b.p.Store.Meetings(r.ctx, r.cell.ID, now, now.AddDate(1, 0, 0))
+	if err != nil {
+		return err
+	}
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	loc := r.location()
+	var lines []string
+	for _, m := range ms {
+		if !m.Open() {
+			continue
+		}
+		answers, err := b.p.Store.Answers(r.ctx, r.cell.ID, m.ID)
+		if err != nil {
+			return err
+		}
+		counts, _ := scheduler.Tally(roster, answers, m.Start.In(loc))
+		line := r.t(texts.MeetingListItem, texts.DateTime(r.lang, m.Start.In(loc)), scheduler.KindName(r.lang, m.Kind))
+		if m.Place != "" {
+			line += "\n   " + r.t(texts.MeetingPlace, texts.Escape(m.Place))
+		}
+		line += "\n" + r.t(texts.MeetingListCounts, counts.Coming, counts.Excused, counts.Unsure)
+		lines = append(lines, line)
+		if len(lines) == 10 {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		return texts.Errorf(texts.MeetingNone)
+	}
+	r.reply(r.t(texts.MeetingList, strings.Join(lines, "\n")))
+	return nil
+}
+
+// reminders is /reminders <lead>...
+func (b *Bot) reminders(r *request) error {
+	args := strings.Fields(r.args)
+	if len(args) == 0 {
+		return texts.Errorf(texts.RemindersUsage)
+	}
+	leads, err := scheduler.ParseLeads(args)
+	if err != nil {
+		return texts.Errorf(texts.RemindersUsage)
+	}
+	if err := b.p.Store.SetLeads(r.ctx, r.cell.ID, leads); err != nil {
+		return err
+	}
+	r.reply(r.t(texts.RemindersDone, scheduler.FormatLeads(leads)))
+	return nil
+}
+
+// quiet is /quiet HH:MM-HH:MM, or /quiet off.
+func (b *Bot) quiet(r *request) error {
+	arg := strings.TrimSpace(r.args)
+	var q cell.QuietHours
+	switch {
+	case strings.EqualFold(arg, "off") || strings.EqualFold(arg, "tắt"):
+	default:
+		var err error
+		if q, err = cell.ParseQuiet(strings.ReplaceAll(arg, " ", "")); err != nil {
+			return texts.Errorf(texts.QuietUsage)
+		}
+	}
+	if err := b.p.Store.SetCellQuiet(r.ctx, r.cell.ID, q); err != nil {
+		return err
+	}
+	r.reply(r.t(texts.QuietDone, quietText(r, q)))
+	return nil
+}
+
+func quietText(r *request, q cell.QuietHours) string {
+	if q.Start == q.End {
+		return r.t(texts.SettingsNoQuiet)
+	}
+	return q.String()
+}
+
+// settings is /settings: the cell's settings at a glance.
+func (b *Bot) settings(r *request) error {
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	holidays, err := b.p.Store.Holidays(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	none := r.t(texts.SettingsNoSchedule)
+	cron := none
+	if sched.Cron != "" {
+		cron = "<code>" + texts.Escape(sched.Cron) + "</code>"
+		if sched.Workday {
+			cron += r.t(texts.ScheduleWorkday)
+		}
+	}
+	place := none
+	if sched.Place != "" {
+		place = texts.Escape(sched.Place)
+	}
+	leads := sched.Leads
+	if len(leads) == 0 {
+		leads = scheduler.DefaultLeads
+	}
+	days := make([]string, 0, len(holidays))
+	for _, d := range holidays {
+		days = append(days, cell.FormatDate(d))
+	}
+	hs := none
+	if len(days) > 0 {
+		hs = strings.Join(days, ", ")
+	}
+	target := sched.Target
+	if target == 0 {
+		target = cell.DefaultTarget
+	}
+	r.reply(r.t(texts.SettingsShow, texts.Escape(r.cell.Name), texts.Escape(r.cell.TimeZone), r.cell.Lang, cron, place,
+		scheduler.FormatLeads(leads), quietText(r, r.cell.Quiet), hs, target))
+	return nil
+}
+
+// guest is /guest <name>, <title>: a guest on the next meeting.
+func (b *Bot) guest(r *request) error {
+	name, title, _ := strings.Cut(r.args, ",")
+	name, title = strings.TrimSpace(name), strings.TrimSpace(title)
+	if name == "" || utf8.RuneCountInString(name) > 100 || utf8.RuneCountInString(title) > 200 {
+		return texts.Errorf(texts.GuestUsage)
+	}
+	next, err := b.nextMeeting(r)
+	if err != nil {
+		return err
+	}
+	_, err = b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, next.ID, func(m *cell.Meeting) error {
+		for _, g := range m.Guests {
+			if g.Name == name {
+				return nil
+			}
+		}
+		m.Guests = append(m.Guests, cell.Guest{Name: name, Title: title})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.reply(r.t(texts.GuestDone, texts.Escape(name), texts.DateTime(r.lang, next.Start.In(r.location()))))
+	return nil
+}
+
+// rsvp records a press of an RSVP button: cell, meeting, answer. The route has
+// checked the presser is a member of the button's cell.
+func (b *Bot) rsvp(r *request) error {
+	meetingID, answer := r.button.arg(1), int(r.button.arg(2))
+	var kind storage.AnswerKind
+	var label texts.Key
+	switch answer {
+	case scheduler.RSVPComing:
+		kind, label = storage.AnswerComing, texts.RSVPComing
+	case scheduler.RSVPExcused:
+		kind, label = storage.AnswerExcused, texts.RSVPExcused
+	case scheduler.RSVPUnsure:
+		kind, label = storage.AnswerUnsure, texts.RSVPUnsure
+	default:
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, meetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !m.Open() || !b.p.Now().Before(m.Start) {
+		r.answerCallback(r.t(texts.RSVPClosed), true)
+		return nil
+	}
+	if err := b.p.Store.SetAnswer(r.ctx, r.cell.ID, m.ID, r.member.ID, storage.Answer{Kind: kind, At: b.p.Now()}); err != nil {
+		return err
+	}
+	r.answerCallback(r.t(texts.RSVPRecorded, r.t(label)), false)
+	return nil
+}
+
+// agendaItems is an agenda's text as items, one a line, without numbering the
+// secretary typed ("1. ", "2) ", "- ").
+func agendaItems(text string) []string {
+	var items []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		trimmed := strings.TrimLeft(line, "0123456789")
+		if trimmed != line && (strings.HasPrefix(trimmed, ".") || strings.HasPrefix(trimmed, ")")) {
+			line = strings.TrimSpace(trimmed[1:])
+		}
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "-"), "•"))
+		if line != "" {
+			items = append(items, line)
+		}
+	}
+	return items
+}
+
+// peopleCount is "3 đồng chí", "1 member", "3 members".
+func peopleCount(lang string, n int) string {
+	switch {
+	case lang != texts.EN:
+		return fmt.Sprintf("%d đồng chí", n)
+	case n == 1:
+		return "1 member"
+	}
+	return fmt.Sprintf("%d members", n)
+}

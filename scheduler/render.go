@@ -1,0 +1,120 @@
+package scheduler
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
+)
+
+// RSVP answers as they travel in a button: 1 coming, 2 excused, 3 not sure.
+const (
+	RSVPComing  = 1
+	RSVPExcused = 2
+	RSVPUnsure  = 3
+)
+
+// VerbRSVP is the RSVP buttons' verb in the bot's callback codec (bot/buttons.go:
+// "1:<verb>:<args in base 36>"); bot's tests decode what RSVPKeyboard makes.
+const VerbRSVP = "rv"
+
+// RSVPData is an RSVP button's callback data: cell, meeting, answer.
+func RSVPData(cellID, meetingID int64, answer int) string {
+	return "1:" + VerbRSVP + ":" + strconv.FormatInt(cellID, 36) + ":" + strconv.FormatInt(meetingID, 36) + ":" + strconv.FormatInt(int64(answer), 36)
+}
+
+// RSVPKeyboard is PRODUCT.md's three RSVP buttons.
+func RSVPKeyboard(lang string, cellID, meetingID int64) *telegram.InlineKeyboardMarkup {
+	b := func(key texts.Key, a int) telegram.InlineKeyboardButton {
+		return telegram.InlineKeyboardButton{Text: texts.T(lang, key), CallbackData: RSVPData(cellID, meetingID, a)}
+	}
+	return &telegram.InlineKeyboardMarkup{InlineKeyboard: [][]telegram.InlineKeyboardButton{
+		{b(texts.RSVPComing, RSVPComing), b(texts.RSVPExcused, RSVPExcused)},
+		{b(texts.RSVPUnsure, RSVPUnsure)},
+	}}
+}
+
+// KindName is a meeting's kind in words.
+func KindName(lang string, k cell.MeetingKind) string {
+	if k == cell.KindTopical {
+		return texts.T(lang, texts.MeetingKindTopical)
+	}
+	return texts.T(lang, texts.MeetingKindRegular)
+}
+
+// When is a meeting's start in the cell's time zone: "Thứ Năm, 03/04/2025 14:00".
+func When(lang string, c cell.Cell, m cell.Meeting) string {
+	return texts.DateTime(lang, m.Start.In(cellLocation(c)))
+}
+
+func cellLocation(c cell.Cell) *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// details is the place and the agenda, each on its own lines, escaped.
+func details(lang string, m cell.Meeting) string {
+	var sb strings.Builder
+	if m.Place != "" {
+		sb.WriteString("\n" + texts.T(lang, texts.MeetingPlace, texts.Escape(m.Place)))
+	}
+	if len(m.Agenda) > 0 {
+		items := make([]string, len(m.Agenda))
+		for i, a := range m.Agenda {
+			items[i] = strconv.Itoa(i+1) + ". " + texts.Escape(a)
+		}
+		sb.WriteString("\n\n" + texts.T(lang, texts.MeetingAgenda, strings.Join(items, "\n")))
+	}
+	return sb.String()
+}
+
+// NoticeText is a meeting's notice: kind, weekday, date and time, place, agenda.
+func NoticeText(lang string, c cell.Cell, m cell.Meeting) string {
+	return texts.T(lang, texts.MeetingNotice, texts.Escape(c.Name), KindName(lang, m.Kind), When(lang, c, m)) +
+		details(lang, m) + "\n\n" + texts.T(lang, texts.MeetingAskRSVP)
+}
+
+// ReminderText is a reminder lead before the meeting, marked when late.
+func ReminderText(lang string, c cell.Cell, m cell.Meeting, left time.Duration, late bool) string {
+	key := texts.MeetingReminder
+	if late {
+		key = texts.MeetingReminderLate
+	}
+	return texts.T(lang, key, HumanDuration(lang, left), texts.Escape(c.Name), KindName(lang, m.Kind), When(lang, c, m)) +
+		details(lang, m) + "\n\n" + texts.T(lang, texts.MeetingAskRSVP)
+}
+
+// HumanDuration is a duration in its largest unit, rounded: "2 giờ", "3 days".
+func HumanDuration(lang string, d time.Duration) string {
+	unit, key := time.Second, texts.LeadSeconds
+	switch {
+	case d >= 24*time.Hour:
+		unit, key = 24*time.Hour, texts.LeadDays
+	case d >= time.Hour:
+		unit, key = time.Hour, texts.LeadHours
+	case d >= time.Minute:
+		unit, key = time.Minute, texts.LeadMinutes
+	}
+	n := int((d + unit/2) / unit)
+	s := texts.T(lang, key, n)
+	if lang == texts.EN && n == 1 {
+		s = strings.TrimSuffix(s, "s")
+	}
+	return s
+}
+
+// Counts are the answers of a meeting's expected members.
+type Counts struct {
+	Expected, Coming, Excused, Unsure, NoAnswer int
+}
+
+// CountsText is the group's counts line.
+func CountsText(lang string, c cell.Cell, m cell.Meeting, t Counts) string {
+	return texts.T(lang, texts.MeetingCounts, When(lang, c, m), t.Expected, t.Coming, t.Excused, t.Unsure, t.NoAnswer)
+}

@@ -1,0 +1,686 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// Enqueuer hands messages to the delivery queue (delivery.Sender); a message id
+// that was queued before is not queued again.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, msgs ...delivery.Message) (int, error)
+}
+
+// Params are a Scheduler's dependencies; zero values of the tunables mean the
+// defaults given.
+type Params struct {
+	Store    *storage.Store
+	Delivery Enqueuer
+	Logger   *slog.Logger
+	// Now is the scheduler's clock: what is due is judged by it, so tests and the
+	// sandbox move time instead of waiting. Default time.Now.
+	Now        func() time.Time
+	Registerer prometheus.Registerer // nil: no metrics
+	Poll       time.Duration         // how often due items are looked for; default 250 ms
+	Lease      time.Duration         // how long a claimed item is held; default 30 s
+	Batch      int                   // items claimed at once; default 100
+}
+
+// Scheduler plans meetings' notices and reminders and does them when due.
+type Scheduler struct {
+	p       Params
+	log     *slog.Logger
+	metrics metrics
+	wake    chan struct{}
+}
+
+type metrics struct {
+	reminders *prometheus.CounterVec // by outcome: sent, late, dropped, superseded
+	notices   prometheus.Counter
+}
+
+// New builds a Scheduler.
+func New(p Params) (*Scheduler, error) {
+	if p.Store == nil || p.Delivery == nil {
+		return nil, errors.New("scheduler: Store and Delivery are required")
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Poll <= 0 {
+		p.Poll = 250 * time.Millisecond
+	}
+	if p.Lease <= 0 {
+		p.Lease = 30 * time.Second
+	}
+	if p.Batch <= 0 {
+		p.Batch = 100
+	}
+	s := &Scheduler{p: p, log: p.Logger, wake: make(chan struct{}, 1)}
+	s.metrics.reminders = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cellbot_reminders_total", Help: "Meeting reminders by outcome: sent, late (sent after their time), dropped (the meeting had started), superseded (a later lead was also due).",
+	}, []string{"outcome"})
+	s.metrics.notices = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cellbot_notices_total", Help: "Meeting notices handed to delivery.",
+	})
+	if p.Registerer != nil {
+		if err := p.Registerer.Register(s.metrics.reminders); err != nil {
+			return nil, fmt.Errorf("scheduler: register metrics: %w", err)
+		}
+		if err := p.Registerer.Register(s.metrics.notices); err != nil {
+			return nil, fmt.Errorf("scheduler: register metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Wake makes the loop look for due items now (after a meeting was created).
+func (s *Scheduler) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and does due items until ctx ends; an item in hand is finished.
+func (s *Scheduler) Run(ctx context.Context) error {
+	t := time.NewTicker(s.p.Poll)
+	defer t.Stop()
+	for {
+		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("scheduler: run", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// RunOnce puts back items whose process died, then claims and does every item due
+// now, and returns how many it did.
+func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
+	now := s.p.Now()
+	if _, err := s.p.Store.RecoverDue(ctx, now, s.p.Batch); err != nil {
+		return 0, err
+	}
+	done := 0
+	for ctx.Err() == nil {
+		items, err := s.p.Store.ClaimDue(ctx, now, s.p.Lease, s.p.Batch)
+		if err != nil {
+			return done, err
+		}
+		if len(items) == 0 {
+			return done, nil
+		}
+		// Items come earliest first: reminders reach the queue in deadline order.
+		for _, d := range items {
+			if err := s.do(context.WithoutCancel(ctx), d); err != nil {
+				// Left leased: it comes back when the lease ends.
+				s.log.Error("scheduler: item failed; it will be retried", "item", d.Name(), "err", err)
+				continue
+			}
+			done++
+		}
+		if len(items) < s.p.Batch {
+			return done, nil
+		}
+	}
+	return done, ctx.Err()
+}
+
+func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
+	var err error
+	switch d.Kind {
+	case storage.DuePlan:
+		return s.plan(ctx, d) // acknowledges with its follow-up
+	case storage.DueNotice:
+		err = s.notice(ctx, d)
+	case storage.DueRemind:
+		err = s.remind(ctx, d)
+	case storage.DueQuarter:
+		err = s.quarter(ctx, d)
+	default:
+		s.log.Warn("scheduler: unknown item dropped", "item", d.Name())
+	}
+	if err != nil {
+		return err
+	}
+	return s.p.Store.AckDue(ctx, d)
+}
+
+// cellData is what an item needs of its cell.
+type cellData struct {
+	cell   cell.Cell
+	loc    *time.Location
+	sched  cell.Schedule
+	roster []cell.Member
+	langs  map[int64]string // by Telegram user id
+}
+
+func (s *Scheduler) load(ctx context.Context, cellID int64) (cellData, error) {
+	c, err := s.p.Store.Cell(ctx, cellID)
+	if err != nil {
+		return cellData{}, err
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		s.log.Error("scheduler: cell time zone does not load; using UTC", "cell", cellID, "tz", c.TimeZone, "err", err)
+		loc = time.UTC
+	}
+	sched, err := s.p.Store.Schedule(ctx, cellID)
+	if err != nil {
+		return cellData{}, err
+	}
+	roster, err := s.p.Store.Members(ctx, cellID)
+	if err != nil {
+		return cellData{}, err
+	}
+	var users []int64
+	for _, m := range roster {
+		if m.UserID != 0 {
+			users = append(users, m.UserID)
+		}
+	}
+	langs, err := s.p.Store.UserLangs(ctx, users)
+	if err != nil {
+		return cellData{}, err
+	}
+	return cellData{cell: c, loc: loc, sched: sched, roster: roster, langs: langs}, nil
+}
+
+func (cd cellData) lang(m cell.Member) string {
+	if l := cd.langs[m.UserID]; texts.Supported(l) {
+		return l
+	}
+	if texts.Supported(cd.cell.Lang) {
+		return cd.cell.Lang
+	}
+	return texts.VI
+}
+
+func (cd cellData) groupLang() string {
+	if texts.Supported(cd.cell.Lang) {
+		return cd.cell.Lang
+	}
+	return texts.VI
+}
+
+// Leads are the cell's reminder lead times, longest first.
+func (cd cellData) leads() []time.Duration {
+	if len(cd.sched.Leads) > 0 {
+		return cd.sched.Leads
+	}
+	return DefaultLeads
+}
+
+// Items returns a new meeting's notice (due at once) and reminders: each lead
+// whose time has not passed when the meeting is made (a longer lead is skipped:
+// the notice serves), and the quarter's topical check.
+func Items(c cell.Cell, quiet cell.QuietHours, leads []time.Duration, m cell.Meeting, now time.Time) []storage.DueItem {
+	loc := cellLocation(c)
+	items := []storage.DueItem{{Kind: storage.DueNotice, CellID: c.ID, MeetingID: m.ID, Version: m.Version, At: now}}
+	items = append(items, reminderItems(c.ID, loc, quiet, leads, m, now)...)
+	if q, ok := quarterItem(c.ID, loc, m.Start, now); ok {
+		items = append(items, q)
+	}
+	return items
+}
+
+func reminderItems(cellID int64, loc *time.Location, quiet cell.QuietHours, leads []time.Duration, m cell.Meeting, now time.Time) []storage.DueItem {
+	var items []storage.DueItem
+	for _, lead := range leads {
+		if !m.Start.Add(-lead).After(now) {
+			continue
+		}
+		at := ReminderDue(m.Start, lead, quiet, loc)
+		if at.Before(now) {
+			at = now
+		}
+		items = append(items, storage.DueItem{Kind: storage.DueRemind, CellID: cellID, MeetingID: m.ID, Arg: int64(lead / time.Second), Version: m.Version, At: at})
+	}
+	return items
+}
+
+// ReminderItems are the reminder items of a meeting, for unscheduling them when it
+// moves or is cancelled.
+func ReminderItems(c cell.Cell, quiet cell.QuietHours, leads []time.Duration, m cell.Meeting) []storage.DueItem {
+	var items []storage.DueItem
+	for _, lead := range leads {
+		items = append(items, storage.DueItem{Kind: storage.DueRemind, CellID: c.ID, MeetingID: m.ID, Arg: int64(lead / time.Second), Version: m.Version})
+	}
+	return items
+}
+
+// Quarter returns the year and quarter (1–4) of t, and the quarter's bounds.
+func Quarter(t time.Time) (year, q int, from, to time.Time) {
+	q = (int(t.Month())-1)/3 + 1
+	from = time.Date(t.Year(), time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, t.Location())
+	return t.Year(), q, from, from.AddDate(0, 3, 0)
+}
+
+// quarterItem is the topical-meeting check of the quarter of t, due two weeks
+// before it ends (at once when that has passed but the quarter has not).
+func quarterItem(cellID int64, loc *time.Location, t, now time.Time) (storage.DueItem, bool) {
+	y, q, _, end := Quarter(t.In(loc))
+	if !now.Before(end) {
+		return storage.DueItem{}, false
+	}
+	at := end.AddDate(0, 0, -14)
+	if at.Before(now) {
+		at = now
+	}
+	return storage.DueItem{Kind: storage.DueQuarter, CellID: cellID, Arg: int64(y*10 + q), At: at}, true
+}
+
+// Planned schedules a new meeting's items, and wakes the loop.
+func (s *Scheduler) Planned(ctx context.Context, c cell.Cell, m cell.Meeting) error {
+	sched, err := s.p.Store.Schedule(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	leads := sched.Leads
+	if len(leads) == 0 {
+		leads = DefaultLeads
+	}
+	if err := s.p.Store.ScheduleDue(ctx, Items(c, c.Quiet, leads, m, s.p.Now())...); err != nil {
+		return err
+	}
+	s.Wake()
+	return nil
+}
+
+// plan materialises the cell's recurring meetings whose notice is due (7 days
+// before), and schedules itself for the next one.
+func (s *Scheduler) plan(ctx context.Context, d storage.DueItem) error {
+	cd, err := s.load(ctx, d.CellID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.p.Store.AckDue(ctx, d)
+	}
+	if err != nil {
+		return err
+	}
+	if cd.sched.Cron == "" || cd.sched.Version != d.Version {
+		return s.p.Store.AckDue(ctx, d) // a later /schedule planned its own
+	}
+	holidays, err := s.p.Store.Holidays(ctx, d.CellID)
+	if err != nil {
+		return err
+	}
+	rec, err := NewRecurrence(cd.sched.Cron, cd.sched.Workday, holidays, cd.loc)
+	if err != nil {
+		s.log.Error("scheduler: stored cron line does not parse; planning stops", "cell", d.CellID, "err", err)
+		return s.p.Store.AckDue(ctx, d)
+	}
+	now := s.p.Now()
+	t := now
+	for range 12 {
+		occ, ok := rec.Next(t)
+		if !ok {
+			return s.p.Store.AckDue(ctx, d)
+		}
+		if occ.Start.Add(-NoticeLead).After(now) {
+			next := d
+			next.At = occ.Start.Add(-NoticeLead)
+			if err := s.p.Store.AckDue(ctx, d); err != nil {
+				return err
+			}
+			return s.p.Store.RescheduleDue(ctx, next)
+		}
+		m := cell.Meeting{CellID: d.CellID, Kind: cell.KindRegular, Start: occ.Start, Place: cd.sched.Place, Nominal: occ.Nominal}
+		origin := fmt.Sprintf("occ:%d:%d", occ.Nominal.Unix(), occ.Start.Unix())
+		m, created, err := s.p.Store.CreateMeeting(ctx, origin, m)
+		if err != nil {
+			return err
+		}
+		if m.Open() {
+			if err := s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...); err != nil {
+				return err
+			}
+		}
+		if created {
+			s.log.Info("scheduler: recurring meeting planned", "cell", d.CellID, "meeting", m.ID, "start", m.Start)
+		}
+		t = occ.Start
+	}
+	return s.p.Store.AckDue(ctx, d)
+}
+
+// meetingFor loads the item's meeting, and says whether the item still applies to
+// it (same version, not cancelled or closed).
+func (s *Scheduler) meetingFor(ctx context.Context, d storage.DueItem) (cell.Meeting, bool, error) {
+	m, err := s.p.Store.Meeting(ctx, d.CellID, d.MeetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return cell.Meeting{}, false, nil
+	}
+	if err != nil {
+		return cell.Meeting{}, false, err
+	}
+	return m, m.Version == d.Version && m.Open(), nil
+}
+
+// notice sends a meeting's notice to the group and to every member who gets
+// notices (PRODUCT.md: exempt and away members too), with the RSVP buttons.
+func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
+	m, ok, err := s.meetingFor(ctx, d)
+	if err != nil || !ok {
+		return err
+	}
+	now := s.p.Now()
+	if !now.Before(m.Start) {
+		s.log.Warn("scheduler: notice dropped: the meeting has started", "cell", d.CellID, "meeting", m.ID)
+		return nil
+	}
+	cd, err := s.load(ctx, d.CellID)
+	if err != nil {
+		return err
+	}
+	var notBefore time.Time
+	if until, quiet := cd.cell.Quiet.Until(now.In(cd.loc)); quiet {
+		notBefore = until
+	}
+	id := fmt.Sprintf("notice:%d:%d:%d", d.CellID, m.ID, m.Version)
+	var msgs []delivery.Message
+	var notified []int64
+	for _, mem := range cd.roster {
+		if mem.UserID == 0 {
+			continue
+		}
+		lang := cd.lang(mem)
+		notified = append(notified, mem.ID)
+		msgs = append(msgs, delivery.Message{
+			ID:        fmt.Sprintf("%s:%d", id, mem.ID),
+			To:        storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:     delivery.TextParts(mem.UserID, []string{NoticeText(lang, cd.cell, m)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+			Purpose:   "notice",
+			Priority:  storage.PriorityBulk,
+			NotBefore: notBefore,
+		})
+	}
+	if cd.cell.ChatID != 0 {
+		lang := cd.groupLang()
+		msgs = append(msgs, delivery.Message{
+			ID:        id + ":group",
+			To:        storage.QueueRecipient{CellID: d.CellID, ChatID: cd.cell.ChatID},
+			Parts:     delivery.TextParts(cd.cell.ChatID, []string{NoticeText(lang, cd.cell, m)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+			Purpose:   "notice",
+			Priority:  storage.PriorityBulk,
+			NotBefore: notBefore,
+		})
+	}
+	// Recorded first: whoever the notice is queued for hears of a move.
+	if err := s.p.Store.AddNotified(ctx, d.CellID, m.ID, notified); err != nil {
+		return err
+	}
+	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("scheduler: queue the notice of meeting %d: %w", m.ID, err)
+	}
+	s.metrics.notices.Inc()
+	s.log.Info("scheduler: notice queued", "cell", d.CellID, "meeting", m.ID, "recipients", len(msgs))
+	return nil
+}
+
+// Tally counts the answers of the meeting's expected members, and lists those who
+// have not answered.
+func Tally(roster []cell.Member, answers map[int64]storage.Answer, day time.Time) (Counts, []cell.Member) {
+	var t Counts
+	var silent []cell.Member
+	for _, m := range roster {
+		if !m.Expected(day) {
+			continue
+		}
+		t.Expected++
+		switch answers[m.ID].Kind {
+		case storage.AnswerComing:
+			t.Coming++
+		case storage.AnswerExcused:
+			t.Excused++
+		case storage.AnswerUnsure:
+			t.Unsure++
+		default:
+			t.NoAnswer++
+			silent = append(silent, m)
+		}
+	}
+	return t, silent
+}
+
+// remind sends one reminder of a meeting to its expected members who have not
+// asked to be excused, posts the counts to the group, and at the last lead tells
+// the committee who has not answered.
+func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
+	m, ok, err := s.meetingFor(ctx, d)
+	if err != nil || !ok {
+		return err
+	}
+	now := s.p.Now()
+	lead := time.Duration(d.Arg) * time.Second
+	log := s.log.With("cell", d.CellID, "meeting", m.ID, "lead", FormatLead(lead))
+	if !now.Before(m.Start) {
+		log.Warn("scheduler: reminder dropped: the meeting has started", "due", d.At, "late_by", now.Sub(d.At).String())
+		s.metrics.reminders.WithLabelValues("dropped").Inc()
+		return nil
+	}
+	cd, err := s.load(ctx, d.CellID)
+	if err != nil {
+		return err
+	}
+	leads := cd.leads()
+	// When several leads were missed, only the latest of them is sent.
+	for _, l := range leads {
+		if l < lead && !ReminderDue(m.Start, l, cd.cell.Quiet, cd.loc).After(now) {
+			log.Info("scheduler: reminder superseded by a later one also due")
+			s.metrics.reminders.WithLabelValues("superseded").Inc()
+			return nil
+		}
+	}
+	last := lead == slices.Min(leads)
+	late := now.Sub(d.At) > time.Minute
+	answers, err := s.p.Store.Answers(ctx, d.CellID, m.ID)
+	if err != nil {
+		return err
+	}
+	day := m.Start.In(cd.loc)
+	counts, silent := Tally(cd.roster, answers, day)
+	id := fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, m.ID, m.Version, d.Arg)
+	left := m.Start.Sub(now)
+	var msgs []delivery.Message
+	for _, mem := range cd.roster {
+		if mem.UserID == 0 || !mem.Expected(day) || answers[mem.ID].Kind == storage.AnswerExcused {
+			continue
+		}
+		lang := cd.lang(mem)
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("%s:%d", id, mem.ID),
+			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:    delivery.TextParts(mem.UserID, []string{ReminderText(lang, cd.cell, m, left, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+			Purpose:  "reminder",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	if cd.cell.ChatID != 0 {
+		lang := cd.groupLang()
+		msgs = append(msgs, delivery.Message{
+			ID:       id + ":group",
+			To:       storage.QueueRecipient{CellID: d.CellID, ChatID: cd.cell.ChatID},
+			Parts:    delivery.TextParts(cd.cell.ChatID, []string{CountsText(lang, cd.cell, m, counts)}, nil),
+			Purpose:  "reminder counts",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	if last {
+		msgs = append(msgs, s.silentReport(cd, m, id, silent)...)
+	}
+	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
+	}
+	outcome := "sent"
+	if late {
+		outcome = "late"
+	}
+	s.metrics.reminders.WithLabelValues(outcome).Inc()
+	log.Info("scheduler: reminder queued", "recipients", len(msgs), "late", late)
+	return nil
+}
+
+// silentReport tells the committee, privately, who has not answered: names are
+// for the committee only (PRODUCT.md, privacy).
+func (s *Scheduler) silentReport(cd cellData, m cell.Meeting, id string, silent []cell.Member) []delivery.Message {
+	var msgs []delivery.Message
+	for _, mem := range cd.roster {
+		if !mem.Role.IsCommittee() || mem.UserID == 0 {
+			continue
+		}
+		lang := cd.lang(mem)
+		text := texts.T(lang, texts.MeetingAllAnswered, When(lang, cd.cell, m))
+		if len(silent) > 0 {
+			names := make([]string, len(silent))
+			for i, sm := range silent {
+				names[i] = "• " + texts.Escape(sm.Name)
+			}
+			text = texts.T(lang, texts.MeetingNoAnswer, When(lang, cd.cell, m), len(silent), strings.Join(names, "\n"))
+		}
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("%s:committee:%d", id, mem.ID),
+			To:       storage.QueueRecipient{CellID: cd.cell.ID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:    delivery.TextParts(mem.UserID, delivery.Split(text, delivery.MaxText), nil),
+			Purpose:  "committee notice",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	return msgs
+}
+
+// quarter warns the committee when the quarter is two weeks from its end with no
+// topical meeting held or planned.
+func (s *Scheduler) quarter(ctx context.Context, d storage.DueItem) error {
+	cd, err := s.load(ctx, d.CellID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	year, q := int(d.Arg/10), int(d.Arg%10)
+	from := time.Date(year, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, cd.loc)
+	ms, err := s.p.Store.Meetings(ctx, d.CellID, from, from.AddDate(0, 3, 0))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Kind == cell.KindTopical && m.State != cell.StateCancelled {
+			return nil
+		}
+	}
+	var msgs []delivery.Message
+	for _, mem := range cd.roster {
+		if !mem.Role.IsCommittee() || mem.UserID == 0 {
+			continue
+		}
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("quarter:%d:%d:%d", d.CellID, d.Arg, mem.ID),
+			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:    delivery.TextParts(mem.UserID, []string{texts.T(cd.lang(mem), texts.QuarterNoTopical, q, year)}, nil),
+			Purpose:  "committee notice",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("scheduler: queue the quarter warning: %w", err)
+	}
+	return nil
+}
+
+// Changed tells everyone who got a meeting's notice that it moved (m is the
+// meeting as it is now, from its old start) or was cancelled, once each, and
+// replaces its pending reminders.
+func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, error) {
+	cd, err := s.load(ctx, m.CellID)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.p.Store.UnscheduleDue(ctx, ReminderItems(cd.cell, cd.cell.Quiet, cd.leads(), old)...); err != nil {
+		return 0, err
+	}
+	if err := s.p.Store.UnscheduleDue(ctx, storage.DueItem{Kind: storage.DueNotice, CellID: m.CellID, MeetingID: m.ID, Version: old.Version}); err != nil {
+		return 0, err
+	}
+	now := s.p.Now()
+	if m.Open() {
+		items := reminderItems(m.CellID, cd.loc, cd.cell.Quiet, cd.leads(), m, now)
+		if err := s.p.Store.ScheduleDue(ctx, items...); err != nil {
+			return 0, err
+		}
+	}
+	notified, err := s.p.Store.Notified(ctx, m.CellID, m.ID)
+	if err != nil {
+		return 0, err
+	}
+	if len(notified) == 0 && m.Open() {
+		// The notice had not gone yet: send it now, at the new time.
+		return 0, s.p.Store.ScheduleDue(ctx, storage.DueItem{Kind: storage.DueNotice, CellID: m.CellID, MeetingID: m.ID, Version: m.Version, At: now})
+	}
+	byID := make(map[int64]cell.Member, len(cd.roster))
+	for _, mem := range cd.roster {
+		byID[mem.ID] = mem
+	}
+	var msgs []delivery.Message
+	for _, id := range notified {
+		mem, ok := byID[id]
+		if !ok || mem.UserID == 0 {
+			continue
+		}
+		lang := cd.lang(mem)
+		var text, msgID string
+		var kb = RSVPKeyboard(lang, m.CellID, m.ID)
+		if m.State == cell.StateCancelled {
+			msgID = fmt.Sprintf("cancel:%d:%d:%d", m.CellID, m.ID, mem.ID)
+			text = texts.T(lang, texts.MeetingCancelled, texts.Escape(cd.cell.Name), KindName(lang, old.Kind), When(lang, cd.cell, old))
+			kb = nil
+		} else {
+			msgID = fmt.Sprintf("moved:%d:%d:%d:%d", m.CellID, m.ID, m.Version, mem.ID)
+			text = texts.T(lang, texts.MeetingMoved, texts.Escape(cd.cell.Name), When(lang, cd.cell, old), When(lang, cd.cell, m)) + details(lang, m)
+		}
+		msgs = append(msgs, delivery.Message{
+			ID:       msgID,
+			To:       storage.QueueRecipient{CellID: m.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:    delivery.TextParts(mem.UserID, []string{text}, kb),
+			Purpose:  "meeting change",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	n, err := s.p.Delivery.Enqueue(ctx, msgs...)
+	if err != nil {
+		return 0, fmt.Errorf("scheduler: queue the change of meeting %d: %w", m.ID, err)
+	}
+	_ = n
+	return len(msgs), nil
+}
+
+// Replan starts planning the cell's recurring meeting anew after /schedule or
+// /holiday: it plans from now under the schedule's version.
+func (s *Scheduler) Replan(ctx context.Context, cellID int64, version int) error {
+	if err := s.p.Store.RescheduleDue(ctx, storage.DueItem{Kind: storage.DuePlan, CellID: cellID, Version: version, At: s.p.Now()}); err != nil {
+		return err
+	}
+	s.Wake()
+	return nil
+}
+

@@ -1,0 +1,324 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cellbot/cellbot/internal/cell"
+)
+
+// ErrStale is a change to a meeting that someone else changed first.
+var ErrStale = errors.New("meeting changed meanwhile")
+
+// createMeetingScript stores a new meeting once per origin.
+//
+// KEYS[1] origins HASH, KEYS[2] seq STRING, KEYS[3] meetings HASH, KEYS[4] by-start ZSET
+// ARGV[1] origin, ARGV[2] meeting JSON with "id":0 as the placeholder "\"id\":0",
+// ARGV[3] start unix seconds
+// Returns {id, 1} when created, {id, 0} when the origin made one before.
+var createMeetingScript = redis.NewScript(`
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if id then return {tonumber(id), 0} end
+id = redis.call('INCR', KEYS[2])
+local data = string.gsub(ARGV[2], '"id":0,', '"id":' .. id .. ',', 1)
+redis.call('HSET', KEYS[3], id, data)
+redis.call('ZADD', KEYS[4], ARGV[3], id)
+redis.call('HSET', KEYS[1], ARGV[1], id)
+return {id, 1}
+`)
+
+// CreateMeeting stores m (its ID is given here) once per origin: the key of the
+// update that asked for it, or a recurring meeting's nominal time. Doing it again
+// with the same origin returns the meeting made the first time, and created false.
+func (s *Store) CreateMeeting(ctx context.Context, origin string, m cell.Meeting) (cell.Meeting, bool, error) {
+	m.ID = 0
+	if m.State == "" {
+		m.State = cell.StateScheduled
+	}
+	if m.Version == 0 {
+		m.Version = 1
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return cell.Meeting{}, false, fmt.Errorf("storage: encode meeting: %w", err)
+	}
+	if !strings.HasPrefix(string(data), `{"id":0,`) {
+		return cell.Meeting{}, false, fmt.Errorf("storage: encode meeting: unexpected JSON %.20s", data)
+	}
+	res, err := createMeetingScript.Run(ctx, s.rdb,
+		[]string{s.keys.MeetingOrigins(m.CellID), s.keys.MeetingSeq(m.CellID), s.keys.Meetings(m.CellID), s.keys.MeetingsByStart(m.CellID)},
+		origin, string(data), m.Start.Unix()).Int64Slice()
+	if err != nil {
+		return cell.Meeting{}, false, fmt.Errorf("storage: create meeting in cell %d: %w", m.CellID, err)
+	}
+	got, err := s.Meeting(ctx, m.CellID, res[0])
+	if err != nil {
+		return cell.Meeting{}, false, err
+	}
+	return got, res[1] == 1, nil
+}
+
+// Meeting returns one meeting.
+func (s *Store) Meeting(ctx context.Context, cellID, id int64) (cell.Meeting, error) {
+	data, err := s.rdb.HGet(ctx, s.keys.Meetings(cellID), strconv.FormatInt(id, 10)).Result()
+	if errors.Is(err, redis.Nil) {
+		return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", id, cellID, ErrNotFound)
+	}
+	if err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", id, cellID, err)
+	}
+	var m cell.Meeting
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: decode meeting %d of cell %d: %w", id, cellID, err)
+	}
+	return m, nil
+}
+
+// updateMeetingScript replaces a meeting when its stored version and state are
+// the ones the caller read.
+//
+// KEYS[1] meetings HASH, KEYS[2] by-start ZSET
+// ARGV[1] id, ARGV[2] JSON the caller read, ARGV[3] new JSON, ARGV[4] start unix seconds
+// Returns 1, or 0 when the stored meeting is not the one read.
+var updateMeetingScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+`)
+
+// UpdateMeeting reads a meeting, lets change modify it, and stores it when nobody
+// changed it meanwhile (ErrStale otherwise, after a few tries). It returns the
+// meeting as stored.
+func (s *Store) UpdateMeeting(ctx context.Context, cellID, id int64, change func(*cell.Meeting) error) (cell.Meeting, error) {
+	for range 5 {
+		old, err := s.rdb.HGet(ctx, s.keys.Meetings(cellID), strconv.FormatInt(id, 10)).Result()
+		if errors.Is(err, redis.Nil) {
+			return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", id, cellID, ErrNotFound)
+		}
+		if err != nil {
+			return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", id, cellID, err)
+		}
+		var m cell.Meeting
+		if err := json.Unmarshal([]byte(old), &m); err != nil {
+			return cell.Meeting{}, fmt.Errorf("storage: decode meeting %d: %w", id, err)
+		}
+		if err := change(&m); err != nil {
+			return cell.Meeting{}, err
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return cell.Meeting{}, fmt.Errorf("storage: encode meeting %d: %w", id, err)
+		}
+		ok, err := updateMeetingScript.Run(ctx, s.rdb, []string{s.keys.Meetings(cellID), s.keys.MeetingsByStart(cellID)},
+			id, old, string(data), m.Start.Unix()).Int()
+		if err != nil {
+			return cell.Meeting{}, fmt.Errorf("storage: update meeting %d: %w", id, err)
+		}
+		if ok == 1 {
+			return m, nil
+		}
+	}
+	return cell.Meeting{}, fmt.Errorf("storage: update meeting %d: %w", id, ErrStale)
+}
+
+// Meetings returns the cell's meetings that start in [from, to), by start.
+func (s *Store) Meetings(ctx context.Context, cellID int64, from, to time.Time) ([]cell.Meeting, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, s.keys.MeetingsByStart(cellID), &redis.ZRangeBy{
+		Min: strconv.FormatInt(from.Unix(), 10), Max: "(" + strconv.FormatInt(to.Unix(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: meetings of cell %d: %w", cellID, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.keys.Meetings(cellID), ids...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: meetings of cell %d: %w", cellID, err)
+	}
+	out := make([]cell.Meeting, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var m cell.Meeting
+		if err := json.Unmarshal([]byte(str), &m); err != nil {
+			return nil, fmt.Errorf("storage: decode a meeting of cell %d: %w", cellID, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// NextMeeting returns the cell's first meeting that has not started by now and is
+// not cancelled; ErrNotFound when there is none.
+func (s *Store) NextMeeting(ctx context.Context, cellID int64, now time.Time) (cell.Meeting, error) {
+	ms, err := s.Meetings(ctx, cellID, now.Add(time.Second), now.AddDate(2, 0, 0))
+	if err != nil {
+		return cell.Meeting{}, err
+	}
+	for _, m := range ms {
+		if m.Open() {
+			return m, nil
+		}
+	}
+	return cell.Meeting{}, fmt.Errorf("storage: next meeting of cell %d: %w", cellID, ErrNotFound)
+}
+
+// Schedule returns the cell's meeting settings.
+func (s *Store) Schedule(ctx context.Context, cellID int64) (cell.Schedule, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.Schedule(cellID)).Result()
+	if err != nil {
+		return cell.Schedule{}, fmt.Errorf("storage: schedule of cell %d: %w", cellID, err)
+	}
+	sc := cell.Schedule{Cron: h["cron"], Workday: h["workday"] == "1", Place: h["place"]}
+	sc.Target, _ = strconv.Atoi(h["target"])
+	sc.Version, _ = strconv.Atoi(h["ver"])
+	if h["leads"] != "" {
+		for _, f := range strings.Split(h["leads"], ",") {
+			if n, err := strconv.ParseInt(f, 10, 64); err == nil && n > 0 {
+				sc.Leads = append(sc.Leads, time.Duration(n)*time.Second)
+			}
+		}
+	}
+	return sc, nil
+}
+
+// SetRecurrence sets the cell's recurring meeting and returns the new version of
+// the schedule.
+func (s *Store) SetRecurrence(ctx context.Context, cellID int64, line string, workday bool, place string) (int, error) {
+	key := s.keys.Schedule(cellID)
+	var ver *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		wd := "0"
+		if workday {
+			wd = "1"
+		}
+		p.HSet(ctx, key, "cron", line, "workday", wd, "place", place)
+		ver = p.HIncrBy(ctx, key, "ver", 1)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: set schedule of cell %d: %w", cellID, err)
+	}
+	return int(ver.Val()), nil
+}
+
+// SetLeads sets the cell's reminder lead times.
+func (s *Store) SetLeads(ctx context.Context, cellID int64, leads []time.Duration) error {
+	parts := make([]string, len(leads))
+	for i, d := range leads {
+		parts[i] = strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	if err := s.rdb.HSet(ctx, s.keys.Schedule(cellID), "leads", strings.Join(parts, ",")).Err(); err != nil {
+		return fmt.Errorf("storage: set lead times of cell %d: %w", cellID, err)
+	}
+	return nil
+}
+
+// AddHoliday adds a yyyy-mm-dd holiday; it reports whether it was new.
+func (s *Store) AddHoliday(ctx context.Context, cellID int64, day string) (bool, error) {
+	n, err := s.rdb.SAdd(ctx, s.keys.Holidays(cellID), day).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: add holiday of cell %d: %w", cellID, err)
+	}
+	return n == 1, nil
+}
+
+// Holidays returns the cell's holidays, yyyy-mm-dd.
+func (s *Store) Holidays(ctx context.Context, cellID int64) ([]string, error) {
+	days, err := s.rdb.SMembers(ctx, s.keys.Holidays(cellID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: holidays of cell %d: %w", cellID, err)
+	}
+	return days, nil
+}
+
+// AnswerKind is a member's RSVP.
+type AnswerKind string
+
+// Answers.
+const (
+	AnswerComing  AnswerKind = "coming"
+	AnswerExcused AnswerKind = "excused"
+	AnswerUnsure  AnswerKind = "unsure"
+)
+
+// Answer is one member's RSVP to a meeting.
+type Answer struct {
+	Kind   AnswerKind `json:"kind"`
+	Reason string     `json:"reason,omitempty"`
+	At     time.Time  `json:"at"`
+}
+
+// SetAnswer records a member's answer, replacing an earlier one.
+func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64, a Answer) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("storage: encode answer: %w", err)
+	}
+	if err := s.rdb.HSet(ctx, s.keys.Answers(cellID, meetingID), strconv.FormatInt(memberID, 10), data).Err(); err != nil {
+		return fmt.Errorf("storage: answer of member %d to meeting %d: %w", memberID, meetingID, err)
+	}
+	return nil
+}
+
+// Answers returns every answer to a meeting, by member id.
+func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64]Answer, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.Answers(cellID, meetingID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: answers to meeting %d: %w", meetingID, err)
+	}
+	out := make(map[int64]Answer, len(h))
+	for k, v := range h {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			continue
+		}
+		var a Answer
+		if err := json.Unmarshal([]byte(v), &a); err != nil {
+			return nil, fmt.Errorf("storage: decode answer of member %s: %w", k, err)
+		}
+		out[id] = a
+	}
+	return out, nil
+}
+
+// AddNotified records the members a meeting's notice was queued for.
+func (s *Store) AddNotified(ctx context.Context, cellID, meetingID int64, memberIDs []int64) error {
+	if len(memberIDs) == 0 {
+		return nil
+	}
+	args := make([]any, len(memberIDs))
+	for i, id := range memberIDs {
+		args[i] = id
+	}
+	if err := s.rdb.SAdd(ctx, s.keys.Notified(cellID, meetingID), args...).Err(); err != nil {
+		return fmt.Errorf("storage: notified members of meeting %d: %w", meetingID, err)
+	}
+	return nil
+}
+
+// Notified returns the members a meeting's notice was queued for.
+func (s *Store) Notified(ctx context.Context, cellID, meetingID int64) ([]int64, error) {
+	vals, err := s.rdb.SMembers(ctx, s.keys.Notified(cellID, meetingID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: notified members of meeting %d: %w", meetingID, err)
+	}
+	out := make([]int64, 0, len(vals))
+	for _, v := range vals {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
