@@ -74,6 +74,11 @@ type Member struct {
 	Until         string        `json:"until,omitempty"` // yyyy-mm-dd, for away and attached
 	Reason        string        `json:"reason,omitempty"`
 	Role          Role          `json:"role,omitempty"`
+	// OffRoster marks a record kept only so that someone can act for the cell
+	// (an operator who serves it from the committee without belonging to it, who
+	// pressed "I am not on this roster"): such a record is never expected, never
+	// counted in summaries, rates, vote bases or reports.
+	OffRoster bool `json:"off_roster,omitempty"`
 }
 
 // ParticipationOn is the member's participation on a day: an away member whose
@@ -88,8 +93,12 @@ func (m Member) ParticipationOn(day time.Time) Participation {
 	return m.Participation
 }
 
-// Expected reports whether the member is expected at a meeting on that day.
+// Expected reports whether the member is expected at a meeting on that day:
+// on the roster, and regular or attached that day.
 func (m Member) Expected(day time.Time) bool {
+	if m.OffRoster {
+		return false
+	}
 	p := m.ParticipationOn(day)
 	return p == Regular || p == Attached
 }
