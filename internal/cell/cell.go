@@ -1,6 +1,8 @@
 // Package cell holds the domain of a party cell: cells, members, their standing,
-// participation and committee roles, and the pure rules on them (who is expected,
-// quiet hours, name matching). It does no I/O.
+// participation and committee roles, meetings, answers and presence, and the
+// pure rules on them: who is expected, a meeting's summary (attendance rate,
+// vote base and threshold), absence alerts, quarters and the topical-meeting
+// warning, quiet hours, name matching. It does no I/O.
 package cell
 
 import (
