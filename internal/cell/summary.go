@@ -1,0 +1,176 @@
+package cell
+
+import "time"
+
+// DefaultTargetPercent is the attendance rate a cell aims at unless it sets its own.
+const DefaultTargetPercent = 85
+
+// Outcome is what a meeting meant for one member on the roster.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomePresent     Outcome = "present"      // came, expected or not
+	OutcomeExcused     Outcome = "excused"      // expected, did not come, answered excused (any reason)
+	OutcomeAbsent      Outcome = "absent"       // expected, did not come, not excused: absent without reason
+	OutcomeNotExpected Outcome = "not_expected" // exempt or away that day, and did not come
+)
+
+// Excuse is an expected member who did not come and asked to be excused.
+type Excuse struct {
+	Member Member
+	Reason ReasonCategory // ReasonOther when the answer gave none
+	Text   string
+}
+
+// Vote is the vote base of a meeting with the figures it comes from. A
+// resolution passes when at least Threshold voters agree (more than half of Base).
+// Probationary members attend and speak but do not vote.
+type Vote struct {
+	Official     int // official members on the roster that day
+	Away         int // of them, away that day (whether or not they came)
+	ExemptAbsent int // of them, exempt and not present
+	Excused      int // of them, expected, not present and excused (any reason counts)
+	Base         int // Official - Away - ExemptAbsent - Excused
+	Threshold    int // Base/2 + 1
+}
+
+// Summary is the account of one meeting the minutes need. Members appear in
+// roster order. The counts for the group come from the lengths of the lists;
+// the names and reasons are for the committee.
+type Summary struct {
+	Expected            int      // members expected that day (regular or attached)
+	PresentOfficial     []Member // expected, present, official
+	PresentProbationary []Member // expected, present, probationary
+	PresentNotExpected  []Member // exempt or away that day who came: listed apart, outside the rate
+	Excused             []Excuse // expected, not present, excused
+	AbsentNoReason      []Member // expected, not present, not excused
+	ComingNotCame       []Member // answered coming but were not present (expected or not)
+	Guests              []Guest
+	ByReason            map[ReasonCategory]int // Excused totalled by category
+	TargetPercent       int                    // the cell's quality target the rate is held against
+	Vote                Vote
+	Outcomes            map[int64]Outcome // every member on the roster, by id, for their history
+}
+
+// PresentExpected is the number of expected members who came: the numerator of
+// the rate.
+func (s Summary) PresentExpected() int { return len(s.PresentOfficial) + len(s.PresentProbationary) }
+
+// Rate is PresentExpected/Expected, from 0 to 1; 0 when nobody was expected.
+func (s Summary) Rate() float64 {
+	if s.Expected == 0 {
+		return 0
+	}
+	return float64(s.PresentExpected()) / float64(s.Expected)
+}
+
+// MeetsTarget reports whether the rate reaches the target, compared in whole
+// numbers so that 85% of 20 is met by exactly 17. A meeting nobody was expected
+// at does not meet it.
+func (s Summary) MeetsTarget() bool {
+	return s.Expected > 0 && s.PresentExpected()*100 >= s.TargetPercent*s.Expected
+}
+
+// Threshold is the number of votes that passes a resolution with that vote
+// base: more than half, floor(base/2) + 1. A base of 0 gives 1: nothing can pass.
+func Threshold(base int) int { return base/2 + 1 }
+
+// Summarize works out a meeting's summary.
+//
+// day is the meeting's start in the cell's time zone: members' participation
+// (an away member whose until-date has passed is regular again) is taken on
+// that calendar day. roster is the cell's member records; those marked
+// OffRoster are left out of everything. answers and presence may hold at most
+// one entry per member; when a member has several, the latest At wins, the
+// later in the slice on a tie. Entries for members not on the roster are
+// ignored. targetPercent is the cell's quality target, DefaultTargetPercent
+// when 0 or less.
+//
+// A member who came counts as present whatever they answered. An expected
+// member who did not come is excused when their answer is Excused, whatever the
+// reason, and absent without reason otherwise (coming, unsure, no answer, or
+// marked absent).
+func Summarize(day time.Time, roster []Member, answers []Answer, presence []Presence, guests []Guest, targetPercent int) Summary {
+	if targetPercent <= 0 {
+		targetPercent = DefaultTargetPercent
+	}
+	answerOf := make(map[int64]Answer, len(answers))
+	for _, a := range answers {
+		if prev, ok := answerOf[a.MemberID]; !ok || !a.At.Before(prev.At) {
+			answerOf[a.MemberID] = a
+		}
+	}
+	markOf := make(map[int64]Presence, len(presence))
+	for _, p := range presence {
+		if prev, ok := markOf[p.MemberID]; !ok || !p.At.Before(prev.At) {
+			markOf[p.MemberID] = p
+		}
+	}
+	s := Summary{
+		Guests:        guests,
+		ByReason:      map[ReasonCategory]int{},
+		TargetPercent: targetPercent,
+		Outcomes:      map[int64]Outcome{},
+	}
+	for _, m := range roster {
+		if m.OffRoster {
+			continue
+		}
+		part := m.ParticipationOn(day)
+		expected := part == Regular || part == Attached
+		official := m.Standing != Probationary // storage defaults an empty standing to official
+		present := markOf[m.ID].Present()
+		a, answered := answerOf[m.ID]
+		excused := answered && a.Kind == Excused
+
+		if answered && a.Kind == Coming && !present {
+			s.ComingNotCame = append(s.ComingNotCame, m)
+		}
+		var out Outcome
+		switch {
+		case present && !expected:
+			out = OutcomePresent
+			s.PresentNotExpected = append(s.PresentNotExpected, m)
+		case present && official:
+			out = OutcomePresent
+			s.PresentOfficial = append(s.PresentOfficial, m)
+		case present:
+			out = OutcomePresent
+			s.PresentProbationary = append(s.PresentProbationary, m)
+		case !expected:
+			out = OutcomeNotExpected
+		case excused:
+			out = OutcomeExcused
+			reason := a.Reason
+			if reason == "" {
+				reason = ReasonOther
+			}
+			s.Excused = append(s.Excused, Excuse{Member: m, Reason: reason, Text: a.ReasonText})
+			s.ByReason[reason]++
+		default:
+			out = OutcomeAbsent
+			s.AbsentNoReason = append(s.AbsentNoReason, m)
+		}
+		s.Outcomes[m.ID] = out
+		if expected {
+			s.Expected++
+		}
+
+		if !official {
+			continue
+		}
+		s.Vote.Official++
+		switch {
+		case part == Away:
+			s.Vote.Away++
+		case part == Exempt && !present:
+			s.Vote.ExemptAbsent++
+		case out == OutcomeExcused:
+			s.Vote.Excused++
+		}
+	}
+	s.Vote.Base = s.Vote.Official - s.Vote.Away - s.Vote.ExemptAbsent - s.Vote.Excused
+	s.Vote.Threshold = Threshold(s.Vote.Base)
+	return s
+}

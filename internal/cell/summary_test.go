@@ -1,0 +1,504 @@
+package cell
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var ict = time.FixedZone("ICT", 7*3600)
+
+// meetingDay is the April meeting of PRODUCT.md: the afternoon of the 3rd.
+var meetingDay = time.Date(2026, 4, 3, 14, 0, 0, 0, ict)
+
+// at is a moment on the meeting day, for answers and marks.
+func at(h, m int) time.Time { return time.Date(2026, 4, 3, h, m, 0, 0, ict) }
+
+func official(id int64, name string, p Participation, until string) Member {
+	return Member{ID: id, Name: name, Standing: Official, Participation: p, Until: until}
+}
+
+func probationary(id int64, name string, p Participation, until string) Member {
+	return Member{ID: id, Name: name, Standing: Probationary, Participation: p, Until: until}
+}
+
+func came(ids ...int64) []Presence {
+	var ps []Presence
+	for _, id := range ids {
+		ps = append(ps, Presence{MemberID: id, Mark: PresentByCode, At: at(13, 55)})
+	}
+	return ps
+}
+
+func excused(id int64, r ReasonCategory, text string) Answer {
+	return Answer{MemberID: id, Kind: Excused, Reason: r, ReasonText: text, At: at(9, 0)}
+}
+
+// summaryView is what a test compares: names, not records.
+type summaryView struct {
+	Expected            int
+	PresentOfficial     []string
+	PresentProbationary []string
+	PresentNotExpected  []string
+	Excused             []string // name:reason
+	AbsentNoReason      []string
+	ComingNotCame       []string
+	Guests              []string
+	ByReason            map[ReasonCategory]int
+	PresentExpected     int
+	MeetsTarget         bool
+	Vote                Vote
+	Outcomes            map[string]Outcome // compared only when the case gives them
+}
+
+func view(s Summary, roster []Member, withOutcomes bool) summaryView {
+	names := func(ms []Member) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Name)
+		}
+		return out
+	}
+	v := summaryView{
+		Expected:            s.Expected,
+		PresentOfficial:     names(s.PresentOfficial),
+		PresentProbationary: names(s.PresentProbationary),
+		PresentNotExpected:  names(s.PresentNotExpected),
+		AbsentNoReason:      names(s.AbsentNoReason),
+		ComingNotCame:       names(s.ComingNotCame),
+		ByReason:            s.ByReason,
+		PresentExpected:     s.PresentExpected(),
+		MeetsTarget:         s.MeetsTarget(),
+		Vote:                s.Vote,
+	}
+	for _, e := range s.Excused {
+		v.Excused = append(v.Excused, e.Member.Name+":"+string(e.Reason))
+	}
+	for _, g := range s.Guests {
+		v.Guests = append(v.Guests, g.Name+", "+g.Title)
+	}
+	if withOutcomes {
+		v.Outcomes = map[string]Outcome{}
+		for _, m := range roster {
+			if o, ok := s.Outcomes[m.ID]; ok {
+				v.Outcomes[m.Name] = o
+			}
+		}
+	}
+	return v
+}
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		name     string
+		day      time.Time // meetingDay when zero
+		roster   []Member
+		answers  []Answer
+		presence []Presence
+		guests   []Guest
+		target   int
+		want     summaryView
+	}{
+		{
+			name: "probationary members are present but do not vote",
+			roster: []Member{
+				official(1, "O1", Regular, ""),
+				official(2, "O2", Regular, ""),
+				official(3, "O3", Regular, ""),
+				probationary(4, "P1", Regular, ""),
+				probationary(5, "P2", Regular, ""),
+			},
+			answers:  []Answer{excused(5, ReasonIllness, "")},
+			presence: came(1, 2, 4),
+			want: summaryView{
+				Expected:            5, // all five are regular
+				PresentOfficial:     []string{"O1", "O2"},
+				PresentProbationary: []string{"P1"},
+				Excused:             []string{"P2:illness"},
+				AbsentNoReason:      []string{"O3"},
+				ByReason:            map[ReasonCategory]int{ReasonIllness: 1},
+				PresentExpected:     3,     // O1 O2 P1
+				MeetsTarget:         false, // 3/5 = 60%: 3*100 = 300 < 85*5 = 425
+				// Official: O1 O2 O3 = 3. P2's excuse is not subtracted: P2 is not in
+				// the base at all. Base 3, threshold 3/2+1 = 1+1 = 2.
+				Vote: Vote{Official: 3, Base: 3, Threshold: 2},
+				Outcomes: map[string]Outcome{
+					"O1": OutcomePresent, "O2": OutcomePresent, "O3": OutcomeAbsent,
+					"P1": OutcomePresent, "P2": OutcomeExcused,
+				},
+			},
+		},
+		{
+			name: "exempt members who came are listed apart, outside the rate",
+			roster: []Member{
+				official(1, "O1", Regular, ""),
+				official(2, "O2", Regular, ""),
+				official(3, "E1", Exempt, ""),
+				official(4, "E2", Exempt, ""),
+				probationary(5, "E3", Exempt, ""),
+			},
+			// E2 is not expected: asking to be excused lists nothing.
+			answers:  []Answer{excused(4, ReasonFamily, "")},
+			presence: came(1, 2, 3, 5),
+			want: summaryView{
+				Expected:           2, // O1 O2
+				PresentOfficial:    []string{"O1", "O2"},
+				PresentNotExpected: []string{"E1", "E3"},
+				ByReason:           map[ReasonCategory]int{},
+				PresentExpected:    2,
+				MeetsTarget:        true, // 2/2 = 100%
+				// Official: O1 O2 E1 E2 = 4; less E2, exempt and absent: 4-1 = 3.
+				// E1 came and votes. Threshold 3/2+1 = 2.
+				Vote: Vote{Official: 4, ExemptAbsent: 1, Base: 3, Threshold: 2},
+				Outcomes: map[string]Outcome{
+					"O1": OutcomePresent, "O2": OutcomePresent,
+					"E1": OutcomePresent, "E2": OutcomeNotExpected, "E3": OutcomePresent,
+				},
+			},
+		},
+		{
+			name: "away members whose date has passed are expected again",
+			roster: []Member{
+				official(1, "A1", Away, "2026-04-02"), // back since the 2nd: expected
+				official(2, "A2", Away, "2026-04-03"), // away until the meeting day itself
+				official(3, "A3", Away, "2026-12-31"), // away, came anyway
+				official(4, "A4", Away, "2026-03-31"), // back, came
+				official(5, "O1", Regular, ""),
+			},
+			presence: came(3, 4, 5),
+			want: summaryView{
+				Expected:           3, // A1 A4 O1
+				PresentOfficial:    []string{"A4", "O1"},
+				PresentNotExpected: []string{"A3"},
+				AbsentNoReason:     []string{"A1"},
+				ByReason:           map[ReasonCategory]int{},
+				PresentExpected:    2,
+				MeetsTarget:        false, // 2/3 = 66.7%: 200 < 85*3 = 255
+				// Official 5; less away that day: A2 A3 = 2 (A3 though present):
+				// 5-2 = 3 (A1 A4 O1). Threshold 3/2+1 = 2.
+				Vote: Vote{Official: 5, Away: 2, Base: 3, Threshold: 2},
+				Outcomes: map[string]Outcome{
+					"A1": OutcomeAbsent, "A2": OutcomeNotExpected, "A3": OutcomePresent,
+					"A4": OutcomePresent, "O1": OutcomePresent,
+				},
+			},
+		},
+		{
+			name: "an early meeting is taken on its day in the cell's zone",
+			// 06:30 on the 3rd in Hà Nội is 23:30 on the 2nd in UTC: A1, away
+			// until the 2nd, is back.
+			day:    time.Date(2026, 4, 3, 6, 30, 0, 0, ict),
+			roster: []Member{official(1, "A1", Away, "2026-04-02")},
+			want: summaryView{
+				Expected:       1,
+				AbsentNoReason: []string{"A1"},
+				ByReason:       map[ReasonCategory]int{},
+				Vote:           Vote{Official: 1, Base: 1, Threshold: 1}, // 1/2+1 = 0+1
+			},
+		},
+		{
+			name: "attached members are expected and vote",
+			roster: []Member{
+				official(1, "T1", Attached, "2026-12-31"),
+				probationary(2, "T2", Attached, "2026-12-31"),
+				official(3, "T3", Attached, "2026-12-31"),
+				official(4, "O1", Regular, ""),
+			},
+			answers:  []Answer{excused(2, ReasonWork, "")},
+			presence: came(1, 4),
+			want: summaryView{
+				Expected:        4, // T1 T2 T3 O1
+				PresentOfficial: []string{"T1", "O1"},
+				Excused:         []string{"T2:work"},
+				AbsentNoReason:  []string{"T3"},
+				ByReason:        map[ReasonCategory]int{ReasonWork: 1},
+				PresentExpected: 2,
+				MeetsTarget:     false, // 2/4 = 50%
+				// Official: T1 T3 O1 = 3; T2 is probationary, so its excuse takes
+				// nothing off. Threshold 3/2+1 = 2.
+				Vote: Vote{Official: 3, Base: 3, Threshold: 2},
+			},
+		},
+		{
+			name:     "guests are listed and never counted",
+			roster:   []Member{official(1, "O1", Regular, "")},
+			presence: came(1),
+			guests: []Guest{
+				{Name: "Trần Văn Tỉnh", Title: "Phó Bí thư Tỉnh ủy"},
+				{Name: "Lê Thị Phường", Title: "Bí thư Thị ủy"},
+			},
+			want: summaryView{
+				Expected:        1,
+				PresentOfficial: []string{"O1"},
+				Guests:          []string{"Trần Văn Tỉnh, Phó Bí thư Tỉnh ủy", "Lê Thị Phường, Bí thư Thị ủy"},
+				ByReason:        map[ReasonCategory]int{},
+				PresentExpected: 1,
+				MeetsTarget:     true,                                     // 1/1
+				Vote:            Vote{Official: 1, Base: 1, Threshold: 1}, // 1/2+1 = 1
+			},
+		},
+		{
+			name: "an empty meeting: nobody answered, nobody came",
+			roster: []Member{
+				official(1, "O1", Regular, ""),
+				official(2, "O2", Regular, ""),
+				probationary(3, "P1", Regular, ""),
+				official(4, "E1", Exempt, ""),
+			},
+			want: summaryView{
+				Expected:       3, // O1 O2 P1
+				AbsentNoReason: []string{"O1", "O2", "P1"},
+				ByReason:       map[ReasonCategory]int{},
+				MeetsTarget:    false, // 0/3
+				// Official: O1 O2 E1 = 3; less E1, exempt and absent: 2. The absent
+				// without reason stay in the base. Threshold 2/2+1 = 2.
+				Vote: Vote{Official: 3, ExemptAbsent: 1, Base: 2, Threshold: 2},
+			},
+		},
+		{
+			name: "an empty roster",
+			want: summaryView{
+				ByReason:    map[ReasonCategory]int{},
+				MeetsTarget: false,                       // nobody was expected
+				Vote:        Vote{Base: 0, Threshold: 1}, // 0/2+1: nothing can pass
+			},
+		},
+		{
+			name: "answers against presence, and the latest answer and mark win",
+			roster: []Member{
+				official(1, "O1", Regular, ""),
+				official(2, "O2", Regular, ""),
+				official(3, "O3", Regular, ""),
+				official(4, "O4", Regular, ""),
+				official(5, "O5", Regular, ""),
+				official(6, "O6", Regular, ""),
+				official(7, "E1", Exempt, ""),
+			},
+			answers: []Answer{
+				excused(1, ReasonIllness, ""), // then came anyway
+				{MemberID: 2, Kind: Coming, At: at(8, 0)},
+				{MemberID: 3, Kind: Excused, Reason: ReasonFamily, At: at(11, 0)}, // latest
+				{MemberID: 3, Kind: Coming, At: at(10, 0)},
+				{MemberID: 4, Kind: Unsure, At: at(8, 0)},
+				{MemberID: 6, Kind: Excused, At: at(8, 0)}, // no category: other
+				{MemberID: 7, Kind: Coming, At: at(8, 0)},
+			},
+			presence: []Presence{
+				{MemberID: 1, Mark: PresentByCode, At: at(13, 50)},
+				{MemberID: 4, Mark: PresentByCode, At: at(14, 5)},
+				{MemberID: 4, Mark: MarkedAbsent, At: at(14, 30)}, // the roll call corrects it
+				{MemberID: 5, Mark: PresentByRollCall, At: at(14, 20)},
+				{MemberID: 5, Mark: MarkedAbsent, At: at(14, 0)}, // earlier, though later in the slice
+			},
+			want: summaryView{
+				Expected:        6, // O1..O6
+				PresentOfficial: []string{"O1", "O5"},
+				Excused:         []string{"O3:family", "O6:other"},
+				AbsentNoReason:  []string{"O2", "O4"},
+				ComingNotCame:   []string{"O2", "E1"},
+				ByReason:        map[ReasonCategory]int{ReasonFamily: 1, ReasonOther: 1},
+				PresentExpected: 2,
+				MeetsTarget:     false, // 2/6
+				// Official 7; less E1 exempt absent (1) and O3 O6 excused (2):
+				// 7-1-2 = 4. Threshold 4/2+1 = 3.
+				Vote: Vote{Official: 7, ExemptAbsent: 1, Excused: 2, Base: 4, Threshold: 3},
+				Outcomes: map[string]Outcome{
+					"O1": OutcomePresent, "O2": OutcomeAbsent, "O3": OutcomeExcused,
+					"O4": OutcomeAbsent, "O5": OutcomePresent, "O6": OutcomeExcused,
+					"E1": OutcomeNotExpected,
+				},
+			},
+		},
+		{
+			name: "members off the roster are never counted",
+			roster: []Member{
+				{ID: 1, Name: "Operator", Standing: Official, Participation: Regular, Role: RoleSecretary, OffRoster: true},
+				official(2, "O1", Regular, ""),
+			},
+			answers:  []Answer{{MemberID: 1, Kind: Coming, At: at(8, 0)}, {MemberID: 99, Kind: Coming, At: at(8, 0)}},
+			presence: came(1, 2, 99),
+			want: summaryView{
+				Expected:        1,
+				PresentOfficial: []string{"O1"},
+				ByReason:        map[ReasonCategory]int{},
+				PresentExpected: 1,
+				MeetsTarget:     true,
+				Vote:            Vote{Official: 1, Base: 1, Threshold: 1},
+				Outcomes:        map[string]Outcome{"O1": OutcomePresent},
+			},
+		},
+		{
+			name:     "a target of 80% is met by exactly 4 of 5",
+			roster:   fiveRegular(),
+			presence: came(1, 2, 3, 4),
+			target:   80,
+			want: summaryView{
+				Expected:        5,
+				PresentOfficial: []string{"O1", "O2", "O3", "O4"},
+				AbsentNoReason:  []string{"O5"},
+				ByReason:        map[ReasonCategory]int{},
+				PresentExpected: 4,
+				MeetsTarget:     true,                                     // 4*100 = 400 >= 80*5 = 400
+				Vote:            Vote{Official: 5, Base: 5, Threshold: 3}, // 5/2+1 = 2+1
+			},
+		},
+		{
+			name:     "the default target of 85% is not met by 4 of 5",
+			roster:   fiveRegular(),
+			presence: came(1, 2, 3, 4),
+			want: summaryView{
+				Expected:        5,
+				PresentOfficial: []string{"O1", "O2", "O3", "O4"},
+				AbsentNoReason:  []string{"O5"},
+				ByReason:        map[ReasonCategory]int{},
+				PresentExpected: 4,
+				MeetsTarget:     false, // 400 < 85*5 = 425
+				Vote:            Vote{Official: 5, Base: 5, Threshold: 3},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			day := tt.day
+			if day.IsZero() {
+				day = meetingDay
+			}
+			s := Summarize(day, tt.roster, tt.answers, tt.presence, tt.guests, tt.target)
+			got := view(s, tt.roster, tt.want.Outcomes != nil)
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func fiveRegular() []Member {
+	var ms []Member
+	for i := int64(1); i <= 5; i++ {
+		ms = append(ms, official(i, fmt.Sprintf("O%d", i), Regular, ""))
+	}
+	return ms
+}
+
+// TestSummarizeCell74 is the cell of PRODUCT.md: 74 members, 51 expected, 23
+// exempt or away; its meeting had 43 of the 51 present, 6 excused with
+// different reasons and 2 absent without reason.
+//
+// The split, stated here and not taken from the code:
+//
+//	expected (regular) 51 = 47 official + 4 probationary
+//	not expected       23 = 15 exempt official + 8 away official (until 31/12/2026)
+//	present 43 = 40 official + 3 probationary
+//	excused  6 =  5 official + 1 probationary
+//	absent   2 =  2 official
+//	check: official 40+5+2 = 47, probationary 3+1+0 = 4, 43+6+2 = 51
+//	also present, apart: 2 of the exempt; plus the secretary's operator, off
+//	the roster, who checked in and is never counted.
+func TestSummarizeCell74(t *testing.T) {
+	var roster []Member
+	var presence []Presence
+	var answers []Answer
+	id := int64(0)
+	add := func(m Member, present bool) int64 {
+		id++
+		m.ID = id
+		roster = append(roster, m)
+		if present {
+			presence = append(presence, came(id)...)
+		}
+		return id
+	}
+	for i := 1; i <= 40; i++ {
+		add(official(0, fmt.Sprintf("Official present %02d", i), Regular, ""), true)
+	}
+	reasons := []Answer{
+		{Reason: ReasonWork},
+		{Reason: ReasonWork},
+		{Reason: ReasonIllness},
+		{Reason: ReasonIllness},
+		{Reason: ReasonFamily},
+		{Reason: ReasonOther, ReasonText: "đám cưới con"},
+	}
+	for i := 0; i < 5; i++ {
+		mid := add(official(0, fmt.Sprintf("Official excused %d", i+1), Regular, ""), false)
+		answers = append(answers, excused(mid, reasons[i].Reason, reasons[i].ReasonText))
+	}
+	absent1 := add(official(0, "Official absent 1", Regular, ""), false)
+	answers = append(answers, Answer{MemberID: absent1, Kind: Coming, At: at(8, 0)})
+	add(official(0, "Official absent 2", Regular, ""), false) // never answered
+	for i := 1; i <= 3; i++ {
+		add(probationary(0, fmt.Sprintf("Probationary present %d", i), Regular, ""), true)
+	}
+	mid := add(probationary(0, "Probationary excused", Regular, ""), false)
+	answers = append(answers, excused(mid, reasons[5].Reason, reasons[5].ReasonText))
+	for i := 1; i <= 15; i++ {
+		add(official(0, fmt.Sprintf("Exempt %02d", i), Exempt, ""), i <= 2)
+	}
+	for i := 1; i <= 8; i++ {
+		add(official(0, fmt.Sprintf("Away %d", i), Away, "2026-12-31"), false)
+	}
+	op := add(Member{Name: "Operator", Standing: Official, Participation: Regular, Role: RoleSecretary, OffRoster: true}, true)
+	answers = append(answers, Answer{MemberID: op, Kind: Coming, At: at(8, 0)})
+	if len(roster) != 75 { // 74 + the operator
+		t.Fatalf("test roster has %d records, want 75", len(roster))
+	}
+
+	s := Summarize(meetingDay, roster, answers, presence, nil, 0)
+
+	type counts struct {
+		Expected, Official, Probationary, Apart, Excused, Absent, PresentExpected int
+		ComingNotCame                                                             []string
+		ByReason                                                                  map[ReasonCategory]int
+		Target                                                                    int
+		MeetsTarget                                                               bool
+		Vote                                                                      Vote
+	}
+	got := counts{
+		Expected: s.Expected, Official: len(s.PresentOfficial), Probationary: len(s.PresentProbationary),
+		Apart: len(s.PresentNotExpected), Excused: len(s.Excused), Absent: len(s.AbsentNoReason),
+		PresentExpected: s.PresentExpected(), ByReason: s.ByReason, Target: s.TargetPercent,
+		MeetsTarget: s.MeetsTarget(), Vote: s.Vote,
+	}
+	for _, m := range s.ComingNotCame {
+		got.ComingNotCame = append(got.ComingNotCame, m.Name)
+	}
+	want := counts{
+		Expected: 51, Official: 40, Probationary: 3, Apart: 2, Excused: 6, Absent: 2,
+		PresentExpected: 43, // 40 + 3
+		ComingNotCame:   []string{"Official absent 1"},
+		ByReason:        map[ReasonCategory]int{ReasonWork: 2, ReasonIllness: 2, ReasonFamily: 1, ReasonOther: 1},
+		Target:          85,
+		// 43/51 = 0.8431..., 84.3%: 43*100 = 4300 < 85*51 = 4335, short of 85%.
+		MeetsTarget: false,
+		// Official on the roster: 47 expected + 15 exempt + 8 away = 70.
+		// Less away: 70-8 = 62. Less exempt absent, 15-2 who came = 13: 62-13 = 49.
+		// Less official absent with a reason, 5: 49-5 = 44.
+		// Check: 40 official present + 2 exempt present + 2 absent without reason = 44.
+		// Threshold 44/2+1 = 22+1 = 23.
+		Vote: Vote{Official: 70, Away: 8, ExemptAbsent: 13, Excused: 5, Base: 44, Threshold: 23},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if r := s.Rate(); r != 43.0/51.0 {
+		t.Errorf("rate = %v, want 43/51", r)
+	}
+	if e := s.Excused[5]; e.Member.Name != "Probationary excused" || e.Reason != ReasonOther || e.Text != "đám cưới con" {
+		t.Errorf("last excused = %+v", e)
+	}
+	if _, ok := s.Outcomes[op]; ok || len(s.Outcomes) != 74 {
+		t.Errorf("outcomes for %d members, operator included: %v; want the 74 on the roster", len(s.Outcomes), ok)
+	}
+}
+
+func TestThreshold(t *testing.T) {
+	// More than half: floor(base/2) + 1.
+	for base, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 2, 4: 3, 44: 23, 45: 23, 46: 24} {
+		if got := Threshold(base); got != want {
+			t.Errorf("Threshold(%d) = %d, want %d", base, got, want)
+		}
+	}
+}
