@@ -1,6 +1,9 @@
 package cell
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DefaultTargetPercent is the attendance rate a cell aims at unless it sets its own.
 const DefaultTargetPercent = 85
@@ -173,4 +176,97 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 	s.Vote.Base = s.Vote.Official - s.Vote.Away - s.Vote.ExemptAbsent - s.Vote.Excused
 	s.Vote.Threshold = Threshold(s.Vote.Base)
 	return s
+}
+
+// Attendance is one entry of a member's history: what a closed meeting meant
+// for them. Cancelled meetings have no entry.
+type Attendance struct {
+	MeetingID int64     `json:"meeting_id"`
+	Start     time.Time `json:"start"`
+	Outcome   Outcome   `json:"outcome"`
+}
+
+// AlertKind names an absence alert.
+type AlertKind string
+
+// Absence alerts, for the committee only.
+const (
+	// AlertAbsentInYear: AbsencesInYearAlert absences without reason within a
+	// calendar year, the threshold for removal from the party rolls.
+	AlertAbsentInYear AlertKind = "absent_in_year"
+	// AlertExcusedInARow: ExcusedInARowAlert excused absences in a row.
+	AlertExcusedInARow AlertKind = "excused_in_a_row"
+)
+
+// Counts at which absence alerts fire.
+const (
+	AbsencesInYearAlert = 3
+	ExcusedInARowAlert  = 3
+)
+
+// Alert is an absence alert about one member, with the meetings behind it,
+// oldest first.
+type Alert struct {
+	Kind     AlertKind
+	Meetings []Attendance
+}
+
+// AbsenceAlerts returns the alerts that fire at one meeting for one member:
+// those that hold after it and did not before it, so that each is sent once
+// (the caller still keeps a sent marker, keyed by kind, member and meeting,
+// for retries).
+//
+// history is the member's attendance ordered by start, the meeting with id
+// meetingID among it; entries after that meeting are ignored, so a late call
+// gives the same answer. AlertAbsentInYear fires at the meeting that brings the
+// member's absences without reason within its calendar year (in loc, the
+// cell's time zone) to exactly AbsencesInYearAlert. AlertExcusedInARow fires at
+// the meeting that makes a run of exactly ExcusedInARowAlert excused absences:
+// meetings the member was not expected at neither count nor break a run,
+// anything else breaks it, and the run may reach back into the previous year.
+// Neither fires again for a longer count or run; a new run can fire again.
+func AbsenceAlerts(history []Attendance, meetingID int64, loc *time.Location) []Alert {
+	at := -1
+	for i, a := range history {
+		if a.MeetingID == meetingID {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	history = history[:at+1]
+	this := history[at]
+	var alerts []Alert
+	switch this.Outcome {
+	case OutcomeAbsent:
+		year := this.Start.In(loc).Year()
+		var absences []Attendance
+		for _, a := range history {
+			if a.Outcome == OutcomeAbsent && a.Start.In(loc).Year() == year {
+				absences = append(absences, a)
+			}
+		}
+		if len(absences) == AbsencesInYearAlert {
+			alerts = append(alerts, Alert{Kind: AlertAbsentInYear, Meetings: absences})
+		}
+	case OutcomeExcused:
+		var run []Attendance
+		for i := at; i >= 0; i-- {
+			a := history[i]
+			if a.Outcome == OutcomeNotExpected {
+				continue
+			}
+			if a.Outcome != OutcomeExcused {
+				break
+			}
+			run = append(run, a)
+		}
+		if len(run) == ExcusedInARowAlert {
+			slices.Reverse(run)
+			alerts = append(alerts, Alert{Kind: AlertExcusedInARow, Meetings: run})
+		}
+	}
+	return alerts
 }

@@ -502,3 +502,106 @@ func TestThreshold(t *testing.T) {
 		}
 	}
 }
+
+// monthly gives a history of meetings on the 3rd of each month from January
+// 2026 at 14:00 in Hà Nội, ids 1, 2, ..., one letter per meeting: P present,
+// E excused, A absent without reason, N not expected.
+func monthly(outcomes string) []Attendance {
+	of := map[rune]Outcome{'P': OutcomePresent, 'E': OutcomeExcused, 'A': OutcomeAbsent, 'N': OutcomeNotExpected}
+	var h []Attendance
+	for i, r := range outcomes {
+		h = append(h, Attendance{
+			MeetingID: int64(i + 1),
+			Start:     time.Date(2026, time.Month(i+1), 3, 14, 0, 0, 0, ict),
+			Outcome:   of[r],
+		})
+	}
+	return h
+}
+
+func TestAbsenceAlerts(t *testing.T) {
+	type alert struct {
+		Kind     AlertKind
+		Meetings []int64
+	}
+	// Across the new year: 03/11/2025, 03/12/2025, then an early meeting on
+	// 01/01/2027 at 06:00 in Hà Nội, which is still 31/12/2026 in UTC.
+	acrossYears := func(o1, o2, o3 Outcome) []Attendance {
+		return []Attendance{
+			{MeetingID: 1, Start: time.Date(2025, 11, 3, 14, 0, 0, 0, ict), Outcome: o1},
+			{MeetingID: 2, Start: time.Date(2025, 12, 3, 14, 0, 0, 0, ict), Outcome: o2},
+			{MeetingID: 3, Start: time.Date(2026, 1, 3, 14, 0, 0, 0, ict), Outcome: o3},
+		}
+	}
+	lateInYear := []Attendance{
+		{MeetingID: 1, Start: time.Date(2026, 10, 3, 14, 0, 0, 0, ict), Outcome: OutcomeAbsent},
+		{MeetingID: 2, Start: time.Date(2026, 11, 3, 14, 0, 0, 0, ict), Outcome: OutcomeAbsent},
+		{MeetingID: 3, Start: time.Date(2027, 1, 1, 6, 0, 0, 0, ict), Outcome: OutcomeAbsent},
+	}
+	tests := []struct {
+		name    string
+		history []Attendance
+		at      int64
+		loc     *time.Location
+		want    []alert
+	}{
+		{"first absence", monthly("A"), 1, ict, nil},
+		{"second absence", monthly("AA"), 2, ict, nil},
+		{"third absence in a row", monthly("AAA"), 3, ict, []alert{{AlertAbsentInYear, []int64{1, 2, 3}}}},
+		{"fourth absence: sent at the third", monthly("AAAA"), 4, ict, nil},
+		{"third absence, not in a row", monthly("APEPA" + "PA"), 7, ict, []alert{{AlertAbsentInYear, []int64{1, 5, 7}}}},
+		{"present after two absences", monthly("AAP"), 3, ict, nil},
+		{"asked again later: entries after are ignored", monthly("AAAP"), 3, ict, []alert{{AlertAbsentInYear, []int64{1, 2, 3}}}},
+		{"absences in two years", acrossYears(OutcomeAbsent, OutcomeAbsent, OutcomeAbsent), 3, ict, nil},
+		{"the year is the cell's: 01/01/2027 06:00 is 2027", lateInYear, 3, ict, nil},
+		{"in UTC the same meeting is in 2026", lateInYear, 3, time.UTC, []alert{{AlertAbsentInYear, []int64{1, 2, 3}}}},
+		{"third excused in a row", monthly("EEE"), 3, ict, []alert{{AlertExcusedInARow, []int64{1, 2, 3}}}},
+		{"second excused", monthly("PEE"), 3, ict, nil},
+		{"fourth excused: sent at the third", monthly("EEEE"), 4, ict, nil},
+		{"a meeting not expected at does not break a run", monthly("EENE"), 4, ict, []alert{{AlertExcusedInARow, []int64{1, 2, 4}}}},
+		{"presence breaks a run", monthly("EEPE"), 4, ict, nil},
+		{"an absence without reason breaks a run", monthly("EEAE"), 4, ict, nil},
+		{"a new run fires again", monthly("EEEPEEE"), 7, ict, []alert{{AlertExcusedInARow, []int64{5, 6, 7}}}},
+		{"an excused run reaches into the last year", acrossYears(OutcomeExcused, OutcomeExcused, OutcomeExcused), 3, ict, []alert{{AlertExcusedInARow, []int64{1, 2, 3}}}},
+		{"not expected", monthly("NNN"), 3, ict, nil},
+		{"a meeting not in the history", monthly("AAA"), 9, ict, nil},
+		{"no history", nil, 1, ict, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []alert
+			for _, a := range AbsenceAlerts(tt.history, tt.at, tt.loc) {
+				g := alert{Kind: a.Kind}
+				for _, m := range a.Meetings {
+					g.Meetings = append(g.Meetings, m.MeetingID)
+				}
+				got = append(got, g)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("alerts at meeting %d (-want +got):\n%s", tt.at, diff)
+			}
+		})
+	}
+}
+
+// TestAbsenceAlertsOnce walks a year meeting by meeting, as /close does, and
+// checks that each alert is given at one meeting only.
+func TestAbsenceAlertsOnce(t *testing.T) {
+	//                 J F M A M J J A S O N D
+	h := monthly("AEEEAPAAEEEE")
+	// absences without reason: Jan, May, Jul (3rd: fires), Aug (4th: no)
+	// excused runs: Feb Mar Apr (3rd: fires); Sep Oct Nov (fires), Dec (4th: no)
+	want := map[int64]AlertKind{4: AlertExcusedInARow, 7: AlertAbsentInYear, 11: AlertExcusedInARow}
+	got := map[int64]AlertKind{}
+	for _, a := range h {
+		for _, al := range AbsenceAlerts(h, a.MeetingID, ict) {
+			if _, dup := got[a.MeetingID]; dup {
+				t.Errorf("two alerts at meeting %d", a.MeetingID)
+			}
+			got[a.MeetingID] = al.Kind
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alerts by meeting (-want +got):\n%s", diff)
+	}
+}
