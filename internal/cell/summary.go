@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -269,4 +270,58 @@ func AbsenceAlerts(history []Attendance, meetingID int64, loc *time.Location) []
 		}
 	}
 	return alerts
+}
+
+// Quarter is a calendar quarter: topical meetings are due at least once in each.
+type Quarter struct {
+	Year int
+	Q    int // 1 to 4
+}
+
+// QuarterOf is the quarter t falls in, on the calendar of loc (the cell's time
+// zone): 01/04 00:30 in Hà Nội is in the second quarter, though still 31/03 in UTC.
+func QuarterOf(t time.Time, loc *time.Location) Quarter {
+	t = t.In(loc)
+	return Quarter{Year: t.Year(), Q: (int(t.Month())-1)/3 + 1}
+}
+
+// Start is the first instant of the quarter in loc.
+func (q Quarter) Start(loc *time.Location) time.Time {
+	return time.Date(q.Year, time.Month(3*(q.Q-1)+1), 1, 0, 0, 0, 0, loc)
+}
+
+// End is the first instant after the quarter in loc: the start of the next one.
+// A moment is in the quarter when Start <= t < End.
+func (q Quarter) End(loc *time.Location) time.Time { return q.Start(loc).AddDate(0, 3, 0) }
+
+// String is the quarter as minutes write it, "Q2/2026".
+func (q Quarter) String() string { return fmt.Sprintf("Q%d/%d", q.Q, q.Year) }
+
+// TopicalWarnDays is how long before a quarter's end the committee is warned
+// that it has no topical meeting.
+const TopicalWarnDays = 14
+
+// TopicalWarnFrom is when the warning for the quarter becomes due: two weeks
+// before its end, at midnight in loc (17/06 00:00 for the second quarter).
+func (q Quarter) TopicalWarnFrom(loc *time.Location) time.Time {
+	return q.End(loc).AddDate(0, 0, -TopicalWarnDays)
+}
+
+// TopicalMissing reports whether the committee is to be warned now: the quarter
+// of now (in loc) is within two weeks of its end and none of meetings is a
+// topical meeting of that quarter that is not cancelled. A topical meeting
+// scheduled for later in the quarter counts. meetings may hold meetings of
+// other quarters; they are ignored.
+func TopicalMissing(now time.Time, meetings []Meeting, loc *time.Location) bool {
+	q := QuarterOf(now, loc)
+	if now.Before(q.TopicalWarnFrom(loc)) {
+		return false
+	}
+	start, end := q.Start(loc), q.End(loc)
+	for _, m := range meetings {
+		if m.Kind == KindTopical && m.State != StateCancelled && !m.Start.Before(start) && m.Start.Before(end) {
+			return false
+		}
+	}
+	return true
 }

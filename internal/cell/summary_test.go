@@ -605,3 +605,111 @@ func TestAbsenceAlertsOnce(t *testing.T) {
 		t.Errorf("alerts by meeting (-want +got):\n%s", diff)
 	}
 }
+
+func TestQuarterOf(t *testing.T) {
+	tests := []struct {
+		name string
+		t    time.Time
+		loc  *time.Location
+		want Quarter
+	}{
+		{"new year", time.Date(2026, 1, 1, 0, 0, 0, 0, ict), ict, Quarter{2026, 1}},
+		{"last minute of March", time.Date(2026, 3, 31, 23, 59, 0, 0, ict), ict, Quarter{2026, 1}},
+		// 01/04 00:30 in Hà Nội is 31/03 17:30 in UTC.
+		{"01/04 00:30 in the cell's zone", time.Date(2026, 4, 1, 0, 30, 0, 0, ict), ict, Quarter{2026, 2}},
+		{"the same instant in UTC", time.Date(2026, 4, 1, 0, 30, 0, 0, ict), time.UTC, Quarter{2026, 1}},
+		{"given in UTC, read in Hà Nội", time.Date(2026, 3, 31, 17, 30, 0, 0, time.UTC), ict, Quarter{2026, 2}},
+		{"first of July", time.Date(2026, 7, 1, 0, 0, 0, 0, ict), ict, Quarter{2026, 3}},
+		{"last minute of the year", time.Date(2026, 12, 31, 23, 59, 0, 0, ict), ict, Quarter{2026, 4}},
+		{"early on 01/01/2027", time.Date(2027, 1, 1, 6, 0, 0, 0, ict), ict, Quarter{2027, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := QuarterOf(tt.t, tt.loc); got != tt.want {
+				t.Errorf("QuarterOf(%s, %s) = %v, want %v", tt.t, tt.loc, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuarterBounds(t *testing.T) {
+	tests := []struct {
+		q                Quarter
+		name             string
+		start, end, warn time.Time
+	}{
+		// Warnings: 01/04 less 14 days is 18/03 (March has 31 days: 31-13 = 18);
+		// 01/07 less 14 is 17/06 (June has 30: 30-13 = 17); 01/10 less 14 is
+		// 17/09 (September has 30); 01/01 less 14 is 18/12.
+		{Quarter{2026, 1}, "Q1/2026", time.Date(2026, 1, 1, 0, 0, 0, 0, ict), time.Date(2026, 4, 1, 0, 0, 0, 0, ict), time.Date(2026, 3, 18, 0, 0, 0, 0, ict)},
+		{Quarter{2026, 2}, "Q2/2026", time.Date(2026, 4, 1, 0, 0, 0, 0, ict), time.Date(2026, 7, 1, 0, 0, 0, 0, ict), time.Date(2026, 6, 17, 0, 0, 0, 0, ict)},
+		{Quarter{2026, 3}, "Q3/2026", time.Date(2026, 7, 1, 0, 0, 0, 0, ict), time.Date(2026, 10, 1, 0, 0, 0, 0, ict), time.Date(2026, 9, 17, 0, 0, 0, 0, ict)},
+		{Quarter{2026, 4}, "Q4/2026", time.Date(2026, 10, 1, 0, 0, 0, 0, ict), time.Date(2027, 1, 1, 0, 0, 0, 0, ict), time.Date(2026, 12, 18, 0, 0, 0, 0, ict)},
+	}
+	for _, tt := range tests {
+		if got := tt.q.String(); got != tt.name {
+			t.Errorf("%v.String() = %q, want %q", tt.q, got, tt.name)
+		}
+		if got := tt.q.Start(ict); !got.Equal(tt.start) {
+			t.Errorf("%s starts %s, want %s", tt.name, got, tt.start)
+		}
+		if got := tt.q.End(ict); !got.Equal(tt.end) {
+			t.Errorf("%s ends %s, want %s", tt.name, got, tt.end)
+		}
+		if got := tt.q.TopicalWarnFrom(ict); !got.Equal(tt.warn) {
+			t.Errorf("%s warns from %s, want %s", tt.name, got, tt.warn)
+		}
+	}
+}
+
+func TestTopicalMissing(t *testing.T) {
+	meeting := func(kind MeetingKind, state MeetingState, start time.Time) Meeting {
+		return Meeting{ID: 1, CellID: 1, Kind: kind, State: state, Start: start}
+	}
+	warnFrom := time.Date(2026, 6, 17, 0, 0, 0, 0, ict) // Q2/2026 ends 01/07 00:00; less 14 days
+	tests := []struct {
+		name     string
+		now      time.Time
+		meetings []Meeting
+		want     bool
+	}{
+		{"a minute before two weeks from the end", warnFrom.Add(-time.Minute), nil, false},
+		{"two weeks from the end, no meeting", warnFrom, nil, true},
+		{"now given in UTC: 16/06 18:00 UTC is 17/06 01:00 in Hà Nội", time.Date(2026, 6, 16, 18, 0, 0, 0, time.UTC), nil, true},
+		{"the quarter's last minute", time.Date(2026, 6, 30, 23, 59, 0, 0, ict), nil, true},
+		{"a new quarter", time.Date(2026, 7, 1, 0, 0, 0, 0, ict), nil, false},
+		{"regular meetings only", warnFrom, []Meeting{
+			meeting(KindRegular, StateClosed, time.Date(2026, 4, 3, 14, 0, 0, 0, ict)),
+			meeting(KindRegular, StateClosed, time.Date(2026, 5, 4, 14, 0, 0, 0, ict)),
+		}, true},
+		{"a topical meeting held in May", warnFrom, []Meeting{
+			meeting(KindTopical, StateClosed, time.Date(2026, 5, 4, 19, 30, 0, 0, ict)),
+		}, false},
+		{"a topical meeting scheduled for the 28th", warnFrom, []Meeting{
+			meeting(KindTopical, StateScheduled, time.Date(2026, 6, 28, 19, 30, 0, 0, ict)),
+		}, false},
+		{"a topical meeting at the quarter's first instant", warnFrom, []Meeting{
+			meeting(KindTopical, StateClosed, time.Date(2026, 4, 1, 0, 0, 0, 0, ict)),
+		}, false},
+		{"a topical meeting on 30/06 23:00 in Hà Nội, stored in UTC", warnFrom, []Meeting{
+			meeting(KindTopical, StateScheduled, time.Date(2026, 6, 30, 16, 0, 0, 0, time.UTC)),
+		}, false},
+		{"a cancelled topical meeting", warnFrom, []Meeting{
+			meeting(KindTopical, StateCancelled, time.Date(2026, 6, 10, 14, 0, 0, 0, ict)),
+		}, true},
+		{"a topical meeting last quarter", warnFrom, []Meeting{
+			meeting(KindTopical, StateClosed, time.Date(2026, 3, 20, 14, 0, 0, 0, ict)),
+		}, true},
+		// 01/07 00:30 in Hà Nội is 30/06 17:30 in UTC, but in the next quarter.
+		{"a topical meeting next quarter", warnFrom, []Meeting{
+			meeting(KindTopical, StateScheduled, time.Date(2026, 7, 1, 0, 30, 0, 0, ict)),
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TopicalMissing(tt.now, tt.meetings, ict); got != tt.want {
+				t.Errorf("TopicalMissing(%s) = %v, want %v", tt.now, got, tt.want)
+			}
+		})
+	}
+}
