@@ -313,6 +313,28 @@ func TestSummarize(t *testing.T) {
 			},
 		},
 		{
+			name: "an empty standing is official; of two answers at the same moment the later wins",
+			roster: []Member{
+				{ID: 1, Name: "X1", Participation: Regular}, // as storage defaults it
+				official(2, "X2", Regular, ""),
+			},
+			answers: []Answer{
+				{MemberID: 2, Kind: Coming, At: at(9, 0)},
+				excused(2, ReasonWork, ""), // also 09:00, later in the slice
+			},
+			presence: came(1),
+			want: summaryView{
+				Expected:        2,
+				PresentOfficial: []string{"X1"},
+				Excused:         []string{"X2:work"},
+				ByReason:        map[ReasonCategory]int{ReasonWork: 1},
+				PresentExpected: 1,
+				MeetsTarget:     false, // 1/2
+				// Official X1 X2 = 2; less X2 excused: 1. Threshold 1/2+1 = 1.
+				Vote: Vote{Official: 2, Excused: 1, Base: 1, Threshold: 1},
+			},
+		},
+		{
 			name: "members off the roster are never counted",
 			roster: []Member{
 				{ID: 1, Name: "Operator", Standing: Official, Participation: Regular, Role: RoleSecretary, OffRoster: true},
