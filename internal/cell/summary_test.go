@@ -735,3 +735,32 @@ func TestTopicalMissing(t *testing.T) {
 		})
 	}
 }
+
+func ExampleSummarize() {
+	hanoi := time.FixedZone("ICT", 7*3600)
+	start := time.Date(2026, 4, 3, 14, 0, 0, 0, time.UTC).In(hanoi) // as stored, shown in the cell's zone
+	roster := []Member{
+		{ID: 1, Name: "Nguyễn Thị Lan", Standing: Official, Participation: Regular},
+		{ID: 2, Name: "Trần Văn Bình", Standing: Official, Participation: Regular},
+		{ID: 3, Name: "Lê Văn Cường", Standing: Probationary, Participation: Regular},
+		{ID: 4, Name: "Phạm Văn Dũng", Standing: Official, Participation: Exempt},
+	}
+	answers := []Answer{{MemberID: 2, Kind: Excused, Reason: ReasonIllness, At: start.Add(-24 * time.Hour)}}
+	presence := []Presence{
+		{MemberID: 1, Mark: PresentByCode, At: start},
+		{MemberID: 3, Mark: PresentByRollCall, At: start},
+		{MemberID: 4, Mark: PresentByRollCall, At: start},
+	}
+	s := Summarize(start, roster, answers, presence, []Guest{{Name: "Hoàng Văn Em", Title: "Bí thư Đảng ủy phường"}}, 0)
+	fmt.Printf("present %d of %d expected (%.1f%%, target %d%%, met: %v), %d more who are exempt or away\n",
+		s.PresentExpected(), s.Expected, 100*s.Rate(), s.TargetPercent, s.MeetsTarget(), len(s.PresentNotExpected))
+	fmt.Printf("excused %d (illness %d), absent without reason %d, guests %d\n",
+		len(s.Excused), s.ByReason[ReasonIllness], len(s.AbsentNoReason), len(s.Guests))
+	v := s.Vote
+	fmt.Printf("vote base %d = %d official - %d away - %d exempt absent - %d excused; passes with %d\n",
+		v.Base, v.Official, v.Away, v.ExemptAbsent, v.Excused, v.Threshold)
+	// Output:
+	// present 2 of 3 expected (66.7%, target 85%, met: false), 1 more who are exempt or away
+	// excused 1 (illness 1), absent without reason 0, guests 1
+	// vote base 2 = 3 official - 0 away - 0 exempt absent - 1 excused; passes with 2
+}
