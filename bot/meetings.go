@@ -417,7 +417,7 @@ func (b *Bot) settings(r *request) error {
 	}
 	target := sched.Target
 	if target == 0 {
-		target = cell.DefaultTarget
+		target = cell.DefaultTargetPercent
 	}
 	r.reply(r.t(texts.SettingsShow, texts.Escape(r.cell.Name), texts.Escape(r.cell.TimeZone), r.cell.Lang, cron, place,
 		scheduler.FormatLeads(leads), quietText(r, r.cell.Quiet), hs, target))
@@ -455,15 +455,15 @@ func (b *Bot) guest(r *request) error {
 // checked the presser is a member of the button's cell.
 func (b *Bot) rsvp(r *request) error {
 	meetingID, answer := r.button.arg(1), int(r.button.arg(2))
-	var kind storage.AnswerKind
+	var kind cell.AnswerKind
 	var label texts.Key
 	switch answer {
 	case scheduler.RSVPComing:
-		kind, label = storage.AnswerComing, texts.RSVPComing
+		kind, label = cell.Coming, texts.RSVPComing
 	case scheduler.RSVPExcused:
-		kind, label = storage.AnswerExcused, texts.RSVPExcused
+		kind, label = cell.Excused, texts.RSVPExcused
 	case scheduler.RSVPUnsure:
-		kind, label = storage.AnswerUnsure, texts.RSVPUnsure
+		kind, label = cell.Unsure, texts.RSVPUnsure
 	default:
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
@@ -480,7 +480,7 @@ func (b *Bot) rsvp(r *request) error {
 		r.answerCallback(r.t(texts.RSVPClosed), true)
 		return nil
 	}
-	if err := b.p.Store.SetAnswer(r.ctx, r.cell.ID, m.ID, r.member.ID, storage.Answer{Kind: kind, At: b.p.Now()}); err != nil {
+	if err := b.p.Store.SetAnswer(r.ctx, r.cell.ID, m.ID, r.member.ID, cell.Answer{MemberID: r.member.ID, Kind: kind, At: b.p.Now()}); err != nil {
 		return err
 	}
 	r.answerCallback(r.t(texts.RSVPRecorded, r.t(label)), false)

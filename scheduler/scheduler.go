@@ -439,7 +439,7 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 
 // Tally counts the answers of the meeting's expected members, and lists those who
 // have not answered.
-func Tally(roster []cell.Member, answers map[int64]storage.Answer, day time.Time) (Counts, []cell.Member) {
+func Tally(roster []cell.Member, answers map[int64]cell.Answer, day time.Time) (Counts, []cell.Member) {
 	var t Counts
 	var silent []cell.Member
 	for _, m := range roster {
@@ -448,11 +448,11 @@ func Tally(roster []cell.Member, answers map[int64]storage.Answer, day time.Time
 		}
 		t.Expected++
 		switch answers[m.ID].Kind {
-		case storage.AnswerComing:
+		case cell.Coming:
 			t.Coming++
-		case storage.AnswerExcused:
+		case cell.Excused:
 			t.Excused++
-		case storage.AnswerUnsure:
+		case cell.Unsure:
 			t.Unsure++
 		default:
 			t.NoAnswer++
@@ -503,7 +503,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	left := m.Start.Sub(now)
 	var msgs []delivery.Message
 	for _, mem := range cd.roster {
-		if mem.UserID == 0 || !mem.Expected(day) || answers[mem.ID].Kind == storage.AnswerExcused {
+		if mem.UserID == 0 || !mem.Expected(day) || answers[mem.ID].Kind == cell.Excused {
 			continue
 		}
 		lang := cd.lang(mem)

@@ -243,25 +243,8 @@ func (s *Store) Holidays(ctx context.Context, cellID int64) ([]string, error) {
 	return days, nil
 }
 
-// AnswerKind is a member's RSVP.
-type AnswerKind string
-
-// Answers.
-const (
-	AnswerComing  AnswerKind = "coming"
-	AnswerExcused AnswerKind = "excused"
-	AnswerUnsure  AnswerKind = "unsure"
-)
-
-// Answer is one member's RSVP to a meeting.
-type Answer struct {
-	Kind   AnswerKind `json:"kind"`
-	Reason string     `json:"reason,omitempty"`
-	At     time.Time  `json:"at"`
-}
-
 // SetAnswer records a member's answer, replacing an earlier one.
-func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64, a Answer) error {
+func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64, a cell.Answer) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("storage: encode answer: %w", err)
@@ -273,18 +256,18 @@ func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64
 }
 
 // Answers returns every answer to a meeting, by member id.
-func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64]Answer, error) {
+func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64]cell.Answer, error) {
 	h, err := s.rdb.HGetAll(ctx, s.keys.Answers(cellID, meetingID)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("storage: answers to meeting %d: %w", meetingID, err)
 	}
-	out := make(map[int64]Answer, len(h))
+	out := make(map[int64]cell.Answer, len(h))
 	for k, v := range h {
 		id, err := strconv.ParseInt(k, 10, 64)
 		if err != nil {
 			continue
 		}
-		var a Answer
+		var a cell.Answer
 		if err := json.Unmarshal([]byte(v), &a); err != nil {
 			return nil, fmt.Errorf("storage: decode answer of member %s: %w", k, err)
 		}

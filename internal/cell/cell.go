@@ -1,6 +1,8 @@
 // Package cell holds the domain of a party cell: cells, members, their standing,
-// participation and committee roles, and the pure rules on them (who is expected,
-// quiet hours, name matching). It does no I/O.
+// participation and committee roles, meetings, answers and presence, and the
+// pure rules on them: who is expected, a meeting's summary (attendance rate,
+// vote base and threshold), absence alerts, quarters and the topical-meeting
+// warning, quiet hours, name matching. It does no I/O.
 package cell
 
 import (
@@ -74,6 +76,11 @@ type Member struct {
 	Until         string        `json:"until,omitempty"` // yyyy-mm-dd, for away and attached
 	Reason        string        `json:"reason,omitempty"`
 	Role          Role          `json:"role,omitempty"`
+	// OffRoster marks a record kept only so that someone can act for the cell
+	// (an operator who serves it from the committee without belonging to it, who
+	// pressed "I am not on this roster"): such a record is never expected, never
+	// counted in summaries, rates, vote bases or reports.
+	OffRoster bool `json:"off_roster,omitempty"`
 }
 
 // ParticipationOn is the member's participation on a day: an away member whose
@@ -88,8 +95,12 @@ func (m Member) ParticipationOn(day time.Time) Participation {
 	return m.Participation
 }
 
-// Expected reports whether the member is expected at a meeting on that day.
+// Expected reports whether the member is expected at a meeting on that day:
+// on the roster, and regular or attached that day.
 func (m Member) Expected(day time.Time) bool {
+	if m.OffRoster {
+		return false
+	}
 	p := m.ParticipationOn(day)
 	return p == Regular || p == Attached
 }

@@ -172,7 +172,9 @@ func TestExpectedOn(t *testing.T) {
 		{Member{Participation: Attached, Until: "2026-12-31"}, true},
 		{Member{Participation: Exempt}, false},
 		{Member{Participation: Away, Until: "2026-05-01"}, false},
-		{Member{Participation: Away, Until: "2026-04-02"}, true}, // back since yesterday
+		{Member{Participation: Away, Until: "2026-04-02"}, true},  // back since yesterday
+		{Member{Participation: Away, Until: "2026-04-03"}, false}, // the until day is still away
+		{Member{Participation: Regular, OffRoster: true}, false},  // an operator off the roster
 	}
 	for _, tt := range tests {
 		if got := tt.m.Expected(day); got != tt.want {
