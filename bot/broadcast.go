@@ -39,14 +39,26 @@ func (b *Bot) broadcast(r *request) error {
 	return b.deliver(r, "broadcast", textParts(header, text), storage.PriorityBulk)
 }
 
-// agenda is /agenda <items, one a line>: it sends the agenda to every member.
-// It will be kept on the next meeting once meetings exist.
+// agenda is /agenda <items, one a line>: it becomes the next meeting's agenda and
+// goes to every member but the sender, headed by the meeting's date.
 func (b *Bot) agenda(r *request) error {
 	text := strings.TrimSpace(r.args)
 	if text == "" {
 		return texts.Errorf(texts.AgendaUsage)
 	}
-	header := texts.T(r.cell.Lang, texts.AgendaHeader, texts.Escape(r.cell.Name))
+	next, err := b.nextMeeting(r)
+	if err != nil {
+		return texts.Errorf(texts.AgendaNoMeeting)
+	}
+	if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, next.ID, func(m *cell.Meeting) error {
+		m.Agenda = agendaItems(text)
+		return nil
+	}); err != nil {
+		return err
+	}
+	lang := r.cell.Lang
+	header := "📋 <b>" + texts.Escape(r.cell.Name) + "</b>\n" +
+		texts.T(lang, texts.AgendaForMeeting, texts.DateTime(lang, next.Start.In(r.location())))
 	return b.deliver(r, "agenda", textParts(header, text), storage.PriorityBulk)
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cellbot/cellbot/scheduler"
+
 	"github.com/cellbot/cellbot/internal/telegram"
 )
 
@@ -15,16 +17,17 @@ const buttonVersion = "1"
 
 // Verbs.
 const (
-	verbJoinPick    = "jp" // cell, member: "I am this roster entry"
-	verbJoinNew     = "jn" // cell: "I am not on the roster"
-	verbJoinConfirm = "jc" // cell, user
-	verbJoinReject  = "jr" // cell, user
-	verbPage        = "mp" // cell, page of /members
-	verbCard        = "mc" // cell, member
-	verbSetPart     = "ms" // cell, member, participation code
-	verbStanding    = "mt" // cell, member
-	verbRole        = "mr" // cell, member, 1 promote / 0 demote
-	verbPick        = "pk" // cell, member: the choice among members of the same name
+	verbJoinPick    = "jp"               // cell, member: "I am this roster entry"
+	verbJoinNew     = "jn"               // cell: "I am not on the roster"
+	verbJoinConfirm = "jc"               // cell, user
+	verbJoinReject  = "jr"               // cell, user
+	verbPage        = "mp"               // cell, page of /members
+	verbCard        = "mc"               // cell, member
+	verbSetPart     = "ms"               // cell, member, participation code
+	verbStanding    = "mt"               // cell, member
+	verbRole        = "mr"               // cell, member, 1 promote / 0 demote
+	verbPick        = "pk"               // cell, member: the choice among members of the same name
+	verbRSVP        = scheduler.VerbRSVP // cell, meeting, answer (scheduler.RSVPData makes them)
 )
 
 type button struct {

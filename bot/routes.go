@@ -79,6 +79,17 @@ func (b *Bot) newRoutes() routes {
 			"demote":    {handle: b.promote, where: privateOnly, who: secretary},
 			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true},
 			"agenda":    {handle: b.agenda, who: committee, long: true},
+
+			"meeting":       {handle: b.meeting, who: committee},
+			"schedule":      {handle: b.schedule, who: committee},
+			"holiday":       {handle: b.holiday, who: committee},
+			"move":          {handle: b.move, who: committee},
+			"cancelmeeting": {handle: b.cancelMeeting, who: committee},
+			"meetings":      {handle: b.meetings, who: member},
+			"reminders":     {handle: b.reminders, who: committee},
+			"quiet":         {handle: b.quiet, who: committee},
+			"settings":      {handle: b.settings, who: committee},
+			"guest":         {handle: b.guest, who: committee},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:    {handle: b.joinPick},
@@ -91,6 +102,7 @@ func (b *Bot) newRoutes() routes {
 			verbStanding:    {handle: b.cardToggleStanding, who: committee},
 			verbRole:        {handle: b.cardRole, who: secretary},
 			verbPick:        {handle: b.pickMember, who: committee},
+			verbRSVP:        {handle: b.rsvp, who: member},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName: b.joinName,

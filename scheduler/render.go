@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegram"
@@ -58,6 +59,10 @@ func cellLocation(c cell.Cell) *time.Location {
 	return loc
 }
 
+// maxAgenda is the most of an agenda a notice shows, in characters, leaving room
+// for the rest of the notice within Telegram's 4,096.
+const maxAgenda = 2500
+
 // details is the place and the agenda, each on its own lines, escaped.
 func details(lang string, m cell.Meeting) string {
 	var sb strings.Builder
@@ -65,9 +70,17 @@ func details(lang string, m cell.Meeting) string {
 		sb.WriteString("\n" + texts.T(lang, texts.MeetingPlace, texts.Escape(m.Place)))
 	}
 	if len(m.Agenda) > 0 {
-		items := make([]string, len(m.Agenda))
+		// The whole agenda went out with /agenda; a notice shows what fits in one
+		// message, whole items only.
+		var items []string
+		size := 0
 		for i, a := range m.Agenda {
-			items[i] = strconv.Itoa(i+1) + ". " + texts.Escape(a)
+			item := strconv.Itoa(i+1) + ". " + texts.Escape(a)
+			if size += utf8.RuneCountInString(item) + 1; size > maxAgenda {
+				items = append(items, "…")
+				break
+			}
+			items = append(items, item)
 		}
 		sb.WriteString("\n\n" + texts.T(lang, texts.MeetingAgenda, strings.Join(items, "\n")))
 	}

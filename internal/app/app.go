@@ -20,6 +20,7 @@ import (
 	"github.com/cellbot/cellbot/internal/redisserver"
 	"github.com/cellbot/cellbot/internal/server"
 	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/scheduler"
 	"github.com/cellbot/cellbot/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +33,9 @@ type Options struct {
 	KeyPrefix string
 	// Ready, when set, is called once the bot takes updates, with the HTTP address.
 	Ready func(httpAddr string)
+	// Now is the clock of the bot and the scheduler, time.Now when nil: tests and
+	// the sandbox move it to bring reminders due without waiting.
+	Now func() time.Time
 }
 
 // Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
@@ -81,8 +85,24 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	if err != nil {
 		return fmt.Errorf("app: delivery: %w", err)
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	sched, err := scheduler.New(scheduler.Params{
+		Store:      store,
+		Delivery:   sender,
+		Logger:     logger.With("loop", "scheduler"),
+		Now:        now,
+		Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("app: scheduler: %w", err)
+	}
 	b = bot.New(bot.Params{
 		Store:       store,
+		Planner:     sched,
+		Now:         now,
 		Telegram:    sender.Direct(),
 		Files:       tg,
 		Delivery:    sender,
@@ -130,9 +150,20 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}
 	})
 
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSched()
+	var schedDone sync.WaitGroup
+	schedDone.Go(func() {
+		if err := sched.Run(schedCtx); err != nil {
+			logger.Error("scheduler stopped", "err", err)
+		}
+	})
+
 	var updates sync.WaitGroup
 	if cfg.WebhookURL != "" {
 		if err := telegram.SetWebhook(ctx, tg, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
+			stopSched()
+			schedDone.Wait()
 			stopDelivery()
 			deliveryDone.Wait()
 			return fmt.Errorf("app: set webhook: %w", err)
@@ -162,6 +193,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	logger.Info("stopping")
 	updates.Wait()
 	httpDone.Wait()
+	// The scheduler hands its messages to delivery: it stops first.
+	stopSched()
+	schedDone.Wait()
 	stopDelivery()
 	deliveryDone.Wait()
 	logger.Info("stopped")
