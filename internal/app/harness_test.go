@@ -39,6 +39,10 @@ type env struct {
 	store  *storage.Store
 	prefix string
 	vars   map[string]string
+	now    func() time.Time // the bot's clock; nil: time.Now
+	rdb    *redis.Client
+	// running is the bot start started last.
+	running *runningBot
 }
 
 func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
@@ -46,7 +50,7 @@ func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
 	srv := telegramtest.NewServer(t, opts...)
 	rdb, prefix := testenv.RedisEnv(t)
 	return &env{
-		t: t, srv: srv, store: storage.New(rdb, prefix), prefix: prefix,
+		t: t, srv: srv, store: storage.New(rdb, prefix), prefix: prefix, rdb: rdb,
 		vars: map[string]string{
 			"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
 			"TELEGRAM_API_ENDPOINT": srv.Endpoint(),
@@ -75,7 +79,7 @@ func (e *env) start() *runningBot {
 	ready := make(chan string, 1)
 	logger := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
-		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Ready: func(a string) { ready <- a }})
+		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Now: e.now, Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case b.addr = <-ready:
@@ -85,6 +89,7 @@ func (e *env) start() *runningBot {
 		e.t.Fatal("bot did not start within 20 s")
 	}
 	e.t.Cleanup(b.stop)
+	e.running = b
 	return b
 }
 
