@@ -3,6 +3,9 @@ package bot
 import (
 	"slices"
 	"testing"
+
+	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/scheduler"
 )
 
 // Every verb with its largest arguments round-trips and fits in Telegram's 64
@@ -57,6 +60,22 @@ func TestParseCommand(t *testing.T) {
 		cmd, args := parseCommand(tt.text, "cellbot_test_bot")
 		if cmd != tt.cmd || args != tt.args {
 			t.Errorf("parseCommand(%q) = %q, %q; want %q, %q", tt.text, cmd, args, tt.cmd, tt.args)
+		}
+	}
+}
+
+// TestRSVPButtonsDecode: the scheduler writes RSVP buttons in the bot's codec.
+func TestRSVPButtonsDecode(t *testing.T) {
+	kb := scheduler.RSVPKeyboard(texts.VI, 123456789, 987654)
+	for _, row := range kb.InlineKeyboard {
+		for _, btn := range row {
+			if len(btn.CallbackData) > 64 {
+				t.Errorf("%q: %d bytes", btn.CallbackData, len(btn.CallbackData))
+			}
+			b, err := decodeButton(btn.CallbackData)
+			if err != nil || b.verb != verbRSVP || b.arg(0) != 123456789 || b.arg(1) != 987654 || b.arg(2) < 1 || b.arg(2) > 3 {
+				t.Errorf("%q decodes to %+v, %v", btn.CallbackData, b, err)
+			}
 		}
 	}
 }

@@ -162,7 +162,7 @@ func (s *Store) Meetings(ctx context.Context, cellID int64, from, to time.Time) 
 // NextMeeting returns the cell's first meeting that has not started by now and is
 // not cancelled; ErrNotFound when there is none.
 func (s *Store) NextMeeting(ctx context.Context, cellID int64, now time.Time) (cell.Meeting, error) {
-	ms, err := s.Meetings(ctx, cellID, now.Add(time.Second), now.AddDate(2, 0, 0))
+	ms, err := s.Meetings(ctx, cellID, now.Add(time.Second), now.AddDate(100, 0, 0))
 	if err != nil {
 		return cell.Meeting{}, err
 	}

@@ -157,6 +157,8 @@ func TestAgendaSplitsLongText(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%d. Mục thảo luận số %d: báo cáo kết quả & nhiệm vụ <quý II> của chi bộ", i, i))
 	}
 	agenda := strings.Join(lines, "\n")
+	s.secretary.Send("/meeting 03/04/2099 14:00")
+	s.secretary.WaitMessage("Đã tạo buổi")
 	s.secretary.Send("/agenda\n" + agenda)
 	s.secretary.WaitMessage("Đã gửi xong: 4/4")
 	for name, u := range s.members {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -392,4 +393,74 @@ func countUntil(at time.Time) int {
 		return 2
 	}
 	return 3
+}
+
+// TestRemindersSurviveSIGKILL: the bot process is killed right after a meeting's
+// reminders are scheduled, and started again before they are due: each reminder
+// reaches each expected member once. Real time, lead times of seconds.
+func TestRemindersSurviveSIGKILL(t *testing.T) {
+	e := newEnv(t, telegramtest.WithWaitTimeout(60*time.Second))
+	e.useOwnRedis()
+	p := e.startProcess()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bot output:\n%s", p.output())
+		}
+	})
+	s := seedCell(t, e, names(5), nil)
+	s.secretary.Send("/reminders 12s 6s")
+	s.secretary.WaitMessage("Đã đặt nhắc lịch")
+	// What /meeting does, with a start to the second: store the meeting, then
+	// schedule its notice and reminders.
+	ctx := context.Background()
+	c, err := e.store.Cell(ctx, s.cell.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	m, _, err := e.store.CreateMeeting(ctx, "test", cell.Meeting{CellID: c.ID, Kind: cell.KindRegular, Start: now.Add(20 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leads := []time.Duration{12 * time.Second, 6 * time.Second}
+	if err := e.store.ScheduleDue(ctx, scheduler.Items(c, cell.QuietHours{}, leads, m, now)...); err != nil {
+		t.Fatal(err)
+	}
+	// Kill once the notices are sent and marked (a message in flight at a kill
+	// may go twice; that is delivery's window, not the scheduler's).
+	e.srv.WaitUntil(func() bool {
+		for _, u := range s.members {
+			if count(u, "Thông báo sinh hoạt chi bộ") == 0 {
+				return false
+			}
+		}
+		d, err := e.store.QueueDepth(ctx)
+		return err == nil && d.Ready[0]+d.Ready[1]+d.Leased == 0
+	})
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.done <- nil
+	p = e.startProcess()
+	e.srv.WaitUntil(func() bool {
+		for _, u := range s.members {
+			if count(u, "Nhắc lịch sinh hoạt chi bộ") < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	// Past the start, with the scheduler idle: nothing more.
+	e.srv.WaitUntil(func() bool { return time.Now().After(m.Start.Add(2 * time.Second)) })
+	s.secretary.Send("/settings")
+	s.secretary.WaitMessage("Cài đặt của")
+	for name, u := range s.members {
+		if n := count(u, "Nhắc lịch sinh hoạt chi bộ"); n != 2 {
+			t.Errorf("%s got %d reminders, want 2", name, n)
+		}
+		if n := count(u, "Thông báo sinh hoạt chi bộ"); n != 1 {
+			t.Errorf("%s got %d notices, want 1", name, n)
+		}
+	}
 }

@@ -205,7 +205,7 @@ var vi = map[Key]string{
 	GuestUsage:           "Xin gõ tên và chức vụ của khách mời, cách nhau dấu phẩy, ví dụ: /guest Trần Văn Bình, Bí thư Đảng ủy phường",
 	GuestDone:            "Đã ghi khách mời %s vào buổi họp %s.",
 	AgendaNoMeeting:      "Chưa có buổi họp nào sắp tới để gắn chương trình. Xin tạo buổi họp bằng /meeting trước.",
-	AgendaForMeeting:     "Chương trình buổi sinh hoạt %s",
+	AgendaForMeeting:     "Chương trình sinh hoạt chi bộ, buổi %s",
 	RSVPComing:           "✅ Tham dự",
 	RSVPExcused:          "❌ Xin vắng",
 	RSVPUnsure:           "❔ Chưa chắc",
