@@ -28,6 +28,9 @@ const (
 	verbRole        = "mr"               // cell, member, 1 promote / 0 demote
 	verbPick        = "pk"               // cell, member: the choice among members of the same name
 	verbRSVP        = scheduler.VerbRSVP // cell, meeting, answer (scheduler.RSVPData makes them)
+	verbReason      = "rr"               // cell, meeting, reason (1–4)
+	verbRollCall    = "rc"               // cell, meeting, member, page: toggle present / absent
+	verbRollPage    = "rp"               // cell, meeting, page of /attendance
 )
 
 type button struct {

@@ -451,42 +451,6 @@ func (b *Bot) guest(r *request) error {
 	return nil
 }
 
-// rsvp records a press of an RSVP button: cell, meeting, answer. The route has
-// checked the presser is a member of the button's cell.
-func (b *Bot) rsvp(r *request) error {
-	meetingID, answer := r.button.arg(1), int(r.button.arg(2))
-	var kind cell.AnswerKind
-	var label texts.Key
-	switch answer {
-	case scheduler.RSVPComing:
-		kind, label = cell.Coming, texts.RSVPComing
-	case scheduler.RSVPExcused:
-		kind, label = cell.Excused, texts.RSVPExcused
-	case scheduler.RSVPUnsure:
-		kind, label = cell.Unsure, texts.RSVPUnsure
-	default:
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, meetingID)
-	if errors.Is(err, storage.ErrNotFound) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !m.Open() || !b.p.Now().Before(m.Start) {
-		r.answerCallback(r.t(texts.RSVPClosed), true)
-		return nil
-	}
-	if err := b.p.Store.SetAnswer(r.ctx, r.cell.ID, m.ID, r.member.ID, cell.Answer{MemberID: r.member.ID, Kind: kind, At: b.p.Now()}); err != nil {
-		return err
-	}
-	r.answerCallback(r.t(texts.RSVPRecorded, r.t(label)), false)
-	return nil
-}
-
 // agendaItems is an agenda's text as items, one a line, without numbering the
 // secretary typed ("1. ", "2) ", "- ").
 func agendaItems(text string) []string {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -90,6 +91,10 @@ func (b *Bot) newRoutes() routes {
 			"quiet":         {handle: b.quiet, who: committee},
 			"settings":      {handle: b.settings, who: committee},
 			"guest":         {handle: b.guest, who: committee},
+			"rsvp":          {handle: b.rsvpCommand, where: privateOnly, who: member},
+			"checkin":       {handle: b.checkin, who: member},
+			"attendance":    {handle: b.attendance, where: privateOnly, who: committee},
+			"close":         {handle: b.closeMeeting, who: committee},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:    {handle: b.joinPick},
@@ -103,9 +108,13 @@ func (b *Bot) newRoutes() routes {
 			verbRole:        {handle: b.cardRole, who: secretary},
 			verbPick:        {handle: b.pickMember, who: committee},
 			verbRSVP:        {handle: b.rsvp, who: member},
+			verbReason:      {handle: b.rsvpReason, who: member},
+			verbRollCall:    {handle: b.rollToggle, who: committee},
+			verbRollPage:    {handle: b.rollPageTurn, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName: b.joinName,
+			dialogueReason:   b.reasonText,
 		},
 	}
 }
@@ -169,6 +178,9 @@ func (rt routes) text(r *request) error {
 	}
 	d, err := r.b.p.Store.DialogueOf(r.ctx, r.from.ID)
 	if errors.Is(err, storage.ErrNotFound) {
+		if r.member != nil && isCode(r.msg.Text) {
+			return r.b.checkinCode(r, strings.TrimSpace(r.msg.Text))
+		}
 		if r.msg.Document != nil {
 			return texts.Errorf(texts.CommonDocumentHint)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
 )
@@ -28,6 +29,9 @@ type Enqueuer interface {
 type Params struct {
 	Store    *storage.Store
 	Delivery Enqueuer
+	// Telegram posts and edits the group's notice, whose message id the live
+	// counts need (delivery.Sender's Direct, within the rate limits).
+	Telegram telegram.Caller
 	Logger   *slog.Logger
 	// Now is the scheduler's clock: what is due is judged by it, so tests and the
 	// sandbox move time instead of waiting. Default time.Now.
@@ -53,8 +57,8 @@ type metrics struct {
 
 // New builds a Scheduler.
 func New(p Params) (*Scheduler, error) {
-	if p.Store == nil || p.Delivery == nil {
-		return nil, errors.New("scheduler: Store and Delivery are required")
+	if p.Store == nil || p.Delivery == nil || p.Telegram == nil {
+		return nil, errors.New("scheduler: Store, Delivery and Telegram are required")
 	}
 	if p.Now == nil {
 		p.Now = time.Now
@@ -157,6 +161,8 @@ func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
 		err = s.remind(ctx, d)
 	case storage.DueQuarter:
 		err = s.quarter(ctx, d)
+	case storage.DueGroup:
+		err = s.groupNotice(ctx, d)
 	default:
 		s.log.Warn("scheduler: unknown item dropped", "item", d.Name())
 	}
@@ -415,15 +421,13 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 		})
 	}
 	if cd.cell.ChatID != 0 {
-		lang := cd.groupLang()
-		msgs = append(msgs, delivery.Message{
-			ID:        id + ":group",
-			To:        storage.QueueRecipient{CellID: d.CellID, ChatID: cd.cell.ChatID},
-			Parts:     delivery.TextParts(cd.cell.ChatID, []string{NoticeText(lang, cd.cell, m)}, RSVPKeyboard(lang, d.CellID, m.ID)),
-			Purpose:   "notice",
-			Priority:  storage.PriorityBulk,
-			NotBefore: notBefore,
-		})
+		at := now
+		if !notBefore.IsZero() {
+			at = notBefore
+		}
+		if err := s.p.Store.ScheduleDue(ctx, storage.DueItem{Kind: storage.DueGroup, CellID: d.CellID, MeetingID: m.ID, Version: m.Version, At: at}); err != nil {
+			return err
+		}
 	}
 	// Recorded first: whoever the notice is queued for hears of a move.
 	if err := s.p.Store.AddNotified(ctx, d.CellID, m.ID, notified); err != nil {
@@ -674,6 +678,142 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 	return len(msgs), nil
 }
 
+// groupClaim is how long a process holds the right to post a group notice; less
+// than the item's lease, so that a retry after a crash finds it free.
+const groupClaim = 20 * time.Second
+
+// groupNotice posts a meeting's notice in the group, with the RSVP buttons and the
+// counts so far, and records its message id for the live counts. It goes once:
+// a claim in Redis, released when the post fails.
+func (s *Scheduler) groupNotice(ctx context.Context, d storage.DueItem) error {
+	m, ok, err := s.meetingFor(ctx, d)
+	if err != nil || !ok {
+		return err
+	}
+	if !s.p.Now().Before(m.Start) {
+		return nil
+	}
+	claimed, err := s.p.Store.ClaimGroupNotice(ctx, d.CellID, m.ID, groupClaim)
+	if err != nil || !claimed {
+		return err
+	}
+	text, c, err := s.groupText(ctx, d.CellID, m)
+	if err != nil {
+		_ = s.p.Store.ReleaseGroupNotice(ctx, d.CellID, m.ID)
+		return err
+	}
+	if c.ChatID == 0 {
+		return nil
+	}
+	var sent telegram.Message
+	err = s.p.Telegram.Do(ctx, telegram.SendMessage{ChatID: c.ChatID, Text: text, Keyboard: RSVPKeyboard(groupLang(c), c.ID, m.ID)}, &sent)
+	if err != nil {
+		_ = s.p.Store.ReleaseGroupNotice(ctx, d.CellID, m.ID)
+		return fmt.Errorf("scheduler: post the notice of meeting %d in the group: %w", m.ID, err)
+	}
+	return s.p.Store.SetGroupNotice(ctx, d.CellID, m.ID, int64(sent.MessageID), text)
+}
+
+// groupText is the group's notice with the counts of the expected members'
+// answers (no names: those are for the committee).
+func (s *Scheduler) groupText(ctx context.Context, cellID int64, m cell.Meeting) (string, cell.Cell, error) {
+	cd, err := s.load(ctx, cellID)
+	if err != nil {
+		return "", cell.Cell{}, err
+	}
+	answers, err := s.p.Store.Answers(ctx, cellID, m.ID)
+	if err != nil {
+		return "", cell.Cell{}, err
+	}
+	counts, _ := Tally(cd.roster, answers, m.Start.In(cd.loc))
+	lang := cd.groupLang()
+	return NoticeText(lang, cd.cell, m) + "\n\n" + CountsText(lang, cd.cell, m, counts), cd.cell, nil
+}
+
+func groupLang(c cell.Cell) string {
+	if texts.Supported(c.Lang) {
+		return c.Lang
+	}
+	return texts.VI
+}
+
+// countsGap is the least time between two edits of one group's notice: Telegram
+// takes 20 messages a minute in a group.
+const countsGap = 3200 * time.Millisecond
+
+// RunCounts edits the group notices whose answers changed, until ctx ends: the
+// presses of a few seconds make one edit, the last edit shows the true counts, and
+// an edit that would show the text already shown is not made.
+func (s *Scheduler) RunCounts(ctx context.Context) error {
+	t := time.NewTicker(300 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.countsOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Scheduler) countsOnce(ctx context.Context) {
+	claims, err := s.p.Store.ClaimCounts(ctx, 15*time.Second, 50)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("scheduler: claim counts", "err", err)
+		}
+		return
+	}
+	for _, c := range claims {
+		ctx := context.WithoutCancel(ctx)
+		gap, err := s.editCounts(ctx, c)
+		if err != nil {
+			s.log.Warn("scheduler: edit counts", "cell", c.CellID, "meeting", c.MeetingID, "err", err)
+			if err := s.p.Store.DelayCounts(ctx, c, countsGap); err != nil {
+				s.log.Warn("scheduler: delay counts", "err", err)
+			}
+			continue
+		}
+		if err := s.p.Store.DoneCounts(ctx, c, gap); err != nil {
+			s.log.Warn("scheduler: finish counts", "err", err)
+		}
+	}
+}
+
+func (s *Scheduler) editCounts(ctx context.Context, c storage.CountsClaim) (time.Duration, error) {
+	m, err := s.p.Store.Meeting(ctx, c.CellID, c.MeetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	msgID, shown, err := s.p.Store.GroupNotice(ctx, c.CellID, c.MeetingID)
+	if err != nil || msgID == 0 {
+		return 0, err // not posted yet: it will show the counts of its time
+	}
+	text, cl, err := s.groupText(ctx, c.CellID, m)
+	if err != nil {
+		return 0, err
+	}
+	if text == shown || cl.ChatID == 0 {
+		return 0, nil
+	}
+	var kb *telegram.InlineKeyboardMarkup
+	if m.Open() && s.p.Now().Before(m.Start) {
+		kb = RSVPKeyboard(groupLang(cl), cl.ID, m.ID)
+	}
+	err = s.p.Telegram.Do(ctx, telegram.EditMessageText{ChatID: cl.ChatID, MessageID: int(msgID), Text: text, Keyboard: kb}, nil)
+	if err != nil && !telegram.IsNotModified(err) {
+		return 0, err
+	}
+	if err := s.p.Store.SetGroupNotice(ctx, c.CellID, c.MeetingID, msgID, text); err != nil {
+		return 0, err
+	}
+	return countsGap, nil
+}
+
 // Replan starts planning the cell's recurring meeting anew after /schedule or
 // /holiday: it plans from now under the schedule's version.
 func (s *Scheduler) Replan(ctx context.Context, cellID int64, version int) error {
@@ -683,4 +823,3 @@ func (s *Scheduler) Replan(ctx context.Context, cellID int64, version int) error
 	s.Wake()
 	return nil
 }
-

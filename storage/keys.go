@@ -162,3 +162,40 @@ func (k Keys) SchedDue() string { return k.sched() + ":due" }
 // SchedLeased holds the items a process is working on, scored by the end of its
 // lease (unix ms). ZSET
 func (k Keys) SchedLeased() string { return k.sched() + ":leased" }
+
+// Attendance.
+
+func (k Keys) meeting(id, meetingID int64) string {
+	return k.cell(id) + ":m:" + strconv.FormatInt(meetingID, 10)
+}
+
+// GroupNotice holds the meeting's notice in the group: msg (its message id),
+// shown (the text it shows now), edited (unix ms of the last edit). HASH
+func (k Keys) GroupNotice(id, meetingID int64) string { return k.meeting(id, meetingID) + ":group" }
+
+// Presence maps a member id to how their presence was recorded, as JSON. HASH
+func (k Keys) Presence(id, meetingID int64) string { return k.meeting(id, meetingID) + ":presence" }
+
+// Outcomes maps a member id to what the closed meeting meant for them. HASH
+func (k Keys) Outcomes(id, meetingID int64) string { return k.meeting(id, meetingID) + ":outcomes" }
+
+// Checkin holds the cell's open check-in: meeting, code. HASH
+func (k Keys) Checkin(id int64) string { return k.cell(id) + ":checkin" }
+
+// CheckinTries counts a member's wrong codes, expiring with the lockout. STRING
+func (k Keys) CheckinTries(id, memberID int64) string {
+	return k.cell(id) + ":checkin:tries:" + strconv.FormatInt(memberID, 10)
+}
+
+// AlertSent marks an absence alert sent: kind, member, meeting. STRING
+func (k Keys) AlertSent(id int64, kind string, memberID, meetingID int64) string {
+	return k.meeting(id, meetingID) + ":alert:" + kind + ":" + strconv.FormatInt(memberID, 10)
+}
+
+// CountsDirty holds "cell:meeting" of group notices whose counts changed, scored
+// by when their next edit may go (Redis's clock, unix ms). ZSET
+func (k Keys) CountsDirty() string { return k.sched() + ":counts" }
+
+// CountsSeq counts the changes of each "cell:meeting", so that an edit knows
+// whether more answers came while it was made. HASH
+func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }

@@ -19,6 +19,7 @@ const (
 	DueNotice  DueKind = "notice"  // send a meeting's notice
 	DueRemind  DueKind = "remind"  // send a meeting's reminder, Arg seconds before it
 	DueQuarter DueKind = "quarter" // warn when the quarter Arg (yyyyq) has no topical meeting
+	DueGroup   DueKind = "group"   // post a meeting's notice in the group, with its live counts
 )
 
 // DueItem is one thing the scheduler does at a time: its name says everything it

@@ -92,6 +92,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	sched, err := scheduler.New(scheduler.Params{
 		Store:      store,
 		Delivery:   sender,
+		Telegram:   sender.Direct(),
 		Logger:     logger.With("loop", "scheduler"),
 		Now:        now,
 		Registerer: reg,
@@ -156,6 +157,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	schedDone.Go(func() {
 		if err := sched.Run(schedCtx); err != nil {
 			logger.Error("scheduler stopped", "err", err)
+		}
+	})
+	schedDone.Go(func() {
+		if err := sched.RunCounts(schedCtx); err != nil {
+			logger.Error("live counts stopped", "err", err)
 		}
 	})
 
