@@ -119,14 +119,10 @@ func TestMeetingNoticeRemindersMoveCancel(t *testing.T) {
 	excused, coming := mc.members[mc.regular[0]], mc.members[mc.regular[1]]
 	excused.Press("❌ Xin vắng")
 	coming.Press("✅ Tham dự")
+	excused.WaitMessage("Xin đồng chí chọn lý do")
 	e.srv.WaitUntil(func() bool {
-		n := 0
-		for _, r := range e.srv.Requests("answerCallbackQuery") {
-			if strings.Contains(r.Params["text"], "Đã ghi nhận") {
-				n++
-			}
-		}
-		return n == 2
+		as, err := e.store.Answers(context.Background(), mc.cell.ID, 1)
+		return err == nil && len(as) == 2
 	})
 
 	expectedReminded := []string{mc.secretaryName, mc.regular[1], mc.regular[2], mc.regular[3]}
