@@ -175,6 +175,12 @@ func (r *request) answerCallback(text string, alert bool) {
 		return
 	}
 	r.answered = true
+	if !r.b.presses.take(r.cb.ID) {
+		if text != "" {
+			r.log.Debug("press answered before its handler's text", "text", text)
+		}
+		return
+	}
 	err := r.b.p.Telegram.Do(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert}, nil)
 	if err != nil {
 		r.log.Warn("answer callback", "err", err)
