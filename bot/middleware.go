@@ -25,9 +25,15 @@ import (
 // The claim of the update is a short lease (updateLease), renewed while the
 // handler runs, so that after a crash another process (or the restarted one)
 // takes the update up within seconds.
-func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
+func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 	if u.CallbackQuery != nil {
-		defer b.presses.forget(u.CallbackQuery.ID)
+		defer func() {
+			if err == nil {
+				// Handled (and answered). A press that comes again keeps
+				// its entry, so that its early answer still comes.
+				b.presses.forget(u.CallbackQuery.ID)
+			}
+		}()
 	}
 	hctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()

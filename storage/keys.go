@@ -118,3 +118,12 @@ func (k Keys) RateGlobal() string { return k.queue() + ":rate:global" }
 func (k Keys) RateChat(chatID int64) string {
 	return k.queue() + ":rate:chat:" + strconv.FormatInt(chatID, 10)
 }
+
+// issue 11 spine
+
+// QueuedReply holds the id of the newest reply queued for a chat (a reply the
+// rate limit held back), so that later replies to the chat queue behind it
+// instead of overtaking it. STRING
+func (k Keys) QueuedReply(chatID int64) string {
+	return k.queue() + ":reply:" + strconv.FormatInt(chatID, 10)
+}
