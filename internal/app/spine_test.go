@@ -100,3 +100,35 @@ func TestKilledHandlerIsTakenUpAgain(t *testing.T) {
 		t.Errorf("import answered %d times, want once", n)
 	}
 }
+
+// TestShutdownCutsOffAndTheUpdateComesAgain: an update whose handler is still
+// running when the grace period ends is not recorded as handled nor confirmed;
+// the next start handles it. The last confirmation of the offset is not refused
+// by the cancelled long poll.
+func TestShutdownCutsOffAndTheUpdateComesAgain(t *testing.T) {
+	e := newEnv(t)
+	b := e.start()
+	secretary := e.srv.User("Nguyễn Thị Lan")
+	g := e.srv.Group("Chi bộ Khu phố 3")
+	g.AddAdmin(secretary)
+	setupCell(t, e, secretary, g)
+
+	release := e.srv.Hold("getFile")
+	t.Cleanup(release)
+	secretary.SendDocument("roster.csv", readFile(t, "roster74.csv"), "/import")
+	e.srv.WaitUntil(func() bool { return e.srv.Held("getFile") >= 1 })
+	b.stop() // returns after the grace period: the import is cut off
+	for _, r := range e.srv.Requests("getUpdates") {
+		if r.Params["limit"] == "1" && r.Code != 200 {
+			t.Errorf("the last confirmation of the offset got %d %s", r.Code, r.Description)
+		}
+	}
+
+	release()
+	e.start()
+	secretary.WaitMessage("Đã nhập 74 đồng chí")
+	e.srv.WaitIdle()
+	if n := countContaining(secretary.Messages(), "Đã nhập"); n != 1 {
+		t.Errorf("import answered %d times, want once", n)
+	}
+}

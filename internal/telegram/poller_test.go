@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,5 +213,50 @@ func TestPollerShutdownLeavesCutOffUpdates(t *testing.T) {
 	}
 	if off := f.lastOffset(); off != 22 {
 		t.Errorf("offset confirmed at shutdown = %d, want 22 (the cut-off update comes again)", off)
+	}
+}
+
+// TestWebhookCloseWaitsForHandlers: Close stops taking updates and returns only
+// once the handlers in hand returned, their context cancelled after the grace.
+func TestWebhookCloseWaitsForHandlers(t *testing.T) {
+	started := make(chan struct{})
+	var mu sync.Mutex
+	finished := false
+	h := NewWebhook(WebhookParams{Secret: "s", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Grace: 50 * time.Millisecond,
+		Handler: func(ctx context.Context, u Update) error {
+			close(started)
+			<-ctx.Done()
+			mu.Lock()
+			finished = true
+			mu.Unlock()
+			return ctx.Err()
+		}})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func() int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"}}}`))
+		req.Header.Set(SecretHeader, "s")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	codes := make(chan int, 1)
+	go func() { codes <- post() }()
+	<-started
+	h.Close()
+	mu.Lock()
+	if !finished {
+		t.Error("Close returned before the handler in hand")
+	}
+	mu.Unlock()
+	if c := <-codes; c != http.StatusServiceUnavailable {
+		t.Errorf("cut-off update answered %d, want 503 (it comes again)", c)
+	}
+	if c := post(); c != http.StatusServiceUnavailable {
+		t.Errorf("update after Close answered %d, want 503", c)
 	}
 }
