@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -62,5 +63,43 @@ func TestUpdateLease(t *testing.T) {
 	}
 	if st, _ := s.ClaimUpdate(ctx, "7-x", "c", time.Minute); st != storage.UpdateDone {
 		t.Errorf("claim after finish = %d, want done", st)
+	}
+}
+
+// TestReplyQueued: a chat's queued reply holds later replies behind it until it
+// is sent.
+func TestReplyQueued(t *testing.T) {
+	rdb, prefix := testenv.RedisEnv(t)
+	s := storage.New(rdb, prefix)
+	ctx := context.Background()
+	now := time.Now()
+	if q, err := s.ReplyQueued(ctx, 5); err != nil || q {
+		t.Fatalf("no reply queued: %v, %v", q, err)
+	}
+	if _, err := s.Enqueue(ctx, now, []storage.QueueEntry{{ID: "reply:1", To: storage.QueueRecipient{ChatID: 5},
+		Priority: storage.PriorityUrgent, Parts: []json.RawMessage{json.RawMessage(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkReplyQueued(ctx, 5, "reply:1"); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.ReplyQueued(ctx, 5); !q {
+		t.Error("a waiting reply is not reported")
+	}
+	if q, _ := s.ReplyQueued(ctx, 6); q {
+		t.Error("another chat is reported")
+	}
+	e, _, err := s.Claim(ctx, now, time.Minute, "tok")
+	if err != nil || e == nil {
+		t.Fatalf("claim: %v, %v", e, err)
+	}
+	if q, _ := s.ReplyQueued(ctx, 5); !q {
+		t.Error("a reply in flight is not reported")
+	}
+	if _, err := s.Done(ctx, now, e.ID, e.Token, storage.ResultSent, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.ReplyQueued(ctx, 5); q {
+		t.Error("a sent reply still holds the chat")
 	}
 }
