@@ -46,8 +46,9 @@ type Params struct {
 
 // Bot handles updates.
 type Bot struct {
-	p      Params
-	routes routes
+	p       Params
+	routes  routes
+	presses presses
 }
 
 // New builds a Bot.
@@ -69,8 +70,10 @@ func New(p Params) *Bot {
 // Timeouts of one update.
 const (
 	updateTimeout = 30 * time.Second
-	updateLease   = 2 * updateTimeout
-	updateKeep    = 72 * time.Hour
+	// updateLease is the claim of an update being handled, renewed every third
+	// of it: after a crash the update is taken up again within it.
+	updateLease = 3 * time.Second
+	updateKeep  = 72 * time.Hour
 )
 
 // anonymousAdmin is the account Telegram shows as the sender of an anonymous

@@ -139,8 +139,7 @@ func (b *Bot) pickMember(r *request) error {
 	if _, err := b.p.Store.ClearDialogue(r.ctx, r.from.ID); err != nil {
 		return err
 	}
-	r.answerCallback("", false)
-	r.removeButtons()
+	// One action, one message: the result replaces the message with the choice.
 	return b.applyChange(r, r.button.arg(1), change)
 }
 
@@ -160,15 +159,15 @@ func (b *Bot) applyChange(r *request, memberID int64, change memberChange) error
 		if m.UserID == 0 {
 			text += "\n" + r.t(texts.PromoteNotLinked, name)
 		}
-		r.reply(text)
+		r.result(text)
 	case "demote":
-		r.reply(r.t(texts.DemoteDone, name))
+		r.result(r.t(texts.DemoteDone, name))
 	default:
 		what := b.partText(r.lang, m)
 		if m.Reason != "" {
 			what += " (" + texts.Escape(m.Reason) + ")"
 		}
-		r.reply(r.t(texts.PartChanged, name, what))
+		r.result(r.t(texts.PartChanged, name, what))
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,14 +18,28 @@ import (
 )
 
 // HandleUpdate is the entry point for an update from the poller or the webhook. It
-// returns an error only when the update must come again (Redis is unreachable, or
-// another process is handling it right now).
-func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+// returns an error only when the update must come again: Redis is unreachable,
+// another process is handling it right now, or ctx ended (shutdown) before the
+// handler finished.
+//
+// The claim of the update is a short lease (updateLease), renewed while the
+// handler runs, so that after a crash another process (or the restarted one)
+// takes the update up within seconds.
+func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
+	if u.CallbackQuery != nil {
+		defer func() {
+			if err == nil {
+				// Handled (and answered). A press that comes again keeps
+				// its entry, so that its early answer still comes.
+				b.presses.forget(u.CallbackQuery.ID)
+			}
+		}()
+	}
+	hctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	log := b.p.Logger.With("update_id", u.UpdateID)
-	key := u.Key()
-	state, err := b.p.Store.ClaimUpdate(ctx, key, updateLease)
+	key, token := u.Key(), newToken()
+	state, err := b.p.Store.ClaimUpdate(hctx, key, token, updateLease)
 	if err != nil {
 		return fmt.Errorf("bot: claim update %d: %w", u.UpdateID, err)
 	}
@@ -34,20 +50,74 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) error {
 	case storage.UpdateInProgress:
 		return fmt.Errorf("bot: update %d is being handled elsewhere: %w", u.UpdateID, errRetry)
 	}
-	err = b.handle(ctx, log, u)
-	if err != nil && (errors.Is(err, errRetry) || b.redisDown(ctx)) {
-		// Redis is down: let the update come again once it is back.
-		if rerr := b.p.Store.ReleaseUpdate(context.WithoutCancel(ctx), key); rerr != nil {
+	stopRenew := b.keepClaim(hctx, log, key, token)
+	err = b.handle(hctx, log, u)
+	stopRenew()
+	release := func() {
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer rcancel()
+		if rerr := b.p.Store.ReleaseUpdate(rctx, key, token); rerr != nil {
 			log.Warn("release update", "err", rerr)
 		}
+	}
+	if ctx.Err() != nil {
+		// Cut off by shutdown: whatever it did not do yet is done when it
+		// comes again (replies queued with ids from the update's key are
+		// not sent twice).
+		release()
+		return fmt.Errorf("bot: update %d cut off: %w", u.UpdateID, ctx.Err())
+	}
+	if err != nil && (errors.Is(err, errRetry) || b.redisDown(hctx)) {
+		// Redis is down: let the update come again once it is back.
+		release()
 		return fmt.Errorf("bot: update %d: %w", u.UpdateID, err)
 	}
-	if err := b.p.Store.FinishUpdate(context.WithoutCancel(ctx), key, updateKeep); err != nil {
+	if err := b.p.Store.FinishUpdate(context.WithoutCancel(hctx), key, updateKeep); err != nil {
 		// Handled already: coming again would repeat its replies. The claim's
 		// lease still keeps a redelivery away for a while.
 		log.Error("record update as handled", "err", err)
 	}
 	return nil
+}
+
+// keepClaim renews the update's lease while its handler runs, until the
+// returned stop is called.
+func (b *Bot) keepClaim(ctx context.Context, log *slog.Logger, key, token string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(updateLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := b.p.Store.RenewUpdate(ctx, key, token, updateLease)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("renew the update's lease", "err", err)
+			case err == nil && !ok:
+				log.Warn("the update's lease ended before its handler did")
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// newToken names one handling of an update in its claim.
+func newToken() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // redisDown tells a failure that may be Redis's from a bug: with Redis down the

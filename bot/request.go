@@ -34,8 +34,9 @@ type request struct {
 	member   *cell.Member // the sender's member record in that cell
 	owner    bool
 	answered bool
-	sent     int    // messages sent so far, to name queued replies
-	button   button // the pressed button, decoded
+	sent     int            // messages sent so far, to name queued replies
+	queuedTo map[int64]bool // chats a reply of this update was queued for
+	button   button         // the pressed button, decoded
 }
 
 func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Update) (*request, bool) {
@@ -112,31 +113,76 @@ func (r *request) isCommittee() bool { return r.member != nil && r.member.Role.I
 func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, key, args...) }
 
 // send sends a message and returns it. When the chat is paused by Telegram's
-// limits (our own limiter's wait, or a 429), the message is queued instead of dropped (and the zero Message is
-// returned); other failures are logged, since the handler's own work is done.
+// limits (our own limiter's wait, or a 429), the message is queued instead of
+// dropped (and the zero Message is returned); other failures are logged, since
+// the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
 	var m telegram.Message
-	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
-	r.sent++
-	err := r.b.p.Telegram.Do(r.ctx, req, &m)
-	_, flood := telegram.RetryAfter(err)
-	if (flood || errors.Is(err, delivery.ErrRateLimited)) && r.update.UpdateID != 0 {
-		_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
-			ID:       fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent),
-			To:       storage.QueueRecipient{ChatID: chatID},
-			Parts:    []telegram.Raw{delivery.RawOf(req)},
-			Purpose:  "reply",
-			Priority: storage.PriorityUrgent,
-		})
-		if qerr == nil {
-			return telegram.Message{}, nil
-		}
-		err = fmt.Errorf("%w; queueing it: %w", err, qerr)
-	}
+	queued, err := r.call(chatID, telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}, &m)
 	if err != nil {
 		r.log.Warn("send message", "to", chatID, "err", err)
 	}
+	if queued {
+		return telegram.Message{}, err
+	}
 	return m, err
+}
+
+// call makes a request that Telegram's flood limits count (a message or an
+// edit) for the update:
+//   - a button press is answered first, so that it never waits for the chat's
+//     slot; and the press's own calls do not wait for one at all (its chat's
+//     later presses wait behind it), they are queued instead;
+//   - while a reply queued earlier for the chat is not sent, the request is
+//     queued behind it, so that replies keep their order;
+//   - a request the limit holds back is queued (storage.PriorityUrgent, an id
+//     from the update's key so a redelivery does not send it twice).
+func (r *request) call(chatID int64, req telegram.Request, result any) (queued bool, err error) {
+	if r.cb != nil && !r.answered {
+		r.answerCallback("", false)
+	}
+	r.sent++
+	behind := r.queuedTo[chatID]
+	if !behind && r.update.UpdateID != 0 {
+		var qerr error
+		behind, qerr = r.b.p.Store.ReplyQueued(r.ctx, chatID)
+		if qerr != nil {
+			r.log.Warn("look for queued replies", "to", chatID, "err", qerr)
+		}
+	}
+	if !behind {
+		ctx := r.ctx
+		if r.cb != nil {
+			ctx = delivery.WithMaxWait(ctx, 0)
+		}
+		err = r.b.p.Telegram.Do(ctx, req, result)
+		_, flood := telegram.RetryAfter(err)
+		if !(flood || errors.Is(err, delivery.ErrRateLimited)) || r.update.UpdateID == 0 {
+			return false, err
+		}
+	}
+	id := fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent)
+	_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
+		ID:       id,
+		To:       storage.QueueRecipient{ChatID: chatID},
+		Parts:    []telegram.Raw{delivery.RawOf(req)},
+		Purpose:  "reply",
+		Priority: storage.PriorityUrgent,
+	})
+	if qerr != nil {
+		if err == nil {
+			return false, fmt.Errorf("queue %s: %w", req.Method(), qerr)
+		}
+		return false, fmt.Errorf("%w; queueing it: %w", err, qerr)
+	}
+	if r.queuedTo == nil {
+		r.queuedTo = map[int64]bool{}
+	}
+	r.queuedTo[chatID] = true
+	if merr := r.b.p.Store.MarkReplyQueued(r.ctx, chatID, id); merr != nil {
+		r.log.Warn("mark a reply queued", "to", chatID, "err", merr)
+	}
+	return true, nil
 }
 
 // reply answers in the chat the update came from.
@@ -146,13 +192,23 @@ func (r *request) replyKB(text string, kb *telegram.InlineKeyboardMarkup) {
 	_, _ = r.send(r.chat.ID, text, kb)
 }
 
+// result shows the outcome of an action: for a button press, in place of the
+// message with the buttons (one action, one message); else as a reply.
+func (r *request) result(text string) {
+	if r.cb != nil && r.msg != nil {
+		r.edit(text, nil)
+		return
+	}
+	r.reply(text)
+}
+
 // edit replaces the text and buttons of the message under the pressed button.
 func (r *request) edit(text string, kb *telegram.InlineKeyboardMarkup) {
 	if r.msg == nil {
 		r.replyKB(text, kb)
 		return
 	}
-	err := r.b.p.Telegram.Do(r.ctx, telegram.EditMessageText{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID, Text: text, Keyboard: kb}, nil)
+	_, err := r.call(r.msg.Chat.ID, telegram.EditMessageText{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID, Text: text, Keyboard: kb}, nil)
 	if err != nil && !telegram.IsNotModified(err) {
 		r.log.Warn("edit message", "err", err)
 	}
@@ -163,7 +219,7 @@ func (r *request) removeButtons() {
 	if r.msg == nil {
 		return
 	}
-	err := r.b.p.Telegram.Do(r.ctx, telegram.EditMessageReplyMarkup{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID}, nil)
+	_, err := r.call(r.msg.Chat.ID, telegram.EditMessageReplyMarkup{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID}, nil)
 	if err != nil && !telegram.IsNotModified(err) {
 		r.log.Warn("remove buttons", "err", err)
 	}
@@ -175,6 +231,12 @@ func (r *request) answerCallback(text string, alert bool) {
 		return
 	}
 	r.answered = true
+	if !r.b.presses.take(r.cb.ID) {
+		if text != "" {
+			r.log.Debug("press answered before its handler's text", "text", text)
+		}
+		return
+	}
 	err := r.b.p.Telegram.Do(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert}, nil)
 	if err != nil {
 		r.log.Warn("answer callback", "err", err)

@@ -199,3 +199,12 @@ func (k Keys) CountsDirty() string { return k.sched() + ":counts" }
 // CountsSeq counts the changes of each "cell:meeting", so that an edit knows
 // whether more answers came while it was made. HASH
 func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
+
+// issue 11 spine
+
+// QueuedReply holds the id of the newest reply queued for a chat (a reply the
+// rate limit held back), so that later replies to the chat queue behind it
+// instead of overtaking it. STRING
+func (k Keys) QueuedReply(chatID int64) string {
+	return k.queue() + ":reply:" + strconv.FormatInt(chatID, 10)
+}

@@ -164,23 +164,23 @@ func TestRosterSurvivesRedisRestart(t *testing.T) {
 func TestRosterUpdateClaims(t *testing.T) {
 	s := newRosterStore(t)
 	ctx := context.Background()
-	state, err := s.ClaimUpdate(ctx, "42-a", 60e9)
+	state, err := s.ClaimUpdate(ctx, "42-a", "t1", 60e9)
 	if err != nil || state != storage.UpdateClaimed {
 		t.Fatalf("first claim = %d, %v", state, err)
 	}
-	if state, _ := s.ClaimUpdate(ctx, "42-a", 60e9); state != storage.UpdateInProgress {
+	if state, _ := s.ClaimUpdate(ctx, "42-a", "t1", 60e9); state != storage.UpdateInProgress {
 		t.Errorf("claim while held = %d, want in progress", state)
 	}
-	if err := s.ReleaseUpdate(ctx, "42-a"); err != nil {
+	if err := s.ReleaseUpdate(ctx, "42-a", "t1"); err != nil {
 		t.Fatal(err)
 	}
-	if state, _ := s.ClaimUpdate(ctx, "42-a", 60e9); state != storage.UpdateClaimed {
+	if state, _ := s.ClaimUpdate(ctx, "42-a", "t1", 60e9); state != storage.UpdateClaimed {
 		t.Errorf("claim after release = %d, want claimed", state)
 	}
 	if err := s.FinishUpdate(ctx, "42-a", 3600e9); err != nil {
 		t.Fatal(err)
 	}
-	if state, _ := s.ClaimUpdate(ctx, "42-a", 60e9); state != storage.UpdateDone {
+	if state, _ := s.ClaimUpdate(ctx, "42-a", "t1", 60e9); state != storage.UpdateDone {
 		t.Errorf("claim after finish = %d, want done", state)
 	}
 }

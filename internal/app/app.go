@@ -128,12 +128,14 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			webhookPath = "/"
 		}
 	}
+	webhook := telegram.NewWebhook(telegram.WebhookParams{Secret: cfg.WebhookSecret, Handler: b.HandleUpdate,
+		Arrived: b.Arrived, Logger: logger.With("loop", "webhook"), Grace: updateGrace})
 	srv, err := server.New(server.Params{
 		Addr:        cfg.HTTPAddr,
 		Health:      store,
 		Gatherer:    reg,
 		WebhookPath: webhookPath,
-		Webhook:     telegram.WebhookHandler(cfg.WebhookSecret, b.HandleUpdate, logger.With("loop", "webhook")),
+		Webhook:     webhook,
 		Logger:      logger,
 	})
 	if err != nil {
@@ -141,7 +143,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 
 	// Loops. Stop order: the update source first (no new updates; those in hand
-	// finish), then the HTTP listener, then delivery (finishing messages in hand).
+	// finish, by webhook too, within updateGrace), then the HTTP listener, then
+	// delivery (finishing messages in hand), and Redis last (deferred above).
 	deliveryCtx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDelivery()
 	var deliveryDone sync.WaitGroup
@@ -175,8 +178,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			return fmt.Errorf("app: set webhook: %w", err)
 		}
 		logger.Info("receiving updates by webhook", "path", webhookPath)
+		updates.Go(func() {
+			<-ctx.Done()
+			webhook.Close()
+		})
 	} else {
-		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Logger: logger.With("loop", "poller"), Grace: updateGrace})
+		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Arrived: b.Arrived,
+			Logger: logger.With("loop", "poller"), Grace: updateGrace})
 		updates.Go(func() {
 			if err := poller.Run(ctx); err != nil {
 				logger.Error("poller stopped", "err", err)

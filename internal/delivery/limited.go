@@ -83,16 +83,33 @@ var limitedMethods = map[string]bool{
 	"editMessageCaption": true, "editMessageMedia": true, "editMessageReplyMarkup": true,
 }
 
-// Do implements telegram.Caller.
+// maxWaitKey carries a caller's own bound on the wait (WithMaxWait).
+type maxWaitKey struct{}
+
+// WithMaxWait returns a context under which Limited waits at most d in all for
+// a rate-limit slot (0: not at all), when that is less than its MaxWait: a
+// handler that must not hold its chat's later updates queues instead.
+func WithMaxWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, maxWaitKey{}, max(d, 0))
+}
+
+// Do implements telegram.Caller. The wait for a slot is bounded in all, across
+// the retry after a 429, by MaxWait (or the context's WithMaxWait).
 func (l *Limited) Do(ctx context.Context, req telegram.Request, result any) error {
 	if !limitedMethods[req.Method()] {
 		return l.next.Do(ctx, req, result)
 	}
+	maxWait := l.maxWait
+	if d, ok := ctx.Value(maxWaitKey{}).(time.Duration); ok {
+		maxWait = min(maxWait, d)
+	}
+	deadline := l.now().Add(maxWait)
 	// chat_id is a number for every chat the bot writes to; an inline message
 	// (no chat_id) counts on the global limit only.
 	chat, _ := strconv.ParseInt(req.Params()["chat_id"], 10, 64)
 	for attempt := 0; ; attempt++ {
-		wait, reached, err := reserve(ctx, l.store, l.now, chat, l.limits, l.maxWait)
+		left := max(deadline.Sub(l.now()), 0)
+		wait, reached, err := reserve(ctx, l.store, l.now, chat, l.limits, left)
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -110,7 +127,7 @@ func (l *Limited) Do(ctx context.Context, req telegram.Request, result any) erro
 		if _, perr := l.store.PauseChat(ctx, l.now(), chat, ra, l.limits); perr != nil {
 			l.log.Warn("delivery: pause after 429", "err", perr)
 		}
-		if attempt > 0 || ra > l.maxWait {
+		if attempt > 0 || ra > deadline.Sub(l.now()) {
 			return err
 		}
 	}

@@ -265,13 +265,3 @@ func IsPermanent(err error) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// decodeUpdate reads one update posted to the webhook, at most 1 MiB.
-func decodeUpdate(r io.Reader) (Update, error) {
-	var u Update
-	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
-	if err := dec.Decode(&u); err != nil {
-		return Update{}, err
-	}
-	return u, nil
-}

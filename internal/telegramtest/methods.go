@@ -387,7 +387,7 @@ func (s *Server) answerCallbackQuery(_ *http.Request, p params, _ []upload) (any
 	if q == nil || q.answered || s.now().Sub(q.created) > callbackQueryTTL {
 		return nil, badRequest("query is too old and response timeout expired or query ID is invalid")
 	}
-	q.answered = true
+	q.answered, q.answeredAt = true, s.now()
 	s.broadcastLocked()
 	return true, nil
 }

@@ -321,7 +321,8 @@ type update struct {
 }
 
 type callbackQuery struct {
-	id       string
-	created  time.Time
-	answered bool
+	id         string
+	created    time.Time
+	answered   bool
+	answeredAt time.Time
 }

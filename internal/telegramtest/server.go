@@ -92,6 +92,9 @@ type Server struct {
 
 	requests []Request
 	stats    Stats
+
+	holds map[string]chan struct{} // methods whose calls wait, see Hold
+	held  map[string]int           // calls that reached a hold, per method
 }
 
 // Option configures a Server.
@@ -415,6 +418,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	if !s.waitHold(r, m.name) {
+		return
+	}
 	if e := s.injectedFault(m); e != nil {
 		s.record(m.name, p, uploads, e)
 		writeError(w, e)
@@ -444,6 +450,69 @@ func (s *Server) injectedFault(m method) *apiError {
 		}
 	}
 	return nil
+}
+
+// Hold makes calls of method (e.g. "getFile") wait, before they take effect,
+// until release is called, the caller gives up, or the server closes: a handler
+// can be caught in the middle of its work. Held counts the calls that waited.
+func (s *Server) Hold(method string) (release func()) {
+	if m, ok := lookupMethod(method); ok {
+		method = m.name
+	}
+	ch := make(chan struct{})
+	s.mu.Lock()
+	if s.holds == nil {
+		s.holds = map[string]chan struct{}{}
+	}
+	s.holds[method] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.holds[method] == ch {
+				delete(s.holds, method)
+			}
+			close(ch)
+			s.broadcastLocked()
+			s.mu.Unlock()
+		})
+	}
+}
+
+// Held returns how many calls of method reached a hold (see Hold).
+func (s *Server) Held(method string) int {
+	if m, ok := lookupMethod(method); ok {
+		method = m.name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held[method]
+}
+
+// waitHold waits while method is held; it reports false when the caller gave up.
+func (s *Server) waitHold(r *http.Request, method string) bool {
+	s.mu.Lock()
+	ch := s.holds[method]
+	if ch != nil {
+		if s.held == nil {
+			s.held = map[string]int{}
+		}
+		s.held[method]++
+		s.broadcastLocked()
+	}
+	s.mu.Unlock()
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-s.done:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // FailNext makes the next call of method (e.g. "sendMessage") fail with the

@@ -32,6 +32,26 @@ func (s *Server) newUpdateLocked(kind string, payload map[string]any) int {
 	return id
 }
 
+// RawUpdate queues an update of the kind ("message", "callback_query", …) whose
+// payload is the given JSON, as is: for updates a real client could not script,
+// such as one with a field of a type the bot does not expect (a newer Bot API).
+// It returns the update id.
+func (s *Server) RawUpdate(kind string, payload json.RawMessage) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextUpdateID
+	s.nextUpdateID++
+	body, err := json.Marshal(map[string]any{"update_id": id, kind: payload})
+	if err != nil {
+		s.t.Fatalf("telegramtest: RawUpdate: %v", err)
+	}
+	u := &update{id: id, kind: kind, body: body}
+	s.allUpdates[id] = u
+	s.queue = append(s.queue, u)
+	s.broadcastLocked()
+	return id
+}
+
 // Redeliver puts an update, confirmed or not, back at the end of the queue
 // with the same update_id, as Telegram does when it believes the bot did not
 // get it. The bot must handle it only once.

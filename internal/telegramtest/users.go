@@ -1,9 +1,11 @@
 package telegramtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 var deepLinkPayload = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
@@ -273,6 +275,65 @@ func (u *User) PressIn(chatID int64, label string) int {
 	id := u.pressLocked(target, btn.CallbackData)
 	s.mu.Unlock()
 	return id
+}
+
+// PressOn presses the inline button labelled label on the bot message m (as
+// returned by WaitMessage or Messages), as a user scrolling back to an older
+// message does, and returns the update id. It fails the test if m has no such
+// button now.
+func (u *User) PressOn(m Message, label string) int {
+	s := u.s
+	s.t.Helper()
+	s.mu.Lock()
+	var target *message
+	var btn Button
+	if c := s.chats[m.ChatID]; c != nil {
+		for _, cm := range c.messages {
+			if cm.id != m.MessageID || !cm.fromBot || cm.deleted {
+				continue
+			}
+			for _, row := range cm.buttons {
+				for _, b := range row {
+					if b.Text == label && target == nil {
+						target, btn = cm, b
+					}
+				}
+			}
+		}
+	}
+	if target == nil || btn.CallbackData == "" {
+		s.mu.Unlock()
+		u.fatalf("no button %q with callback data on message %d in chat %d", label, m.MessageID, m.ChatID)
+		return 0
+	}
+	id := u.pressLocked(target, btn.CallbackData)
+	s.mu.Unlock()
+	return id
+}
+
+// AnswerDelay returns how long after the press with update id updateID its
+// callback query was answered (answerCallbackQuery accepted), by the server's
+// clock, and whether it was answered at all.
+func (s *Server) AnswerDelay(updateID int) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.allUpdates[updateID]
+	if u == nil || u.kind != "callback_query" {
+		return 0, false
+	}
+	var body struct {
+		Q struct {
+			ID string `json:"id"`
+		} `json:"callback_query"`
+	}
+	if json.Unmarshal(u.body, &body) != nil {
+		return 0, false
+	}
+	q := s.queries[body.Q.ID]
+	if q == nil || !q.answered {
+		return 0, false
+	}
+	return q.answeredAt.Sub(q.created), true
 }
 
 // pressLocked queues the callback query of u pressing a button with data under

@@ -1,0 +1,91 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cellbot/cellbot/internal/telegram"
+)
+
+// answerWithin is how long a button press waits for its handler's own answer
+// (which may carry a text) before it is answered without one. Telegram shows a
+// spinner until a press is answered, and the handler may be waiting behind its
+// chat's earlier updates, Redis, or the chat's rate limit.
+const answerWithin = 300 * time.Millisecond
+
+// presses makes sure each button press is answered once, and soon: the first of
+// the handler (request.answerCallback) and the timer started on arrival wins.
+type presses struct {
+	mu sync.Mutex
+	m  map[string]*press // by callback query id
+}
+
+type press struct {
+	answered bool
+	timer    *time.Timer
+}
+
+// take reports whether the caller is the first to answer the press, and marks it
+// answered.
+func (p *presses) take(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]*press{}
+	}
+	pr := p.m[id]
+	if pr == nil {
+		p.m[id] = &press{answered: true}
+		return true
+	}
+	if pr.answered {
+		return false
+	}
+	pr.answered = true
+	return true
+}
+
+// forget drops a press once its update was handled.
+func (p *presses) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr := p.m[id]; pr != nil {
+		if pr.timer != nil {
+			pr.timer.Stop()
+		}
+		delete(p.m, id)
+	}
+}
+
+// Arrived is called by the poller and the webhook as soon as an update is
+// received, before it waits for its chat's earlier updates. For a button press
+// it starts the clock: if the handler has not answered within answerWithin, the
+// press is answered without a text.
+func (b *Bot) Arrived(ctx context.Context, u telegram.Update) {
+	if u.CallbackQuery == nil {
+		return
+	}
+	id := u.CallbackQuery.ID
+	b.presses.mu.Lock()
+	defer b.presses.mu.Unlock()
+	if b.presses.m == nil {
+		b.presses.m = map[string]*press{}
+	}
+	if b.presses.m[id] != nil {
+		return
+	}
+	pr := &press{}
+	b.presses.m[id] = pr
+	pr.timer = time.AfterFunc(answerWithin, func() {
+		if !b.presses.take(id) {
+			return
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := b.p.Telegram.Do(actx, telegram.AnswerCallbackQuery{ID: id}, nil); err != nil {
+			// A redelivered press may be too old to answer; nothing waits for it.
+			b.p.Logger.Debug("answer a press early", "update_id", u.UpdateID, "err", err)
+		}
+	})
+}
