@@ -117,7 +117,11 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 		}
 		rows = append(rows, row(cb(m.Name+" ("+r.t(partKey(m.Participation))+")", verbPick, r.cell.ID, m.ID)))
 	}
-	r.replyKB(r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query)), keyboard(rows...))
+	text := r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query))
+	if len(matches) > maxPickButtons {
+		text = r.t(texts.MembersFewer, len(matches), texts.Escape(query), maxPickButtons)
+	}
+	r.replyKB(text, keyboard(rows...))
 	return nil
 }
 
@@ -153,6 +157,9 @@ func (b *Bot) applyChange(r *request, memberID int64, change memberChange) error
 		return err
 	}
 	r.log.Info("member changed", "cell", r.cell.ID, "member", m.ID, "change", change.cmd)
+	if change.cmd == "promote" || change.cmd == "demote" {
+		r.syncMenus(*r.cell, m)
+	}
 	name := texts.Escape(m.Name)
 	switch change.cmd {
 	case "promote":

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -30,11 +31,17 @@ const (
 	secretary        // the cell's secretary
 )
 
+// command is a command's route, and how menus and /help show it: desc is its
+// line in the menus of those who may use it (setMyCommands) and in their /help,
+// word for word; example, when set, shows in /help how it is typed. A command
+// without desc is in neither (/start).
 type command struct {
-	handle handlerFunc
-	where  place
-	who    access
-	long   bool // takes texts over one message (agenda, broadcast)
+	handle  handlerFunc
+	where   place
+	who     access
+	long    bool // takes texts over one message (agenda, broadcast)
+	desc    texts.Key
+	example texts.Key
 }
 
 // callback is a button's route. A button whose who is not anyone carries its
@@ -52,6 +59,15 @@ type routes struct {
 	dialogues map[string]handlerFunc // by dialogue kind
 }
 
+// comingSoon are the commands of PRODUCT.md that are not built yet: they answer
+// that they are coming, instead of "unknown command". Delete a name here when
+// its route lands (TestComingSoonAreNotRouted checks none is both).
+var comingSoon = []string{
+	"schedule", "holiday", "meeting", "move", "cancelmeeting", "meetings",
+	"reminders", "quiet", "settings", "guest", "rsvp", "checkin", "attendance",
+	"close", "report", "history", "export", "calendar",
+}
+
 // maxInput is the longest text the bot takes, but for agendas and broadcasts,
 // which are split into several messages.
 const (
@@ -64,21 +80,21 @@ func (b *Bot) newRoutes() routes {
 	return routes{
 		commands: map[string]command{
 			"start":     {handle: b.start},
-			"help":      {handle: b.help},
-			"lang":      {handle: b.setLang},
-			"cancel":    {handle: b.cancel},
-			"setup":     {handle: b.setup, where: groupOnly},
-			"join":      {handle: b.joinPost, where: groupOnly, who: member},
-			"members":   {handle: b.members, where: privateOnly, who: committee},
-			"import":    {handle: b.importRoster, where: privateOnly, who: committee},
-			"exempt":    {handle: b.participation, where: privateOnly, who: committee},
-			"away":      {handle: b.participation, where: privateOnly, who: committee},
-			"regular":   {handle: b.participation, where: privateOnly, who: committee},
-			"attached":  {handle: b.participation, where: privateOnly, who: committee},
-			"promote":   {handle: b.promote, where: privateOnly, who: secretary},
-			"demote":    {handle: b.promote, where: privateOnly, who: secretary},
-			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true},
-			"agenda":    {handle: b.agenda, who: committee, long: true},
+			"help":      {handle: b.help, desc: texts.CmdHelp},
+			"lang":      {handle: b.setLang, desc: texts.CmdLang, example: texts.ExampleLang},
+			"cancel":    {handle: b.cancel, desc: texts.CmdCancel},
+			"setup":     {handle: b.setup, where: groupOnly, desc: texts.CmdSetup, example: texts.ExampleSetup},
+			"join":      {handle: b.joinPost, where: groupOnly, who: member, desc: texts.CmdJoin},
+			"members":   {handle: b.members, where: privateOnly, who: committee, desc: texts.CmdMembers},
+			"import":    {handle: b.importRoster, where: privateOnly, who: committee, desc: texts.CmdImport, example: texts.ExampleImport},
+			"exempt":    {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdExempt, example: texts.ExampleExempt},
+			"away":      {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdAway, example: texts.ExampleAway},
+			"regular":   {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdRegular, example: texts.ExampleRegular},
+			"attached":  {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdAttached, example: texts.ExampleAttached},
+			"promote":   {handle: b.promote, where: privateOnly, who: secretary, desc: texts.CmdPromote, example: texts.ExamplePromote},
+			"demote":    {handle: b.promote, where: privateOnly, who: secretary, desc: texts.CmdDemote, example: texts.ExampleDemote},
+			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true, desc: texts.CmdBroadcast, example: texts.ExampleBroadcast},
+			"agenda":    {handle: b.agenda, who: committee, long: true, desc: texts.CmdAgenda, example: texts.ExampleAgenda},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:    {handle: b.joinPick},
@@ -119,7 +135,10 @@ func (rt routes) dispatch(r *request) error {
 	}
 	c, ok := rt.commands[r.cmd]
 	if !ok {
-		if r.chat.IsPrivate() {
+		switch {
+		case slices.Contains(comingSoon, r.cmd) && (r.chat.IsPrivate() || r.cell != nil):
+			return texts.Errorf(texts.CommonNotAvailable)
+		case r.chat.IsPrivate():
 			return texts.Errorf(texts.CommonUnknownCommand)
 		}
 		return nil // other bots' commands in a group are none of ours
@@ -160,7 +179,8 @@ func (rt routes) text(r *request) error {
 		if r.msg.Document != nil {
 			return texts.Errorf(texts.CommonDocumentHint)
 		}
-		return texts.Errorf(texts.CommonUnknownCommand)
+		// Text that is no command reached nobody: say so, and who to ask.
+		return texts.Errorf(texts.CommonFreeText)
 	}
 	if err != nil {
 		return err
