@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellbot/cellbot/internal/telegramtest"
+	"github.com/cellbot/cellbot/internal/testenv"
 )
 
 // TestFreeTextAndComingSoon: text that is no command, in a private chat, is not
@@ -199,5 +201,39 @@ func TestMenusFollowRoles(t *testing.T) {
 	sec.WaitMessage("Nguyễn Văn An đã rút khỏi chi ủy")
 	if got := e.srv.CommandsFor(anChat, ""); len(got) != 0 {
 		t.Errorf("a removed committee member keeps the committee's menu: %v", names(got))
+	}
+}
+
+// TestSecondBotOnOneDataFolder: a second bot started on the data folder of a
+// running one is refused with a sentence that says why and what to do, instead
+// of starting a second redis-server on the same files; the first keeps working.
+func TestSecondBotOnOneDataFolder(t *testing.T) {
+	e := newEnv(t)
+	delete(e.vars, "REDIS_URL")
+	e.vars["CELLBOT_DATA_DIR"] = t.TempDir()
+	first := e.startProcess()
+	u := e.srv.User("Lan")
+	u.Start("")
+	u.WaitMessage("Xin chào")
+
+	e.vars["CELLBOT_HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	second := e.startProcess()
+	var err error
+	select {
+	case err = <-second.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the second bot did not stop; output:\n%s", second.output())
+	}
+	out := second.output()
+	if err == nil || !strings.Contains(out, "cellbot cannot start") || !strings.Contains(out, "in use by another cellbot") ||
+		!strings.Contains(out, "CELLBOT_DATA_DIR") {
+		t.Errorf("second bot: exit %v, output:\n%s", err, out)
+	}
+	second.done <- err // for the cleanup
+
+	u.Send("/help")
+	u.WaitMessage("/help — Bot giúp được gì")
+	if err := first.terminate(t); err != nil {
+		t.Errorf("first bot exited with %v; output:\n%s", err, first.output())
 	}
 }
