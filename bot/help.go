@@ -27,7 +27,12 @@ func (b *Bot) help(r *request) error {
 	case r.member != nil:
 		who = member
 	}
-	r.reply(b.helpText(r.lang, audience{who: who}))
+	text := b.helpText(r.lang, audience{who: who})
+	if who == anyone || who >= committee {
+		// What an operator puts in CELLBOT_OWNER_IDS (README).
+		text += "\n\n" + r.t(texts.HelpYourID, r.from.ID)
+	}
+	r.reply(text)
 	return nil
 }
 

@@ -35,7 +35,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil {
+	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil && ctx.Err() == nil {
 		// Run fails only while starting: say why in a sentence, as for the
 		// settings above, rather than as one more JSON line.
 		fmt.Fprintf(os.Stderr, "cellbot cannot start: %v\n", err)

@@ -36,6 +36,7 @@ var en = map[Key]string{
 	HelpForCommittee: " (committee)",
 	HelpExample:      "For example: %s",
 	HelpInGroup:      "<b>In the cell's Telegram group</b>",
+	HelpYourID:       "Your Telegram id: <code>%d</code>",
 
 	SetupUsage:      "Please give the cell's name after the command, for example: /setup Ward 3 Cell",
 	SetupNotAllowed: "Sorry, only the bot's operator can set up a cell (or a group admin, when the bot has no operator).",

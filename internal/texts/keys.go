@@ -33,6 +33,7 @@ const (
 	HelpForCommittee Key = "help.for_committee"
 	HelpExample      Key = "help.example"
 	HelpInGroup      Key = "help.in_group"
+	HelpYourID       Key = "help.your_id"
 
 	SetupUsage      Key = "setup.usage"
 	SetupNotAllowed Key = "setup.not_allowed"

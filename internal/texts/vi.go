@@ -39,6 +39,7 @@ var vi = map[Key]string{
 	HelpForCommittee: " (chi ủy)",
 	HelpExample:      "Ví dụ: %s",
 	HelpInGroup:      "<b>Trong nhóm Telegram của chi bộ</b>",
+	HelpYourID:       "Mã Telegram của đồng chí: <code>%d</code>",
 
 	SetupUsage:      "Xin ghi tên chi bộ sau lệnh, ví dụ: /setup Chi bộ Khu phố 3",
 	SetupNotAllowed: "Xin lỗi, chỉ người vận hành Bot (hoặc quản trị viên nhóm khi Bot chưa có người vận hành) mới thiết lập được chi bộ.",
