@@ -16,9 +16,10 @@ const dialoguePick = "pick"
 // memberChange is what /exempt, /away, /regular, /attached, /promote and /demote
 // do to the member they name.
 type memberChange struct {
-	cmd    string
-	until  string // yyyy-mm-dd
-	reason string
+	cmd        string
+	until      string // yyyy-mm-dd
+	reason     string
+	keepReason bool // the card's "Tạm miễn": the date is new, the reason stays
 }
 
 func (c memberChange) apply(m *cell.Member) error {
@@ -29,6 +30,11 @@ func (c memberChange) apply(m *cell.Member) error {
 		return setRole(m, false)
 	case "regular":
 		m.Participation, m.Until, m.Reason = cell.Regular, "", ""
+	case "away":
+		if !c.keepReason {
+			m.Reason = c.reason
+		}
+		m.Participation, m.Until = cell.Away, c.until
 	default:
 		m.Participation, m.Until, m.Reason = cell.Participation(c.cmd), c.until, c.reason
 	}

@@ -250,17 +250,6 @@ func (b *Bot) cardSetParticipation(r *request) error {
 	})
 }
 
-func (b *Bot) cardToggleStanding(r *request) error {
-	return b.cardUpdate(r, func(m *cell.Member) error {
-		if m.Standing == cell.Probationary {
-			m.Standing = cell.Official
-		} else {
-			m.Standing = cell.Probationary
-		}
-		return nil
-	})
-}
-
 func (b *Bot) cardRole(r *request) error {
 	promote := r.button.arg(2) == 1
 	return b.cardUpdate(r, func(m *cell.Member) error { return setRole(m, promote) })

@@ -103,13 +103,15 @@ func (b *Bot) newRoutes() routes {
 			verbJoinReject:  {handle: b.joinDecide, who: committee},
 			verbPage:        {handle: b.membersPage, who: committee},
 			verbCard:        {handle: b.memberCard, who: committee},
-			verbSetPart:     {handle: b.cardSetParticipation, who: committee},
-			verbStanding:    {handle: b.cardToggleStanding, who: committee},
+			verbSetPart:     {handle: b.cardSetPart, who: committee},
+			verbStanding:    {handle: b.cardAskStanding, who: committee},
+			verbSetStanding: {handle: b.cardSetStanding, who: committee},
 			verbRole:        {handle: b.cardRole, who: secretary},
 			verbPick:        {handle: b.pickMember, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
-			dialogueJoinName: b.joinName,
+			dialogueJoinName:  b.joinName,
+			dialogueAwayUntil: b.awayUntil,
 		},
 	}
 }

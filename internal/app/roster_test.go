@@ -49,6 +49,8 @@ func TestMembersPagesAndCards(t *testing.T) {
 	secretary.Press("Miễn")
 	secretary.WaitMessage(name + "\nĐảng viên chính thức · miễn sinh hoạt")
 	secretary.Press("Đổi chính thức/dự bị")
+	secretary.WaitMessage("từ đảng viên chính thức sang đảng viên dự bị?")
+	secretary.Press("✅ Đồng ý")
 	secretary.WaitMessage(name + "\nĐảng viên dự bị · miễn sinh hoạt")
 	secretary.Press("Cấp quyền chi ủy trên bot")
 	secretary.WaitMessage("Chức vụ: chi ủy viên")

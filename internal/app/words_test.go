@@ -237,3 +237,40 @@ func TestSecondBotOnOneDataFolder(t *testing.T) {
 		t.Errorf("first bot exited with %v; output:\n%s", err, first.output())
 	}
 }
+
+// TestCardAwayAsksUntilWhen: "Tạm miễn" on a member's card keeps the reason and
+// asks for the end date; a standing change is confirmed first, and "Thôi"
+// leaves it as it was.
+func TestCardAwayAsksUntilWhen(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	sec := cs.secretary
+	sec.Send("/exempt Lê Thị Hoa ốm dài ngày")
+	sec.WaitMessage("Lê Thị Hoa: miễn sinh hoạt (ốm dài ngày)")
+
+	sec.Send("/members")
+	list := sec.WaitMessage("Trang 1/1")
+	label := ""
+	for _, row := range list.Buttons {
+		if buttonName(row[0].Text) == "Lê Thị Hoa" {
+			label = row[0].Text
+		}
+	}
+	if !strings.Contains(label, "📵") || !strings.Contains(label, "miễn") {
+		t.Fatalf("Hoa's button = %q in %v", label, list.Buttons)
+	}
+	sec.Press(label)
+	sec.WaitMessage("Lý do: ốm dài ngày")
+	sec.Press("Đổi chính thức/dự bị")
+	sec.WaitMessage("sang đảng viên dự bị?")
+	sec.Press("✖️ Thôi")
+	sec.WaitMessage("Đảng viên chính thức · miễn sinh hoạt")
+
+	sec.Press("Tạm miễn")
+	sec.WaitMessage("tạm miễn sinh hoạt đến ngày nào?")
+	sec.Send("31/13/2026")
+	sec.WaitMessage("Ngày «31/13/2026» không đúng")
+	sec.Send("31/12/2026")
+	sec.WaitMessage("Lê Thị Hoa: tạm miễn sinh hoạt đến 31/12/2026 (ốm dài ngày)")
+}
