@@ -152,6 +152,8 @@ func (b *Bot) joinName(r *request) error {
 	text := r.t(texts.JoinPick)
 	if len(matches) == 0 {
 		text = r.t(texts.JoinNotInList, texts.Escape(name))
+	} else if len(matches) > maxPickButtons {
+		text = r.t(texts.JoinPickFewer, len(matches), maxPickButtons)
 	}
 	r.replyKB(text, keyboard(rows...))
 	return nil

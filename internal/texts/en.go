@@ -68,6 +68,7 @@ var en = map[Key]string{
 	JoinNameTaken:     "The name <b>%s</b> is already linked to another Telegram account. Please contact the secretary.",
 	JoinNameInvalid:   "Please type your full name (2 to 100 characters), for example: Nguyen Van An",
 	JoinButtonExpired: "This button is out of date. Please press \"Join the cell\" in your cell's group again.",
+	JoinPickFewer:     "%d names match. Here are the first %d. If yours is not among them, type your full name again.",
 
 	StandingOfficial:     "official",
 	StandingProbationary: "probationary",
@@ -157,7 +158,7 @@ var en = map[Key]string{
 	DeliveryQuiet:     "🌙 Quiet hours. It will go to %s at %s.",
 	DeliveryProgress:  "⏳ Sent %d/%d",
 	DeliveryDone:      "✅ Done: received by %d of %d.",
-	DeliveryUnreach:   "⚠️ Not reached (%d; they never opened the bot or blocked it), please tell them in person: %s",
+	DeliveryUnreach:   "⚠️ Not reached (%d; they never opened the bot or blocked it). Please tell them in person: %s",
 	DeliveryFailed:    "❗ Failed (%d): %s",
 	DeliveryCantReach: "⚠️ The bot cannot write to <b>%s</b> (never opened the bot or blocked it). Please ask them to open the bot and press <b>Start</b>.",
 

@@ -63,6 +63,7 @@ const (
 	JoinNameTaken     Key = "join.name_taken"
 	JoinNameInvalid   Key = "join.name_invalid"
 	JoinButtonExpired Key = "join.button_expired"
+	JoinPickFewer     Key = "join.pick_fewer"
 
 	StandingOfficial     Key = "standing.official"
 	StandingProbationary Key = "standing.probationary"

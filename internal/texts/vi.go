@@ -71,6 +71,7 @@ var vi = map[Key]string{
 	JoinNameTaken:     "Tên <b>%s</b> đã gắn với một tài khoản Telegram khác. Xin liên hệ bí thư chi bộ.",
 	JoinNameInvalid:   "Xin gõ họ và tên (từ 2 đến 100 ký tự), ví dụ: Nguyễn Văn An",
 	JoinButtonExpired: "Nút này đã cũ. Xin bấm lại nút «Tham gia chi bộ» trong nhóm của chi bộ.",
+	JoinPickFewer:     "Có %d tên khớp; dưới đây là %d tên đầu. Nếu không thấy tên mình, xin gõ lại họ và tên đầy đủ hơn.",
 
 	StandingOfficial:     "chính thức",
 	StandingProbationary: "dự bị",
@@ -160,7 +161,7 @@ var vi = map[Key]string{
 	DeliveryQuiet:     "🌙 Đang giờ nghỉ. Tin sẽ được gửi đến %s lúc %s.",
 	DeliveryProgress:  "⏳ Đã gửi %d/%d",
 	DeliveryDone:      "✅ Đã gửi xong: %d/%d đồng chí đã nhận.",
-	DeliveryUnreach:   "⚠️ Chưa nhắn được %d đồng chí (chưa mở Bot hoặc đã chặn Bot), xin báo trực tiếp: %s",
+	DeliveryUnreach:   "⚠️ Chưa nhắn được %d đồng chí (chưa mở Bot hoặc đã chặn Bot). Xin báo trực tiếp cho các đồng chí: %s",
 	DeliveryFailed:    "❗ Gửi lỗi %d đồng chí: %s",
 	DeliveryCantReach: "⚠️ Bot không nhắn được cho đồng chí <b>%s</b> (chưa mở Bot hoặc đã chặn Bot). Xin nhờ đồng chí ấy mở Bot và bấm <b>Start</b>.",
 
