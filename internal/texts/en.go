@@ -162,7 +162,6 @@ var en = map[Key]string{
 	DeliveryFailed:    "❗ Failed (%d): %s",
 	DeliveryCantReach: "⚠️ The bot cannot write to <b>%s</b> (never opened the bot or blocked it). Please ask them to open the bot and press <b>Start</b>.",
 
-	CmdStart:     "Start",
 	CmdHelp:      "What the bot can do for you",
 	CmdSetup:     "Make this group a cell",
 	CmdJoin:      "Post the join button in the group",

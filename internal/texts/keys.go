@@ -150,7 +150,6 @@ const (
 	DeliveryFailed    Key = "delivery.failed"
 	DeliveryCantReach Key = "delivery.member_unreachable"
 
-	CmdStart     Key = "cmd.start"
 	CmdHelp      Key = "cmd.help"
 	CmdSetup     Key = "cmd.setup"
 	CmdJoin      Key = "cmd.join"

@@ -165,7 +165,6 @@ var vi = map[Key]string{
 	DeliveryFailed:    "❗ Gửi lỗi %d đồng chí: %s",
 	DeliveryCantReach: "⚠️ Bot không nhắn được cho đồng chí <b>%s</b> (chưa mở Bot hoặc đã chặn Bot). Xin nhờ đồng chí ấy mở Bot và bấm <b>Start</b>.",
 
-	CmdStart:     "Bắt đầu",
 	CmdHelp:      "Bot giúp được gì",
 	CmdSetup:     "Thiết lập chi bộ cho nhóm này",
 	CmdJoin:      "Đưa nút tham gia chi bộ vào nhóm",
