@@ -231,7 +231,10 @@ func (b *Bot) syncMenu(ctx context.Context, scope telegram.CommandScope, a audie
 	}
 	mark := ""
 	if a.who >= committee {
+		// The bot's name is part of the mark: another bot over the same Redis
+		// (a new token) has none of these menus yet.
 		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00", b.p.BotUsername)
 		for _, lang := range b.menuLangs() {
 			for _, c := range b.menu(lang, a) {
 				fmt.Fprintf(h, "%s\x00%s\x00%s\x00", lang, c.Command, c.Description)
