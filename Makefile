@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: test run bench lint
+.PHONY: test run bench bench-10k lint
 
 # test installs redis-server when it is missing (the storage tests start real servers),
 # then runs every test with the race detector.
@@ -10,13 +10,19 @@ test:
 	scripts/ensure-redis
 	$(GO) test -race ./...
 
-# run starts the bot; set TELEGRAM_BOT_TOKEN first (README).
+# run starts the bot with the settings in .env, when there is one (README), and
+# the environment.
 run:
-	$(GO) run ./cmd/cellbot
+	@set -a; if [ -f .env ]; then . ./.env; fi; set +a; $(GO) run ./cmd/cellbot
 
-# bench runs each benchmark once, as a smoke test; use -benchtime and benchstat to measure.
+# bench runs each quick benchmark once, as a smoke test; use -benchtime and benchstat
+# to measure. The 10,000-recipient broadcast keeps Telegram's limits, so it takes
+# about six minutes: bench-10k (CELLBOT_BENCH_N=1500 make bench-10k for a shorter run).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . -skip 'Broadcast10k' -benchtime 1x ./...
+
+bench-10k:
+	$(GO) test -run '^$$' -bench Broadcast10k -benchtime 1x -timeout 30m ./internal/delivery/
 
 # lint fails when a file is not gofmt'ed or go vet finds something.
 lint:

@@ -120,10 +120,10 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	}
 	now := b.p.Now().In(r.cell.Location())
 	var notBefore time.Time
-	status := r.t(texts.DeliveryStarted, len(recipients))
+	status := r.t(texts.DeliveryStarted, texts.Count(r.lang, len(recipients), texts.CountMember))
 	if until, quiet := r.cell.Quiet.Until(now); quiet && priority == storage.PriorityBulk {
 		notBefore = until
-		status = r.t(texts.DeliveryQuiet, len(recipients), texts.DateTime(r.lang, until))
+		status = r.t(texts.DeliveryQuiet, texts.Count(r.lang, len(recipients), texts.CountMember), texts.DateTime(r.lang, until))
 	}
 	// The progress message: when it cannot go now, the job still goes, with its
 	// report at the end.

@@ -24,6 +24,7 @@ func TestButtonsRoundTripAndFit(t *testing.T) {
 		{verbCard, []int64{1 << 40, 1 << 40}},
 		{verbSetPart, []int64{1 << 40, 1 << 40, 3}},
 		{verbStanding, []int64{1 << 40, 1 << 40}},
+		{verbSetStanding, []int64{1 << 40, 1 << 40, 1}},
 		{verbRole, []int64{1 << 40, 1 << 40, 1}},
 		{verbPick, []int64{1 << 40, 1 << 40}},
 	}

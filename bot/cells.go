@@ -56,6 +56,7 @@ func (b *Bot) setup(r *request) error {
 		return err
 	}
 	r.log.Info("cell created", "cell", c.ID)
+	r.syncMenus(c, sec)
 	r.reply(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name)))
 	b.postJoin(r, c)
 	return nil
@@ -77,6 +78,9 @@ func (b *Bot) postJoin(r *request, c cell.Cell) {
 func (b *Bot) start(r *request) error {
 	if !r.chat.IsPrivate() {
 		return b.help(r)
+	}
+	if r.member != nil {
+		r.syncMenus(*r.cell, *r.member) // the chat may not have existed before
 	}
 	if r.args == "" {
 		if r.member != nil {
@@ -148,6 +152,8 @@ func (b *Bot) joinName(r *request) error {
 	text := r.t(texts.JoinPick)
 	if len(matches) == 0 {
 		text = r.t(texts.JoinNotInList, texts.Escape(name))
+	} else if len(matches) > maxPickButtons {
+		text = r.t(texts.JoinPickFewer, len(matches), maxPickButtons)
 	}
 	r.replyKB(text, keyboard(rows...))
 	return nil
@@ -185,7 +191,7 @@ func (b *Bot) joinPick(r *request) error {
 	cellID := r.button.arg(0)
 	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (d.CellID != cellID || d.Kind != dialogueJoinName)) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		r.answerCallback(r.t(texts.JoinButtonExpired), true)
 		return nil
 	}
 	if err != nil {
@@ -200,7 +206,7 @@ func (b *Bot) joinPick(r *request) error {
 	if r.button.verb == verbJoinPick {
 		m, err := b.p.Store.Member(r.ctx, cellID, r.button.arg(1))
 		if errors.Is(err, storage.ErrNotFound) {
-			r.answerCallback(r.t(texts.CommonButtonExpired), true)
+			r.answerCallback(r.t(texts.JoinButtonExpired), true)
 			return nil
 		}
 		if err != nil {
@@ -216,7 +222,7 @@ func (b *Bot) joinPick(r *request) error {
 			return err
 		}
 		if !slices.ContainsFunc(joinCandidates(unlinked(roster), d.Data["name"]), func(c cell.Member) bool { return c.ID == m.ID }) {
-			r.answerCallback(r.t(texts.CommonButtonExpired), true)
+			r.answerCallback(r.t(texts.JoinButtonExpired), true)
 			return nil
 		}
 		req.MemberID, req.Name, known = m.ID, m.Name, true
@@ -349,6 +355,7 @@ func (b *Bot) joinDecide(r *request) error {
 		return err
 	}
 	r.log.Info("member joined", "cell", cellID, "member", m.ID)
+	r.syncMenus(c, m) // promoted before they linked
 	r.answerCallback("", false)
 	r.edit(r.t(texts.JoinConfirmedBy, texts.Escape(m.Name), texts.Escape(actor.Name)), nil)
 	_, _ = r.send(userID, texts.T(userLang, texts.JoinConfirmedYou, texts.Escape(m.Name), texts.Escape(c.Name)), nil)

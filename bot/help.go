@@ -1,37 +1,38 @@
 package bot
 
 import (
-	"context"
-	"fmt"
 	"strings"
 
 	"github.com/cellbot/cellbot/internal/cell"
-	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/texts"
 )
 
-// help says what the user can do here, for their role.
+// help says what the user can do here, for their role: the lines of their
+// menu (menus.go), each with its example.
 func (b *Bot) help(r *request) error {
 	if r.chat.IsGroup() {
-		text := r.t(texts.HelpGroup)
 		if r.cell == nil {
-			text += "\n\n" + r.t(texts.CommonNoCellGroup)
+			r.reply(r.t(texts.HelpGroup) + "\n\n" + r.t(texts.HelpGroupNoCell))
+			return nil
 		}
-		r.reply(text)
+		r.reply(b.helpText(r.lang, audience{group: true, who: committee}))
 		return nil
 	}
-	if r.member == nil {
-		r.reply(r.t(texts.HelpGuest))
-		return nil
+	who := anyone
+	switch {
+	case r.role() == cell.RoleSecretary && r.member != nil:
+		who = secretary
+	case r.isCommittee():
+		who = committee
+	case r.member != nil:
+		who = member
 	}
-	parts := []string{r.t(texts.HelpMember)}
-	if r.isCommittee() {
-		parts = append(parts, r.t(texts.HelpCommittee))
+	text := b.helpText(r.lang, audience{who: who})
+	if who == anyone || who >= committee {
+		// What an operator puts in CELLBOT_OWNER_IDS (README).
+		text += "\n\n" + r.t(texts.HelpYourID, r.from.ID)
 	}
-	if r.role() == cell.RoleSecretary {
-		parts = append(parts, r.t(texts.HelpSecretary))
-	}
-	r.reply(strings.Join(parts, "\n\n"))
+	r.reply(text)
 	return nil
 }
 
@@ -59,48 +60,6 @@ func (b *Bot) cancel(r *request) error {
 		r.reply(r.t(texts.CommonCancelled))
 	} else {
 		r.reply(r.t(texts.CommonNothingToStop))
-	}
-	return nil
-}
-
-// commandList is what setMyCommands shows, in the order shown.
-var commandList = []struct {
-	name string
-	desc texts.Key
-}{
-	{"help", texts.CmdHelp},
-	{"members", texts.CmdMembers},
-	{"broadcast", texts.CmdBroadcast},
-	{"agenda", texts.CmdAgenda},
-	{"import", texts.CmdImport},
-	{"exempt", texts.CmdExempt},
-	{"away", texts.CmdAway},
-	{"regular", texts.CmdRegular},
-	{"attached", texts.CmdAttached},
-	{"promote", texts.CmdPromote},
-	{"demote", texts.CmdDemote},
-	{"join", texts.CmdJoin},
-	{"setup", texts.CmdSetup},
-	{"lang", texts.CmdLang},
-	{"cancel", texts.CmdCancel},
-	{"start", texts.CmdStart},
-}
-
-// RegisterCommands registers the command list in Vietnamese (the default list)
-// and English.
-func (b *Bot) RegisterCommands(ctx context.Context) error {
-	for _, lang := range []string{texts.VI, texts.EN} {
-		cmds := make([]telegram.BotCommand, 0, len(commandList))
-		for _, c := range commandList {
-			cmds = append(cmds, telegram.BotCommand{Command: c.name, Description: texts.T(lang, c.desc)})
-		}
-		req := telegram.SetMyCommands{Commands: cmds}
-		if lang == texts.EN {
-			req.LanguageCode = texts.EN
-		}
-		if err := b.p.Telegram.Do(ctx, req, nil); err != nil {
-			return fmt.Errorf("bot: set %s commands: %w", lang, err)
-		}
 	}
 	return nil
 }

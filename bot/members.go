@@ -16,9 +16,10 @@ const dialoguePick = "pick"
 // memberChange is what /exempt, /away, /regular, /attached, /promote and /demote
 // do to the member they name.
 type memberChange struct {
-	cmd    string
-	until  string // yyyy-mm-dd
-	reason string
+	cmd        string
+	until      string // yyyy-mm-dd
+	reason     string
+	keepReason bool // the card's "Tạm miễn": the date is new, the reason stays
 }
 
 func (c memberChange) apply(m *cell.Member) error {
@@ -29,6 +30,11 @@ func (c memberChange) apply(m *cell.Member) error {
 		return setRole(m, false)
 	case "regular":
 		m.Participation, m.Until, m.Reason = cell.Regular, "", ""
+	case "away":
+		if !c.keepReason {
+			m.Reason = c.reason
+		}
+		m.Participation, m.Until = cell.Away, c.until
 	default:
 		m.Participation, m.Until, m.Reason = cell.Participation(c.cmd), c.until, c.reason
 	}
@@ -117,7 +123,11 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 		}
 		rows = append(rows, row(cb(m.Name+" ("+r.t(partKey(m.Participation))+")", verbPick, r.cell.ID, m.ID)))
 	}
-	r.replyKB(r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query)), keyboard(rows...))
+	text := r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query))
+	if len(matches) > maxPickButtons {
+		text = r.t(texts.MembersFewer, len(matches), texts.Escape(query), maxPickButtons)
+	}
+	r.replyKB(text, keyboard(rows...))
 	return nil
 }
 
@@ -152,6 +162,9 @@ func (b *Bot) applyChange(r *request, memberID int64, change memberChange) error
 		return err
 	}
 	r.log.Info("member changed", "cell", r.cell.ID, "member", m.ID, "change", change.cmd)
+	if change.cmd == "promote" || change.cmd == "demote" {
+		r.syncMenus(*r.cell, m)
+	}
 	name := texts.Escape(m.Name)
 	switch change.cmd {
 	case "promote":

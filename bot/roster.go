@@ -18,8 +18,11 @@ const (
 	maxRosterBytes = 1 << 20
 )
 
-// Participation codes in buttons.
-var partCodes = []cell.Participation{cell.Regular, cell.Exempt, cell.Away, cell.Attached}
+// Participation codes in buttons, and the buttons' labels.
+var (
+	partCodes      = []cell.Participation{cell.Regular, cell.Exempt, cell.Away, cell.Attached}
+	partButtonKeys = []texts.Key{texts.CardSetRegular, texts.CardSetExempt, texts.CardSetAway, texts.CardSetAttached}
+)
 
 func partKey(p cell.Participation) texts.Key {
 	switch p {
@@ -108,17 +111,17 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	roster = sortedRoster(roster)
 	pages := (len(roster) + membersPerPage - 1) / membersPerPage
 	page = max(0, min(page, pages-1))
-	regular := cell.CountExpected(roster, b.p.Now())
 	unreachable, err := b.p.Store.Unreachable(r.ctx, r.cell.ID)
 	if err != nil {
 		return "", nil, err
 	}
-	var sb strings.Builder
-	sb.WriteString(r.t(texts.MembersHeader, texts.Escape(r.cell.Name), len(roster), regular, len(roster)-regular, page+1, pages))
-	sb.WriteString("\n")
+	// Each name is shown once, on its button (one screen on a cheap phone);
+	// the text holds the counts and what the icons mean.
+	text := r.t(texts.MembersHeader, texts.Escape(r.cell.Name), texts.Count(r.lang, len(roster), texts.CountMember),
+		b.rosterCounts(r.lang, roster), page+1, pages) + "\n" + r.t(texts.MembersLegend)
 	var rows [][]telegram.InlineKeyboardButton
-	chunk := roster[page*membersPerPage : min(len(roster), (page+1)*membersPerPage)]
-	for i, m := range chunk {
+	now := b.p.Now()
+	for _, m := range roster[page*membersPerPage : min(len(roster), (page+1)*membersPerPage)] {
 		mark := "📱"
 		switch {
 		case m.UserID == 0:
@@ -126,18 +129,17 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 		case unreachable[m.ID]:
 			mark = "⚠️"
 		}
-		line := fmt.Sprintf("\n%d. %s %s — %s, %s", page*membersPerPage+i+1, mark, texts.Escape(m.Name),
-			r.t(standingKey(m.Standing)), r.t(partKey(m.Participation)))
+		label := mark + " " + m.Name
+		if m.Standing == cell.Probationary {
+			label += " · " + r.t(texts.StandingProbationary)
+		}
+		if p := m.ParticipationOn(now); p != cell.Regular {
+			label += " · " + strings.ToLower(r.t(partButtonKeys[slices.Index(partCodes, p)]))
+		}
 		if m.Role.IsCommittee() {
-			line += " · " + r.t(roleKey(m.Role))
+			label += " · " + r.t(roleKey(m.Role))
 		}
-		sb.WriteString(line)
-		btn := cb(m.Name, verbCard, r.cell.ID, m.ID)
-		if i%2 == 0 {
-			rows = append(rows, row(btn))
-		} else {
-			rows[len(rows)-1] = append(rows[len(rows)-1], btn)
-		}
+		rows = append(rows, row(cb(label, verbCard, r.cell.ID, m.ID)))
 	}
 	var nav []telegram.InlineKeyboardButton
 	if page > 0 {
@@ -149,7 +151,20 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	if len(nav) > 0 {
 		rows = append(rows, nav)
 	}
-	return sb.String(), keyboard(rows...), nil
+	return text, keyboard(rows...), nil
+}
+
+// rosterCounts is "51 sinh hoạt thường xuyên, 15 miễn sinh hoạt, 8 tạm miễn, 0
+// sinh hoạt tạm thời": each participation counted apart, as of today.
+func (b *Bot) rosterCounts(lang string, roster []cell.Member) string {
+	var n [4]int
+	now := b.p.Now()
+	for _, m := range roster {
+		if i := slices.Index(partCodes, m.ParticipationOn(now)); i >= 0 {
+			n[i]++
+		}
+	}
+	return texts.T(lang, texts.MembersCounts, n[0], n[1], n[2], n[3])
 }
 
 // memberCard shows one member with buttons to change them.
@@ -187,10 +202,9 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 	default:
 		lines = append(lines, r.t(texts.CardLinked))
 	}
-	setKeys := []texts.Key{texts.CardSetRegular, texts.CardSetExempt, texts.CardSetAway, texts.CardSetAttached}
 	var parts []telegram.InlineKeyboardButton
 	for i, p := range partCodes {
-		label := r.t(setKeys[i])
+		label := r.t(partButtonKeys[i])
 		if p == m.Participation {
 			label = "• " + label
 		}
@@ -236,17 +250,6 @@ func (b *Bot) cardSetParticipation(r *request) error {
 	})
 }
 
-func (b *Bot) cardToggleStanding(r *request) error {
-	return b.cardUpdate(r, func(m *cell.Member) error {
-		if m.Standing == cell.Probationary {
-			m.Standing = cell.Official
-		} else {
-			m.Standing = cell.Probationary
-		}
-		return nil
-	})
-}
-
 func (b *Bot) cardRole(r *request) error {
 	promote := r.button.arg(2) == 1
 	return b.cardUpdate(r, func(m *cell.Member) error { return setRole(m, promote) })
@@ -282,6 +285,9 @@ func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
 		return err
 	}
 	r.log.Info("member changed", "cell", r.cell.ID, "member", m.ID)
+	if r.button.verb == verbRole {
+		r.syncMenus(*r.cell, m)
+	}
 	r.answerCallback(r.t(texts.CardUpdated), false)
 	return b.showCard(r, m, true)
 }
@@ -328,9 +334,15 @@ func (b *Bot) importRoster(r *request) error {
 	if err != nil {
 		return err
 	}
-	regular := cell.CountExpected(roster, b.p.Now())
 	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated)
-	r.reply(r.t(texts.ImportDone, len(members), res.Added, res.Updated, len(roster), regular, len(roster)-regular))
+	text := r.t(texts.ImportDone, texts.Count(r.lang, len(members), texts.CountMember), res.Added, res.Updated,
+		texts.Count(r.lang, len(roster), texts.CountMember), b.rosterCounts(r.lang, roster))
+	if res.Added > 0 && len(roster)-res.Added <= 1 {
+		// The first import (the roster held at most the secretary, from
+		// /setup): say what comes next.
+		text += "\n\n" + r.t(texts.ImportNext)
+	}
+	r.reply(text)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -31,11 +32,17 @@ const (
 	secretary        // the cell's secretary
 )
 
+// command is a command's route, and how menus and /help show it: desc is its
+// line in the menus of those who may use it (setMyCommands) and in their /help,
+// word for word; example, when set, shows in /help how it is typed. A command
+// without desc is in neither (/start).
 type command struct {
-	handle handlerFunc
-	where  place
-	who    access
-	long   bool // takes texts over one message (agenda, broadcast)
+	handle  handlerFunc
+	where   place
+	who     access
+	long    bool // takes texts over one message (agenda, broadcast)
+	desc    texts.Key
+	example texts.Key
 }
 
 // callback is a button's route. A button whose who is not anyone carries its
@@ -53,6 +60,13 @@ type routes struct {
 	dialogues map[string]handlerFunc // by dialogue kind
 }
 
+// comingSoon are the commands of PRODUCT.md that are not built yet: they answer
+// that they are coming, instead of "unknown command". Delete a name here when
+// its route lands (TestComingSoonAreNotRouted checks none is both).
+var comingSoon = []string{
+	"report", "history", "export", "calendar",
+}
+
 // maxInput is the longest text the bot takes, but for agendas and broadcasts,
 // which are split into several messages.
 const (
@@ -65,36 +79,36 @@ func (b *Bot) newRoutes() routes {
 	return routes{
 		commands: map[string]command{
 			"start":     {handle: b.start},
-			"help":      {handle: b.help},
-			"lang":      {handle: b.setLang},
-			"cancel":    {handle: b.cancel},
-			"setup":     {handle: b.setup, where: groupOnly},
-			"join":      {handle: b.joinPost, where: groupOnly, who: member},
-			"members":   {handle: b.members, where: privateOnly, who: committee},
-			"import":    {handle: b.importRoster, where: privateOnly, who: committee},
-			"exempt":    {handle: b.participation, where: privateOnly, who: committee},
-			"away":      {handle: b.participation, where: privateOnly, who: committee},
-			"regular":   {handle: b.participation, where: privateOnly, who: committee},
-			"attached":  {handle: b.participation, where: privateOnly, who: committee},
-			"promote":   {handle: b.promote, where: privateOnly, who: secretary},
-			"demote":    {handle: b.promote, where: privateOnly, who: secretary},
-			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true},
-			"agenda":    {handle: b.agenda, who: committee, long: true},
+			"help":      {handle: b.help, desc: texts.CmdHelp},
+			"lang":      {handle: b.setLang, desc: texts.CmdLang, example: texts.ExampleLang},
+			"cancel":    {handle: b.cancel, desc: texts.CmdCancel},
+			"setup":     {handle: b.setup, where: groupOnly, desc: texts.CmdSetup, example: texts.ExampleSetup},
+			"join":      {handle: b.joinPost, where: groupOnly, who: member, desc: texts.CmdJoin},
+			"members":   {handle: b.members, where: privateOnly, who: committee, desc: texts.CmdMembers},
+			"import":    {handle: b.importRoster, where: privateOnly, who: committee, desc: texts.CmdImport, example: texts.ExampleImport},
+			"exempt":    {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdExempt, example: texts.ExampleExempt},
+			"away":      {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdAway, example: texts.ExampleAway},
+			"regular":   {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdRegular, example: texts.ExampleRegular},
+			"attached":  {handle: b.participation, where: privateOnly, who: committee, desc: texts.CmdAttached, example: texts.ExampleAttached},
+			"promote":   {handle: b.promote, where: privateOnly, who: secretary, desc: texts.CmdPromote, example: texts.ExamplePromote},
+			"demote":    {handle: b.promote, where: privateOnly, who: secretary, desc: texts.CmdDemote, example: texts.ExampleDemote},
+			"broadcast": {handle: b.broadcast, where: privateOnly, who: committee, long: true, desc: texts.CmdBroadcast, example: texts.ExampleBroadcast},
+			"agenda":    {handle: b.agenda, who: committee, long: true, desc: texts.CmdAgenda, example: texts.ExampleAgenda},
 
-			"meeting":       {handle: b.meeting, who: committee},
-			"schedule":      {handle: b.schedule, who: committee},
-			"holiday":       {handle: b.holiday, who: committee},
-			"move":          {handle: b.move, who: committee},
-			"cancelmeeting": {handle: b.cancelMeeting, who: committee},
-			"meetings":      {handle: b.meetings, who: member},
-			"reminders":     {handle: b.reminders, who: committee},
-			"quiet":         {handle: b.quiet, who: committee},
-			"settings":      {handle: b.settings, who: committee},
-			"guest":         {handle: b.guest, who: committee},
-			"rsvp":          {handle: b.rsvpCommand, where: privateOnly, who: member},
-			"checkin":       {handle: b.checkin, who: member},
-			"attendance":    {handle: b.attendance, where: privateOnly, who: committee},
-			"close":         {handle: b.closeMeeting, who: committee},
+			"meeting":       {handle: b.meeting, who: committee, desc: texts.CmdMeeting, example: texts.ExampleMeeting},
+			"schedule":      {handle: b.schedule, who: committee, desc: texts.CmdSchedule, example: texts.ExampleSchedule},
+			"holiday":       {handle: b.holiday, who: committee, desc: texts.CmdHoliday, example: texts.ExampleHoliday},
+			"move":          {handle: b.move, who: committee, desc: texts.CmdMove, example: texts.ExampleMove},
+			"cancelmeeting": {handle: b.cancelMeeting, who: committee, desc: texts.CmdCancelMeeting},
+			"meetings":      {handle: b.meetings, who: member, desc: texts.CmdMeetings},
+			"reminders":     {handle: b.reminders, who: committee, desc: texts.CmdReminders, example: texts.ExampleReminders},
+			"quiet":         {handle: b.quiet, who: committee, desc: texts.CmdQuiet, example: texts.ExampleQuiet},
+			"settings":      {handle: b.settings, who: committee, desc: texts.CmdSettings},
+			"guest":         {handle: b.guest, who: committee, desc: texts.CmdGuest, example: texts.ExampleGuest},
+			"rsvp":          {handle: b.rsvpCommand, where: privateOnly, who: member, desc: texts.CmdRSVP},
+			"checkin":       {handle: b.checkin, who: member, desc: texts.CmdCheckin, example: texts.ExampleCheckin},
+			"attendance":    {handle: b.attendance, where: privateOnly, who: committee, desc: texts.CmdAttendance},
+			"close":         {handle: b.closeMeeting, who: committee, desc: texts.CmdClose},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:    {handle: b.joinPick},
@@ -103,8 +117,9 @@ func (b *Bot) newRoutes() routes {
 			verbJoinReject:  {handle: b.joinDecide, who: committee},
 			verbPage:        {handle: b.membersPage, who: committee},
 			verbCard:        {handle: b.memberCard, who: committee},
-			verbSetPart:     {handle: b.cardSetParticipation, who: committee},
-			verbStanding:    {handle: b.cardToggleStanding, who: committee},
+			verbSetPart:     {handle: b.cardSetPart, who: committee},
+			verbStanding:    {handle: b.cardAskStanding, who: committee},
+			verbSetStanding: {handle: b.cardSetStanding, who: committee},
 			verbRole:        {handle: b.cardRole, who: secretary},
 			verbPick:        {handle: b.pickMember, who: committee},
 			verbRSVP:        {handle: b.rsvp, who: member},
@@ -113,8 +128,9 @@ func (b *Bot) newRoutes() routes {
 			verbRollPage:    {handle: b.rollPageTurn, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
-			dialogueJoinName: b.joinName,
-			dialogueReason:   b.reasonText,
+			dialogueJoinName:  b.joinName,
+			dialogueAwayUntil: b.awayUntil,
+			dialogueReason:    b.reasonText,
 		},
 	}
 }
@@ -140,7 +156,10 @@ func (rt routes) dispatch(r *request) error {
 	}
 	c, ok := rt.commands[r.cmd]
 	if !ok {
-		if r.chat.IsPrivate() {
+		switch {
+		case slices.Contains(comingSoon, r.cmd) && (r.chat.IsPrivate() || r.cell != nil):
+			return texts.Errorf(texts.CommonNotAvailable)
+		case r.chat.IsPrivate():
 			return texts.Errorf(texts.CommonUnknownCommand)
 		}
 		return nil // other bots' commands in a group are none of ours
@@ -184,7 +203,8 @@ func (rt routes) text(r *request) error {
 		if r.msg.Document != nil {
 			return texts.Errorf(texts.CommonDocumentHint)
 		}
-		return texts.Errorf(texts.CommonUnknownCommand)
+		// Text that is no command reached nobody: say so, and who to ask.
+		return texts.Errorf(texts.CommonFreeText)
 	}
 	if err != nil {
 		return err

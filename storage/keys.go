@@ -22,6 +22,10 @@ func (k Keys) CellSeq() string { return k.prefix + ":cells:seq" }
 // Cells lists every cell id. SET
 func (k Keys) Cells() string { return k.prefix + ":cells" }
 
+// Menus maps a command menu's scope to the fingerprint of the menu last set
+// there, so that a start-up sets only the menus that changed. HASH
+func (k Keys) Menus() string { return k.prefix + ":menus" }
+
 // ChatCell maps a group chat to its cell id. STRING
 func (k Keys) ChatCell(chatID int64) string {
 	return k.prefix + ":chat:" + strconv.FormatInt(chatID, 10) + ":cell"

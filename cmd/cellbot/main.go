@@ -19,10 +19,15 @@ import (
 
 	"github.com/cellbot/cellbot/internal/app"
 	"github.com/cellbot/cellbot/internal/config"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// go-redis logs pool and reconnect trouble through one package-level logger,
+	// shared by every client in the process; so it is set here, once, and not in
+	// app.Run, which tests call many times side by side.
+	redis.SetLogger(app.RedisLogger(logger))
 	cfg, err := config.Load(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cellbot cannot start:\n%v\n", err)
@@ -30,8 +35,10 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil {
-		logger.Error("cellbot stopped", "err", err)
+	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil && ctx.Err() == nil {
+		// Run fails only while starting: say why in a sentence, as for the
+		// settings above, rather than as one more JSON line.
+		fmt.Fprintf(os.Stderr, "cellbot cannot start: %v\n", err)
 		os.Exit(1)
 	}
 }

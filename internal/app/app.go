@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -240,11 +241,13 @@ func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (re
 // errFinal stops retryStart at once.
 type errFinal struct{ error }
 
-// retryStart calls try until it succeeds, backing off from first to at most max
-// and logging each failure, so that a bot started before Redis or the network is
-// up waits instead of crash-looping. An errFinal, or ctx ending, stops it.
-func retryStart(ctx context.Context, logger *slog.Logger, what string, first, max time.Duration, try func() error) error {
-	for backoff := first; ; backoff = min(backoff*2, max) {
+// retryStart calls try until it succeeds, backing off from first to at most max,
+// so that a bot started before Redis or the network is up waits instead of
+// crash-looping. The first failure is logged as an error with hint, a sentence
+// saying what to check; later ones quietly, at info level. An errFinal, or ctx
+// ending, stops it.
+func retryStart(ctx context.Context, logger *slog.Logger, what, hint string, first, max time.Duration, try func() error) error {
+	for backoff, failed := first, false; ; backoff = min(backoff*2, max) {
 		err := try()
 		var final errFinal
 		switch {
@@ -255,7 +258,12 @@ func retryStart(ctx context.Context, logger *slog.Logger, what string, first, ma
 		case ctx.Err() != nil:
 			return fmt.Errorf("app: %s: %w", what, ctx.Err())
 		}
-		logger.Error(what+": retrying", "err", err, "retry_in", backoff.String())
+		if !failed {
+			logger.Error(hint+"; retrying until it answers", "err", err)
+			failed = true
+		} else {
+			logger.Info(what+": still failing", "err", err, "retry_in", backoff.String())
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("app: %s: %w", what, ctx.Err())
@@ -266,7 +274,8 @@ func retryStart(ctx context.Context, logger *slog.Logger, what string, first, ma
 
 // waitRedis pings until Redis answers.
 func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
-	return retryStart(ctx, logger, "waiting for redis", 500*time.Millisecond, 30*time.Second, func() error {
+	hint := "cannot reach Redis at " + strings.Join(redisAddrs(rdb), ", ") + ": check that it runs, or REDIS_URL"
+	return retryStart(ctx, logger, "waiting for redis", hint, 500*time.Millisecond, 30*time.Second, func() error {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		return rdb.Ping(pctx).Err()
@@ -276,7 +285,12 @@ func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logg
 // connectTelegram calls getMe until it answers; a rejected token is final.
 func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, logger *slog.Logger) (*telegram.Client, error) {
 	var tg *telegram.Client
-	err := retryStart(ctx, logger, "connecting to Telegram", time.Second, time.Minute, func() error {
+	host := "the Bot API"
+	if u, err := url.Parse(strings.ReplaceAll(cfg.APIEndpoint, "%s", "x")); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	hint := "cannot reach " + host + ": check the connection or TELEGRAM_API_ENDPOINT"
+	err := retryStart(ctx, logger, "connecting to Telegram", hint, time.Second, time.Minute, func() error {
 		var err error
 		tg, err = telegram.New(ctx, cfg.Token, cfg.APIEndpoint, hc)
 		var apiErr *telegram.APIError

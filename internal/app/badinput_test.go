@@ -38,18 +38,18 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 		chat int64 // where the answer comes; 0: the user's private chat
 		want string
 	}{
-		{"csv with a bad line", func() { secretary.SendDocument("bad.csv", readFile(t, "roster_bad_line.csv"), "/import") }, secretary, 0, "Dòng 7: «sometimes» không phải diện sinh hoạt"},
+		{"csv with a bad line", func() { secretary.SendDocument("bad.csv", readFile(t, "roster_bad_line.csv"), "/import") }, secretary, 0, "Dòng 7 của tệp: «sometimes» không phải diện sinh hoạt; xin ghi «thường xuyên», «miễn», «tạm miễn» hoặc «tạm thời»"},
 		{"not a csv", func() { secretary.SendDocument("roster.pdf", []byte("%PDF"), "/import") }, secretary, 0, "không phải tệp CSV"},
-		{"import without a file", func() { secretary.Send("/import") }, secretary, 0, "Xin gửi tệp CSV"},
+		{"import without a file", func() { secretary.Send("/import") }, secretary, 0, "Xin gửi danh sách đảng viên dạng tệp CSV"},
 		{"unknown member", func() { secretary.Send("/exempt Phạm Văn Không") }, secretary, 0, "Không tìm thấy đồng chí nào tên «Phạm Văn Không»"},
-		{"wrong date", func() { secretary.Send("/away Lê Thị Hoa until 32/13/2026 đi xa") }, secretary, 0, "Ngày «32/13/2026» không đúng dạng dd/mm/yyyy"},
+		{"wrong date", func() { secretary.Send("/away Lê Thị Hoa until 32/13/2026 đi xa") }, secretary, 0, "Ngày «32/13/2026» không đúng dạng ngày/tháng/năm"},
 		{"reason too long", func() { secretary.Send("/exempt Lê Thị Hoa " + strings.Repeat("ốm ", 100)) }, secretary, 0, "Lý do dài quá (299 ký tự)"},
-		{"empty command", func() { secretary.Send("/exempt") }, secretary, 0, "Cách dùng: /exempt"},
+		{"empty command", func() { secretary.Send("/exempt") }, secretary, 0, "Xin ghi họ tên sau lệnh, ví dụ: /exempt"},
 		{"setup without a name", func() { secretary.SendIn(other, "/setup") }, secretary, other.ID(), "Xin ghi tên chi bộ"},
 		{"5000 characters", func() { secretary.Send("/exempt " + strings.Repeat("a", 5000)) }, secretary, 0, "Tin nhắn dài quá (5008 ký tự)"},
 		{"private command in a group", func() { secretary.SendIn(g, "/members") }, secretary, g.ID(), "Lệnh này dùng trong tin nhắn riêng"},
 		{"group command in private", func() { secretary.Send("/setup Chi bộ mới") }, secretary, 0, "Lệnh này dùng trong nhóm"},
-		{"group that is no cell", func() { secretary.SendIn(other, "/join") }, secretary, other.ID(), "Nhóm này chưa là chi bộ nào"},
+		{"group that is no cell", func() { secretary.SendIn(other, "/join") }, secretary, other.ID(), "Nhóm này chưa gắn với chi bộ nào"},
 		{"member tries the committee's command", func() { member.Send("/members") }, member, 0, "chỉ dành cho chi ủy"},
 		{"member tries the secretary's command", func() { member.Send("/demote Nguyễn Thị Lan") }, member, 0, "chỉ dành cho bí thư"},
 		{"stranger tries a committee command", func() { stranger.Send("/members") }, stranger, 0, "chưa tham gia chi bộ nào"},
@@ -93,7 +93,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 	tricky.Press("➕ Gửi yêu cầu với tên «<b>Tú</b> & Co»")
 	secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: <b>Tú</b> & Co")
 	secretary.Press("✅ Xác nhận")
-	tricky.WaitMessage("Đồng chí <b>Tú</b> & Co đã là thành viên")
+	tricky.WaitMessage("đồng chí <b>Tú</b> & Co là đảng viên")
 	for _, method := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "editMessageReplyMarkup"} {
 		for _, r := range e.srv.Requests(method) {
 			if r.Code == 400 {

@@ -18,8 +18,18 @@ func TestMembersPagesAndCards(t *testing.T) {
 
 	secretary.Send("/members")
 	first := secretary.WaitMessage("Trang 1/4")
-	if !strings.Contains(first.Text, "74 đồng chí, 51 sinh hoạt thường xuyên, 23 miễn hoặc tạm miễn") {
+	if !strings.Contains(first.Text, "74 đồng chí (51 sinh hoạt thường xuyên, 15 miễn sinh hoạt, 8 tạm miễn, 0 sinh hoạt tạm thời)") ||
+		!strings.Contains(first.Text, "📵 chưa có Telegram") {
 		t.Errorf("roster header = %q", first.Text)
+	}
+	// Each name once: on its button, not in the text as well.
+	if n := len(first.Buttons); n != 21 {
+		t.Errorf("first page has %d rows of buttons, want 20 names and the pager", n)
+	}
+	for _, row := range first.Buttons[:20] {
+		if name := buttonName(row[0].Text); strings.Contains(first.Text, name) {
+			t.Errorf("%s is both in the text and on a button", name)
+		}
 	}
 	secretary.Press("Sau ›")
 	secretary.WaitMessage("Trang 2/4")
@@ -29,8 +39,9 @@ func TestMembersPagesAndCards(t *testing.T) {
 		t.Errorf("paging sent a new message instead of editing the list")
 	}
 
-	name := list.Buttons[0][0].Text
-	secretary.Press(name)
+	label := list.Buttons[0][0].Text
+	name := buttonName(label)
+	secretary.Press(label)
 	card := secretary.WaitMessage("Chức vụ:")
 	if !strings.HasPrefix(card.Text, name) {
 		t.Fatalf("card = %q, want it to start with %q", card.Text, name)
@@ -38,17 +49,27 @@ func TestMembersPagesAndCards(t *testing.T) {
 	secretary.Press("Miễn")
 	secretary.WaitMessage(name + "\nĐảng viên chính thức · miễn sinh hoạt")
 	secretary.Press("Đổi chính thức/dự bị")
+	secretary.WaitMessage("từ đảng viên chính thức sang đảng viên dự bị?")
+	secretary.Press("✅ Đồng ý")
 	secretary.WaitMessage(name + "\nĐảng viên dự bị · miễn sinh hoạt")
-	secretary.Press("Đưa vào chi ủy")
+	secretary.Press("Cấp quyền chi ủy trên bot")
 	secretary.WaitMessage("Chức vụ: chi ủy viên")
 	m := rosterByName(t, e, c.ID)[name]
 	if m.Participation != cell.Exempt || m.Standing != cell.Probationary || m.Role != cell.RoleCommittee {
 		t.Errorf("after the card's buttons: %+v", m)
 	}
-	secretary.Press("Rút khỏi chi ủy")
+	secretary.Press("Bỏ quyền chi ủy trên bot")
 	secretary.WaitMessage("Chức vụ: đảng viên")
 	secretary.Press("« Danh sách")
 	secretary.WaitMessage("Trang 1/4")
+}
+
+// buttonName is the member's name on a roster button: "📵 Trần Văn Bình · miễn"
+// is "Trần Văn Bình".
+func buttonName(label string) string {
+	_, rest, _ := strings.Cut(label, " ")
+	name, _, _ := strings.Cut(rest, " · ")
+	return name
 }
 
 // TestHelpByRoleAndDeclinedJoin: /help says what each person can do; a declined
@@ -75,7 +96,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 		want, deny []string
 	}{
 		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để tham gia"}, []string{"/members"}},
-		{"member", func() { member.Send("/help") }, member.ID(), []string{"Các lệnh của đồng chí"}, []string{"/members", "/promote"}},
+		{"member", func() { member.Send("/help") }, member.ID(), []string{"/cancel — Hủy việc đang làm dở", "không cần làm gì thêm", "✅ Tham dự"}, []string{"/members", "/promote", "/import"}},
 		{"committee", func() { committee.Send("/help") }, committee.ID(), []string{"Các lệnh của chi ủy", "/broadcast"}, []string{"/promote"}},
 		{"secretary", func() { secretary.Send("/help") }, secretary.ID(), []string{"Các lệnh của chi ủy", "Riêng bí thư"}, nil},
 		{"group", func() { member.SendIn(g, "/help") }, g.ID(), []string{"/join"}, []string{"/members"}},
@@ -105,9 +126,9 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	stranger.WaitMessage("Xin chọn đúng tên")
 	stranger.Press("Tôi là Trần Văn An")
 	committee.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn An")
-	committee.Press("✖️ Từ chối")
-	stranger.WaitMessage("Chi ủy chưa xác nhận")
-	committee.WaitMessage("Đã từ chối Trần Văn An")
+	committee.Press("✖️ Không xác nhận")
+	stranger.WaitMessage("Chi ủy không xác nhận yêu cầu tham gia Chi bộ Khu phố 3. Nếu có nhầm lẫn, xin đồng chí liên hệ bí thư chi bộ")
+	committee.WaitMessage("Không xác nhận Trần Văn An")
 	// The secretary's copy of the request is now out of date.
 	secretary.Press("✅ Xác nhận")
 	e.srv.WaitIdle()

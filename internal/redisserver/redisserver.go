@@ -31,9 +31,16 @@ var ErrNotInstalled = errors.New("redis-server is not installed: install it " +
 	"(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), " +
 	"or set REDIS_URL to an existing Redis, or run the bot with docker compose up")
 
+// ErrDirInUse is returned (wrapped) by Start when another process holds the
+// data directory's lock: two redis-servers on one append-only file would corrupt it.
+var ErrDirInUse = errors.New("the data folder is in use by another cellbot")
+
 const (
 	// LogFile is the name of the server's log in its directory.
 	LogFile = "redis.log"
+	// LockFile is the lock in the data directory, held while a server runs
+	// there; it holds the holder's process id.
+	LockFile = "cellbot.lock"
 
 	defaultStartTimeout = 30 * time.Second
 	defaultStopTimeout  = 15 * time.Second
@@ -77,6 +84,7 @@ type Server struct {
 	mu   sync.Mutex
 	port int
 	proc *process // nil when stopped
+	lock *os.File // LockFile, locked while the server runs; nil when stopped
 }
 
 // process is one run of redis-server.
@@ -125,10 +133,53 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{opts: opts, binary: binary, logger: logger, port: opts.Port}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.lockLocked(); err != nil {
+		return nil, err
+	}
 	if err := s.startLocked(ctx, opts.Port == 0); err != nil {
+		s.unlockLocked()
 		return nil, err
 	}
 	return s, nil
+}
+
+// lockLocked takes the data directory's lock, or says who holds it.
+func (s *Server) lockLocked() error {
+	if s.lock != nil {
+		return nil
+	}
+	path := filepath.Join(s.opts.Dir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("redisserver: open lock %s: %w", path, err)
+	}
+	held, err := flock(f)
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("redisserver: lock %s: %w", path, err)
+	}
+	if held {
+		pid, _ := io.ReadAll(io.LimitReader(f, 32))
+		_ = f.Close()
+		holder := ""
+		if p := strings.TrimSpace(string(pid)); p != "" {
+			holder = " (process " + p + ")"
+		}
+		return fmt.Errorf("redisserver: %w%s: %s. Stop the other bot first, or give this one a data folder of its own (CELLBOT_DATA_DIR)",
+			ErrDirInUse, holder, s.opts.Dir)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	s.lock = f
+	return nil
+}
+
+func (s *Server) unlockLocked() {
+	if s.lock != nil {
+		_ = s.lock.Close() // closing drops the lock
+		s.lock = nil
+	}
 }
 
 // Addr returns the server's host:port.
@@ -176,6 +227,7 @@ func (s *Server) Done() <-chan struct{} {
 func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.unlockLocked()
 	return s.stopLocked()
 }
 
@@ -186,6 +238,9 @@ func (s *Server) Restart(ctx context.Context) error {
 	defer s.mu.Unlock()
 	if err := s.stopLocked(); err != nil {
 		return fmt.Errorf("redisserver: restart: %w", err)
+	}
+	if err := s.lockLocked(); err != nil {
+		return err
 	}
 	return s.startLocked(ctx, false)
 }

@@ -181,3 +181,32 @@ func TestFixedPortAndLoopbackOnly(t *testing.T) {
 		t.Errorf("bind = %q, want 127.0.0.1", cfg["bind"])
 	}
 }
+
+// TestSecondServerOnOneDirIsRefused: a second server on a data directory in use
+// is refused, saying so, instead of running on the same append-only file; once
+// the first stops, the directory is free again.
+func TestSecondServerOnOneDirIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	first, err := redisserver.Start(ctx, redisserver.Options{Dir: dir, AppendOnly: true})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	second, err := redisserver.Start(ctx, redisserver.Options{Dir: dir, AppendOnly: true})
+	if err == nil {
+		_ = second.Stop()
+		_ = first.Stop()
+		t.Fatal("a second server started on the same data directory")
+	}
+	if !errors.Is(err, redisserver.ErrDirInUse) || !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("second Start: %v", err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	again := start(t, redisserver.Options{Dir: dir, AppendOnly: true})
+	if again.Dir() == "" {
+		t.Error("no dir")
+	}
+}

@@ -138,11 +138,12 @@ func (m Upload) Params() Params {
 	return p
 }
 
-// SetMyCommands registers the command list for a language ("" for the default).
+// SetMyCommands registers the command list for a scope and a language ("" for
+// users whose language has no list of its own).
 type SetMyCommands struct {
 	Commands     []BotCommand
 	LanguageCode string
-	Scope        string // "default", "all_private_chats", "all_group_chats"
+	Scope        CommandScope
 }
 
 // Method implements Request.
@@ -150,12 +151,46 @@ func (m SetMyCommands) Method() string { return "setMyCommands" }
 
 // Params implements Request.
 func (m SetMyCommands) Params() Params {
-	p := Params{"commands": mustJSON(m.Commands)}
-	if m.LanguageCode != "" {
-		p["language_code"] = m.LanguageCode
+	p := m.Scope.params(m.LanguageCode)
+	p["commands"] = mustJSON(m.Commands)
+	return p
+}
+
+// DeleteMyCommands removes the command list of a scope and a language, so that
+// the users it covered see the list of the next wider scope.
+type DeleteMyCommands struct {
+	LanguageCode string
+	Scope        CommandScope
+}
+
+// Method implements Request.
+func (m DeleteMyCommands) Method() string { return "deleteMyCommands" }
+
+// Params implements Request.
+func (m DeleteMyCommands) Params() Params { return m.Scope.params(m.LanguageCode) }
+
+// CommandScope is a BotCommandScope: Type "default", "all_private_chats",
+// "all_group_chats", "chat" (ChatID) or "chat_member" (ChatID and UserID). The
+// zero value is the default scope.
+type CommandScope struct {
+	Type   string
+	ChatID int64
+	UserID int64
+}
+
+func (s CommandScope) params(lang string) Params {
+	p := Params{}
+	if lang != "" {
+		p["language_code"] = lang
 	}
-	if m.Scope != "" {
-		p["scope"] = mustJSON(map[string]string{"type": m.Scope})
+	switch s.Type {
+	case "", "default":
+	case "chat":
+		p["scope"] = mustJSON(map[string]any{"type": s.Type, "chat_id": s.ChatID})
+	case "chat_member":
+		p["scope"] = mustJSON(map[string]any{"type": s.Type, "chat_id": s.ChatID, "user_id": s.UserID})
+	default:
+		p["scope"] = mustJSON(map[string]string{"type": s.Type})
 	}
 	return p
 }

@@ -400,11 +400,14 @@ type Command struct {
 
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-func commandsKey(p params) (string, *apiError) {
+// commandsKey names a command list by scope and language, and returns the chat a
+// chat or chat_member scope names (0 for the others).
+func commandsKey(p params) (string, int64, *apiError) {
 	lang := p["language_code"]
 	if lang != "" && !regexp.MustCompile(`^[a-z]{2}$`).MatchString(lang) {
-		return "", badRequest("invalid language code specified")
+		return "", 0, badRequest("invalid language code specified")
 	}
+	var chatID int64
 	scope := "default"
 	if raw := p["scope"]; raw != "" {
 		var v struct {
@@ -413,24 +416,41 @@ func commandsKey(p params) (string, *apiError) {
 			UserID int64           `json:"user_id"`
 		}
 		if err := json.Unmarshal([]byte(raw), &v); err != nil {
-			return "", badRequest("can't parse BotCommandScope JSON object")
+			return "", 0, badRequest("can't parse BotCommandScope JSON object")
 		}
 		switch v.Type {
 		case "default", "all_private_chats", "all_group_chats", "all_chat_administrators":
 			scope = v.Type
-		case "chat", "chat_administrators":
-			scope = v.Type + ":" + strings.Trim(string(v.ChatID), `"`)
-		case "chat_member":
-			scope = v.Type + ":" + strings.Trim(string(v.ChatID), `"`) + ":" + strconv.FormatInt(v.UserID, 10)
+		case "chat", "chat_administrators", "chat_member":
+			id, err := strconv.ParseInt(string(v.ChatID), 10, 64)
+			if err != nil {
+				return "", 0, badRequest("chat not found")
+			}
+			chatID = id
+			scope = v.Type + ":" + strconv.FormatInt(id, 10)
+			if v.Type == "chat_member" {
+				if v.UserID == 0 {
+					return "", 0, badRequest("user_id is empty")
+				}
+				scope += ":" + strconv.FormatInt(v.UserID, 10)
+			}
 		default:
-			return "", badRequest("wrong BotCommandScope type specified")
+			return "", 0, badRequest("wrong BotCommandScope type specified")
 		}
 	}
-	return scope + "|" + lang, nil
+	return scope + "|" + lang, chatID, nil
+}
+
+// commandChatLocked checks that the chat a scope names exists. s.mu must be held.
+func (s *Server) commandChatLocked(chatID int64) *apiError {
+	if chatID != 0 && s.chats[chatID] == nil {
+		return badRequest("chat not found")
+	}
+	return nil
 }
 
 func (s *Server) setMyCommands(_ *http.Request, p params, _ []upload) (any, *apiError) {
-	key, e := commandsKey(p)
+	key, chatID, e := commandsKey(p)
 	if e != nil {
 		return nil, e
 	}
@@ -457,6 +477,9 @@ func (s *Server) setMyCommands(_ *http.Request, p params, _ []upload) (any, *api
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.commandChatLocked(chatID); e != nil {
+		return nil, e
+	}
 	if len(cmds) == 0 {
 		delete(s.commands, key)
 	} else {
@@ -467,7 +490,7 @@ func (s *Server) setMyCommands(_ *http.Request, p params, _ []upload) (any, *api
 }
 
 func (s *Server) getMyCommands(_ *http.Request, p params, _ []upload) (any, *apiError) {
-	key, e := commandsKey(p)
+	key, _, e := commandsKey(p)
 	if e != nil {
 		return nil, e
 	}
@@ -478,12 +501,15 @@ func (s *Server) getMyCommands(_ *http.Request, p params, _ []upload) (any, *api
 }
 
 func (s *Server) deleteMyCommands(_ *http.Request, p params, _ []upload) (any, *apiError) {
-	key, e := commandsKey(p)
+	key, chatID, e := commandsKey(p)
 	if e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.commandChatLocked(chatID); e != nil {
+		return nil, e
+	}
 	delete(s.commands, key)
 	s.broadcastLocked()
 	return true, nil

@@ -877,6 +877,43 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestCommandsByChatScope: a chat or chat_member scope names a chat the bot
+// knows, and its list is kept apart from the default one.
+func TestCommandsByChatScope(t *testing.T) {
+	s := NewServer(t)
+	bot := newBot(t, s)
+	u := s.User("Lan")
+	u.Start("")
+	g := s.Group("Chi bộ")
+	g.Add(u)
+	cmds := []tgbotapi.BotCommand{{Command: "members", Description: "Danh sách"}}
+	if _, err := bot.Request(tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(u.ID()), cmds...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bot.Request(tgbotapi.NewSetMyCommandsWithScopeAndLanguage(tgbotapi.NewBotCommandScopeChatMember(g.ID(), u.ID()), "en", cmds...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CommandsFor("chat:"+strconv.FormatInt(u.ID(), 10), ""); len(got) != 1 || got[0].Command != "members" {
+		t.Errorf("chat scope = %v", got)
+	}
+	if got := s.CommandsFor("chat_member:"+strconv.FormatInt(g.ID(), 10)+":"+strconv.FormatInt(u.ID(), 10), "en"); len(got) != 1 {
+		t.Errorf("chat_member scope = %v", got)
+	}
+	if got := s.Commands(""); len(got) != 0 {
+		t.Errorf("default scope = %v", got)
+	}
+	_, err := bot.Request(tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(424242), cmds...))
+	if e := apiErr(t, err); e.Code != 400 || e.Message != "Bad Request: chat not found" {
+		t.Errorf("unknown chat: %+v", e)
+	}
+	if _, err := bot.Request(tgbotapi.NewDeleteMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(u.ID()))); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CommandsFor("chat:"+strconv.FormatInt(u.ID(), 10), ""); len(got) != 0 {
+		t.Errorf("after delete = %v", got)
+	}
+}
+
 func TestWaitHelpers(t *testing.T) {
 	s := NewServer(t, WithoutLimits())
 	bot := newBot(t, s)

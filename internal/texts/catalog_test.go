@@ -20,13 +20,79 @@ func TestCatalogsHaveTheSameKeysAndVerbs(t *testing.T) {
 			t.Errorf("%s: missing in en", key)
 			continue
 		}
-		if a, b := verbRE.FindAllString(v, -1), verbRE.FindAllString(e, -1); !slices.Equal(a, b) {
-			t.Errorf("%s: verbs differ: vi %v, en %v", key, a, b)
+		// A count's forms (one|many) each take the verbs of the other
+		// language's forms.
+		for _, vf := range forms(key, v) {
+			for _, ef := range forms(key, e) {
+				if a, b := verbRE.FindAllString(vf, -1), verbRE.FindAllString(ef, -1); !slices.Equal(a, b) {
+					t.Errorf("%s: verbs differ: vi %v, en %v", key, a, b)
+				}
+			}
 		}
 	}
 	for key := range en {
 		if _, ok := vi[key]; !ok {
 			t.Errorf("%s: missing in vi", key)
+		}
+	}
+}
+
+// forms splits a count's text into its forms; any other text is one form.
+func forms(key Key, s string) []string {
+	if strings.HasPrefix(string(key), "count.") {
+		return strings.Split(s, "|")
+	}
+	return []string{s}
+}
+
+func TestCount(t *testing.T) {
+	tests := []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{EN, 1, "1 member"},
+		{EN, 0, "0 members"},
+		{EN, 74, "74 members"},
+		{VI, 1, "1 đồng chí"},
+		{VI, 74, "74 đồng chí"},
+	}
+	for _, tt := range tests {
+		if got := Count(tt.lang, tt.n, CountMember); got != tt.want {
+			t.Errorf("Count(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
+	}
+	if got := Date(time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC)); got != "31/12/2026" {
+		t.Errorf("Date = %q", got)
+	}
+}
+
+// TestEnglishUsesPlainQuotes: the English texts use plain quotes, not the
+// Vietnamese «guillemets».
+var quotedRE = regexp.MustCompile(`«[^»]*»|“[^”]*”`)
+
+func TestEnglishUsesPlainQuotes(t *testing.T) {
+	for key, s := range en {
+		if quotedRE.MatchString(s) {
+			t.Errorf("%s: English text has typographic quotes: %q", key, s)
+		}
+	}
+}
+
+// TestOneVoice: the Vietnamese texts call the bot "Bot", never "tôi" (but for
+// a button the member presses, "Tôi là ..."), members "đảng viên", never
+// "thành viên", and ask to press a bare command, not to type it.
+func TestOneVoice(t *testing.T) {
+	for key, s := range vi {
+		low := strings.ToLower(s)
+		if key != JoinMeButton && regexp.MustCompile(`\btôi\b`).MatchString(low) {
+			t.Errorf("%s: says tôi: %q", key, s)
+		}
+		if strings.Contains(low, "thành viên") {
+			t.Errorf("%s: says thành viên: %q", key, s)
+		}
+		if strings.Contains(low, "gõ /help") || strings.Contains(low, "gõ /cancel") || strings.Contains(low, "gõ /members") {
+			t.Errorf("%s: asks to type a command that is pressed: %q", key, s)
 		}
 	}
 }

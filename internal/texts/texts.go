@@ -66,8 +66,24 @@ func DateTime(lang string, t time.Time) string {
 	return day + ", " + t.Format("02/01/2006 15:04")
 }
 
-// Time shows a clock time, HH:MM.
-func Time(t time.Time) string { return t.Format("15:04") }
+// Date shows a day as dd/mm/yyyy, the same in both languages.
+func Date(t time.Time) string { return t.Format("02/01/2006") }
+
+// Count renders a count of something: the text of key holds the forms for one
+// and for many, separated by "|" ("%d member|%d members"); a text without "|"
+// (Vietnamese nouns do not change) serves every count. Count(EN, 1,
+// CountMember) is "1 member", Count(EN, 74, CountMember) "74 members".
+func Count(lang string, n int, key Key) string {
+	s := T(lang, key)
+	one, many, plural := strings.Cut(s, "|")
+	switch {
+	case !plural:
+		return fmt.Sprintf(s, n)
+	case n == 1:
+		return fmt.Sprintf(one, n)
+	}
+	return fmt.Sprintf(many, n)
+}
 
 // Err is an error meant for the user: a key and its arguments, rendered in the
 // user's language by whoever reports it.
