@@ -135,11 +135,11 @@ func Text(lang string, f Figures) []string {
 		}
 		lines = append(lines, texts.T(lang, texts.ReportMeetingLine, shortDate(f, m), kindShort(lang, m.Kind), m.Present, m.Expected, m.Percent, mark))
 		if m.Excused > 0 || m.Absent > 0 {
-			line := texts.T(lang, texts.ReportMeetingAbsence, m.Excused, m.Absent)
+			reasons := ""
 			if m.Excused > 0 {
-				line += " (" + reasonsList(lang, m.ByReason) + ")"
+				reasons = " (" + reasonsList(lang, m.ByReason) + ")"
 			}
-			lines = append(lines, line)
+			lines = append(lines, texts.T(lang, texts.ReportMeetingAbsence, m.Excused, reasons, m.Absent))
 		}
 		if m.PresentNotExpected > 0 || m.Guests > 0 {
 			lines = append(lines, texts.T(lang, texts.ReportMeetingExtra, m.PresentNotExpected, m.Guests))
@@ -296,7 +296,7 @@ func MemberHistory(lang string, d Data, memberID int64) string {
 	slices.SortStableFunc(ms, func(a, b Meeting) int { return a.Meeting.Start.Compare(b.Meeting.Start) })
 
 	var lines []string
-	var present, expected, excused, absent int
+	var present, expected, excused, absent, came int
 	for _, m := range ms {
 		date := m.Meeting.Start.In(loc).Format("02/01")
 		kind := kindShort(lang, m.Meeting.Kind)
@@ -313,9 +313,11 @@ func MemberHistory(lang string, d Data, memberID int64) string {
 			what = outcomeLabel(lang, out)
 			switch out {
 			case cell.OutcomePresent:
-				present++
-				if !slices.ContainsFunc(m.Summary.PresentNotExpected, func(x cell.Member) bool { return x.ID == memberID }) {
+				if slices.ContainsFunc(m.Summary.PresentNotExpected, func(x cell.Member) bool { return x.ID == memberID }) {
+					came++
+				} else {
 					expected++
+					present++
 				}
 			case cell.OutcomeExcused:
 				expected++
@@ -350,6 +352,9 @@ func MemberHistory(lang string, d Data, memberID int64) string {
 		return head + "\n\n" + texts.T(lang, texts.HistoryNone, label)
 	}
 	totals := texts.T(lang, texts.HistoryTotals, present, expected, excused, absent)
+	if came > 0 {
+		totals = strings.TrimSuffix(totals, ".") + texts.T(lang, texts.ReportMemberCame, came) + "."
+	}
 	for {
 		out := head + "\n\n" + strings.Join(lines, "\n") + "\n\n" + totals
 		if telegramLen(out) <= MaxMessage || len(lines) == 1 {

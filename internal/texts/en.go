@@ -226,7 +226,7 @@ var en = map[Key]string{
 	ReportNoMeetings:         "The cell has held no closed meeting in %s.",
 	ReportByMeeting:          "<b>By meeting</b> (present/expected)",
 	ReportMeetingLine:        "%s %s: %d/%d = %d%% %s",
-	ReportMeetingAbsence:     "   excused %d, absent without reason %d",
+	ReportMeetingAbsence:     "   excused %d%s, absent without reason %d",
 	ReportMeetingExtra:       "   not expected but came %d, guests %d",
 	ReportOverall:            "<b>Whole period</b>: %d/%d = %d%%, target %d%%",
 	ReportTopical:            "<b>Topical meetings</b>: %d (%s)",

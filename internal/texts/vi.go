@@ -226,7 +226,7 @@ var vi = map[Key]string{
 	ReportNoMeetings:         "Trong %s chi bộ chưa có buổi sinh hoạt nào đã kết thúc.",
 	ReportByMeeting:          "<b>Theo buổi họp</b> (có mặt/phải dự)",
 	ReportMeetingLine:        "%s %s: %d/%d = %d%% %s",
-	ReportMeetingAbsence:     "   vắng có lý do %d, không lý do %d",
+	ReportMeetingAbsence:     "   vắng có lý do %d%s, không lý do %d",
 	ReportMeetingExtra:       "   ngoài diện phải dự đến %d, khách mời %d",
 	ReportOverall:            "<b>Cả kỳ</b>: %d/%d = %d%%, chỉ tiêu %d%%",
 	ReportTopical:            "<b>Sinh hoạt chuyên đề</b>: %d buổi (%s)",
