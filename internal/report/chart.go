@@ -84,32 +84,33 @@ func Chart(lang string, f Figures) ([]byte, error) {
 		return nil, err
 	}
 	hdlr := text.Plain{Fonts: cache}
-	style := func(size vg.Length, bold bool) text.Style {
-		fnt := font.Font{Typeface: chartTypeface, Size: size}
+	// use keeps plot's layout of a text (alignment, rotation) and swaps in
+	// the embedded font.
+	use := func(s *text.Style, size vg.Length, bold bool) {
+		s.Handler = hdlr
+		s.Font = font.Font{Typeface: chartTypeface, Size: size}
 		if bold {
-			fnt.Weight = xfont.WeightBold
+			s.Font.Weight = xfont.WeightBold
 		}
-		return text.Style{Color: color.Black, Font: fnt, Handler: hdlr, XAlign: draw.XCenter, YAlign: draw.YTop}
 	}
 
 	p := plot.New()
 	p.TextHandler = hdlr
-	p.Title.TextStyle = style(14, true)
+	use(&p.Title.TextStyle, 14, true)
 	p.Title.Text = texts.T(lang, texts.ReportChartTitle, f.Cell, f.Period.Label(lang))
 	p.Title.Padding = vg.Points(6)
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-		ax.Label.TextStyle = style(11, false)
-		ax.Tick.Label = style(10, false)
-		ax.Tick.Label.XAlign, ax.Tick.Label.YAlign = p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign
+		use(&ax.Label.TextStyle, 11, false)
+		use(&ax.Tick.Label, 10, false)
 	}
-	p.Y.Tick.Label.XAlign, p.Y.Tick.Label.YAlign = draw.XRight, draw.YCenter
-	p.Legend.TextStyle = style(10, false)
-	p.Legend.TextStyle.XAlign, p.Legend.TextStyle.YAlign = draw.XLeft, draw.YCenter
+	use(&p.Legend.TextStyle, 10, false)
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(3)
+	p.Legend.XOffs = vg.Points(8)
 
 	p.Y.Label.Text = texts.T(lang, texts.ReportChartAxis)
-	p.Y.Min, p.Y.Max = 0, 110 // room for the labels above a full bar
+	p.Y.Min, p.Y.Max = 0, 135 // room above a full bar for its label and the legend
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{
 		{Value: 0, Label: "0"}, {Value: 25, Label: "25"}, {Value: 50, Label: "50"},
 		{Value: 75, Label: "75"}, {Value: 100, Label: "100"},
@@ -117,7 +118,7 @@ func Chart(lang string, f Figures) ([]byte, error) {
 	p.Add(plotter.NewGrid())
 
 	n := len(f.Meetings)
-	barWidth := vg.Length(min(48, 520/n)) // points: wide bars for a quarter, thin for a year
+	barWidth := vg.Length(min(48, 300/n)) // points: wide bars for a quarter, thin ones for a year
 	dates := make([]string, n)
 	var labels plotter.XYLabels
 	var legendRegular, legendTopical bool
@@ -167,8 +168,8 @@ func Chart(lang string, f Figures) ([]byte, error) {
 		return nil, fmt.Errorf("report: chart labels: %w", err)
 	}
 	for i := range lbl.TextStyle {
-		lbl.TextStyle[i] = style(10, true)
-		lbl.TextStyle[i].YAlign = draw.YBottom
+		use(&lbl.TextStyle[i], 10, true)
+		lbl.TextStyle[i].XAlign = draw.XCenter
 	}
 	p.Add(lbl)
 
@@ -176,7 +177,7 @@ func Chart(lang string, f Figures) ([]byte, error) {
 		vgimg.UseWH(ChartWidth*vg.Inch/chartDPI, ChartHeight*vg.Inch/chartDPI),
 		vgimg.UseDPI(chartDPI),
 	)
-	p.Draw(draw.New(c))
+	p.Draw(draw.Crop(draw.New(c), vg.Points(6), -vg.Points(14), vg.Points(4), -vg.Points(6)))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("report: encode chart: %w", err)

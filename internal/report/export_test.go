@@ -9,8 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/cellbot/cellbot/internal/cell"
 )
 
 // wantDetail is the quarter's detail, worked out from the fixture's comment:
@@ -186,13 +184,7 @@ func TestXLSX(t *testing.T) {
 
 // A large cell's year stays far under Telegram's 50 MB for documents.
 func TestExportsOfALargeCell(t *testing.T) {
-	roster := loadRoster(t, "roster74.csv")
-	d := Data{Cell: testCell, Period: YearPeriod(2026, hcm), Roster: roster}
-	for i := range 16 {
-		start := at(3, 1+i%12, 14, 0).AddDate(0, 0, i/12*10)
-		m := cell.Meeting{ID: int64(100 + i), Kind: cell.KindRegular, Start: start, State: cell.StateClosed}
-		d.Meetings = append(d.Meetings, Meeting{Meeting: m, Summary: cell.Summarize(start, roster, nil, nil, nil, 0)})
-	}
+	d := largeYear(t)
 	c := CSV("vi", d)
 	x, err := XLSX("vi", d)
 	if err != nil {

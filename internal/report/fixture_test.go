@@ -136,3 +136,29 @@ func quarter(t testing.TB) Data {
 		},
 	}
 }
+
+// largeYear is the real cell of PRODUCT.md over a year: 74 members
+// (testdata/roster74.csv), 12 regular meetings on the 3rd and 4 topical ones
+// ten days later, each member absent from one meeting in four.
+func largeYear(t testing.TB) Data {
+	t.Helper()
+	roster := loadRoster(t, "roster74.csv")
+	d := Data{Cell: testCell, Period: YearPeriod(2026, hcm), Roster: roster}
+	for i := range 16 {
+		start := at(3, 1+i%12, 14, 0)
+		kind := cell.KindRegular
+		if i >= 12 {
+			start = at(13, 3*(i-11), 14, 0)
+			kind = cell.KindTopical
+		}
+		m := cell.Meeting{ID: int64(100 + i), Kind: kind, Start: start, State: cell.StateClosed, Title: "Chuyên đề <" + string(rune('A'+i)) + ">"}
+		var presence []cell.Presence
+		for j, mb := range roster {
+			if (i+j)%4 != 0 {
+				presence = append(presence, cell.Presence{MemberID: mb.ID, Mark: cell.PresentByCode})
+			}
+		}
+		d.Meetings = append(d.Meetings, Meeting{Meeting: m, Summary: cell.Summarize(start, roster, nil, presence, nil, 0)})
+	}
+	return d
+}

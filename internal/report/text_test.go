@@ -81,27 +81,12 @@ func TestText(t *testing.T) {
 // A cell of 74 members over a year of 16 meetings is split into messages under
 // Telegram's limit, every member listed once, user text escaped.
 func TestTextSplitsLongReports(t *testing.T) {
-	roster := loadRoster(t, "roster74.csv")
-	roster[0].Name = "Nguyễn <Văn> & Lan " + strings.Repeat("Trường", 13) // 100 characters at most
-	if n := len([]rune(roster[0].Name)); n > cell.MaxNameLen {
+	d := largeYear(t)
+	d.Roster[0].Name = "Nguyễn <Văn> & Lan " + strings.Repeat("Trường", 13) // 100 characters at most
+	if n := len([]rune(d.Roster[0].Name)); n > cell.MaxNameLen {
 		t.Fatalf("name of %d characters", n)
 	}
-	d := Data{Cell: testCell, Period: YearPeriod(2026, hcm), Roster: roster}
-	for i := range 16 {
-		start := at(3, 1+i%12, 14, 0).AddDate(0, 0, i/12*10)
-		kind := cell.KindRegular
-		if i >= 12 {
-			kind = cell.KindTopical
-		}
-		m := cell.Meeting{ID: int64(100 + i), Kind: kind, Start: start, State: cell.StateClosed, Title: "Chuyên đề <" + string(rune('A'+i)) + ">"}
-		var presence []cell.Presence
-		for j, mb := range roster {
-			if (i+j)%4 != 0 {
-				presence = append(presence, cell.Presence{MemberID: mb.ID, Mark: cell.PresentByCode})
-			}
-		}
-		d.Meetings = append(d.Meetings, Meeting{Meeting: m, Summary: cell.Summarize(start, roster, nil, presence, nil, 0)})
-	}
+	roster := d.Roster
 	f := Compute(d)
 	for _, lang := range []string{"vi", "en"} {
 		parts := Text(lang, f)
