@@ -79,7 +79,8 @@ func Calendar(c cell.Cell, meetings []cell.Meeting, now time.Time) ([]byte, erro
 		a.SetProperty(ics.ComponentPropertyDescription, texts.T(lang, texts.CalendarAlarm, summary))
 	}
 	var b strings.Builder
-	if err := cal.SerializeTo(&b); err != nil {
+	// RFC 5545 lines end in CRLF; the library's default is the OS's newline.
+	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
 		return nil, fmt.Errorf("report: write calendar: %w", err)
 	}
 	return []byte(b.String()), nil
@@ -90,7 +91,7 @@ func Calendar(c cell.Cell, meetings []cell.Meeting, now time.Time) ([]byte, erro
 // (none for Asia/Ho_Chi_Minh, the default), from Go's zone data.
 func addTimezone(cal *ics.Calendar, loc *time.Location, from, to time.Time) {
 	tz := cal.AddTimezone(loc.String())
-	add := func(at time.Time, offFrom, offTo int, name string, dst bool, dtstart string) {
+	add := func(offFrom, offTo int, name string, dst bool, dtstart string) {
 		var obs *ics.ComponentBase
 		if dst {
 			d := &ics.Daylight{}
@@ -107,7 +108,7 @@ func addTimezone(cal *ics.Calendar, loc *time.Location, from, to time.Time) {
 	}
 	t := from.In(loc)
 	name, off := t.Zone()
-	add(t, off, off, name, t.IsDST(), "19700101T000000")
+	add(off, off, name, t.IsDST(), "19700101T000000")
 	for range 100 { // a few a year; the bound only guards a bad zone
 		_, end := t.ZoneBounds()
 		if end.IsZero() || end.After(to) {
@@ -117,7 +118,7 @@ func addTimezone(cal *ics.Calendar, loc *time.Location, from, to time.Time) {
 		t = end.In(loc)
 		name, off := t.Zone()
 		// An observance's DTSTART is in the local time before it starts.
-		add(t, prev, off, name, t.IsDST(), end.In(time.FixedZone("", prev)).Format(localFormat))
+		add(prev, off, name, t.IsDST(), end.In(time.FixedZone("", prev)).Format(localFormat))
 	}
 }
 
