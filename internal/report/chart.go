@@ -119,11 +119,16 @@ func Chart(lang string, f Figures) ([]byte, error) {
 
 	n := len(f.Meetings)
 	barWidth := vg.Length(min(48, 300/n)) // points: wide bars for a quarter, thin ones for a year
+	// Past about 16 meetings (a cell meeting weekly), dates and percentages
+	// would overlap: every step-th date is written, and no percentages.
+	step := (n + 15) / 16
 	dates := make([]string, n)
 	var labels plotter.XYLabels
 	var legendRegular, legendTopical bool
 	for i, m := range f.Meetings {
-		dates[i] = m.Start.In(f.Location).Format("02/01")
+		if i%step == 0 {
+			dates[i] = shortDate(m)
+		}
 		rate := 0.0
 		if m.Expected > 0 {
 			rate = 100 * float64(m.Present) / float64(m.Expected)
@@ -147,8 +152,10 @@ func Chart(lang string, f Figures) ([]byte, error) {
 			p.Legend.Add(texts.T(lang, texts.MeetingKindRegular), bar)
 			legendRegular = true
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: rate + 1})
-		labels.Labels = append(labels.Labels, strconv.Itoa(m.Percent)+"%")
+		if step == 1 {
+			labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: rate + 1})
+			labels.Labels = append(labels.Labels, strconv.Itoa(m.Percent)+"%")
+		}
 	}
 	p.NominalX(dates...)
 	p.X.Min, p.X.Max = -0.6, float64(n)-0.4
@@ -163,15 +170,17 @@ func Chart(lang string, f Figures) ([]byte, error) {
 	p.Add(target)
 	p.Legend.Add(texts.T(lang, texts.ReportChartTarget, f.Target), target)
 
-	lbl, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, fmt.Errorf("report: chart labels: %w", err)
+	if len(labels.Labels) > 0 {
+		lbl, err := plotter.NewLabels(labels)
+		if err != nil {
+			return nil, fmt.Errorf("report: chart labels: %w", err)
+		}
+		for i := range lbl.TextStyle {
+			use(&lbl.TextStyle[i], 10, true)
+			lbl.TextStyle[i].XAlign = draw.XCenter
+		}
+		p.Add(lbl)
 	}
-	for i := range lbl.TextStyle {
-		use(&lbl.TextStyle[i], 10, true)
-		lbl.TextStyle[i].XAlign = draw.XCenter
-	}
-	p.Add(lbl)
 
 	c := vgimg.NewWith(
 		vgimg.UseWH(ChartWidth*vg.Inch/chartDPI, ChartHeight*vg.Inch/chartDPI),

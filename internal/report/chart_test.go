@@ -21,6 +21,7 @@ func TestChart(t *testing.T) {
 		{"quarter_vi", "vi", Compute(quarter(t))},
 		{"quarter_en", "en", Compute(quarter(t))},
 		{"year_vi", "vi", Compute(largeYear(t))},
+		{"weekly_en", "en", weekly(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,4 +89,19 @@ func keys(m map[rune]bool) string {
 		s = append(s, r)
 	}
 	return string(s)
+}
+
+// weekly is a year of 52 meetings, more than the chart can label one by one.
+func weekly(t *testing.T) Figures {
+	d := quarter(t)
+	d.Period = YearPeriod(2026, hcm)
+	base := d.Meetings[0]
+	d.Meetings = nil
+	for i := range 52 {
+		m := base
+		m.Meeting.ID = int64(200 + i)
+		m.Meeting.Start = at(5, 1, 19, 30).AddDate(0, 0, 7*i)
+		d.Meetings = append(d.Meetings, m)
+	}
+	return Compute(d)
 }

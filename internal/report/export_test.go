@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/cellbot/cellbot/internal/cell"
 )
 
 // wantDetail is the quarter's detail, worked out from the fixture's comment:
@@ -210,5 +212,31 @@ func TestFileName(t *testing.T) {
 	f.Cell = "<<>>"
 	if got, want := FileName(f, ".csv"), "chuyen-can_cellbot_2026.csv"; got != want {
 		t.Errorf("FileName = %q, want %q", got, want)
+	}
+}
+
+// A period without closed meetings still gives a CSV and a workbook, with
+// their headers and the roster.
+func TestExportsOfAnEmptyPeriod(t *testing.T) {
+	d := quarter(t)
+	d.Period = QuarterPeriod(cell.Quarter{Year: 2026, Q: 1}, hcm)
+	rows, err := csv.NewReader(bytes.NewReader(CSV("vi", d)[3:])).ReadAll()
+	if err != nil || len(rows) != 1 {
+		t.Errorf("CSV of an empty period: %d rows, %v", len(rows), err)
+	}
+	data, err := XLSX("vi", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for sheet, want := range map[string]int{"Theo buổi họp": 1, "Theo đảng viên": 7, "Chi tiết": 1} {
+		rows, err := f.GetRows(sheet)
+		if err != nil || len(rows) != want {
+			t.Errorf("sheet %s: %d rows, want %d (%v)", sheet, len(rows), want, err)
+		}
 	}
 }

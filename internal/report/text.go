@@ -113,7 +113,9 @@ func reasonsList(lang string, by map[cell.ReasonCategory]int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func shortDate(f Figures, m MeetingFigures) string { return m.Start.In(f.Location).Format("02/01") }
+// shortDate is a meeting's day as the report lists it, 03/04; Compute gives
+// starts in the cell's time zone.
+func shortDate(m MeetingFigures) string { return m.Start.Format("02/01") }
 
 // Text is the /report message: a heading, attendance by meeting with the rate
 // against the target, the whole period's rate, the topical meetings held, and
@@ -133,7 +135,7 @@ func Text(lang string, f Figures) []string {
 		if !m.MeetsTarget {
 			mark = "⚠️"
 		}
-		lines = append(lines, texts.T(lang, texts.ReportMeetingLine, shortDate(f, m), kindShort(lang, m.Kind), m.Present, m.Expected, m.Percent, mark))
+		lines = append(lines, texts.T(lang, texts.ReportMeetingLine, shortDate(m), kindShort(lang, m.Kind), m.Present, m.Expected, m.Percent, mark))
 		if m.Excused > 0 || m.Absent > 0 {
 			reasons := ""
 			if m.Excused > 0 {
@@ -151,7 +153,7 @@ func Text(lang string, f Figures) []string {
 	} else {
 		var dates []string
 		for _, m := range f.Topical {
-			d := shortDate(f, m)
+			d := shortDate(m)
 			if m.Title != "" {
 				d += " " + texts.Escape(m.Title)
 			}
