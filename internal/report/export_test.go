@@ -69,6 +69,9 @@ func TestCSV(t *testing.T) {
 		t.Errorf("formula-like name written as %q", got)
 	}
 
+	if !bytes.Equal(CSV("", d), CSV("vi", d)) {
+		t.Error("the CSV is not Vietnamese by default")
+	}
 	en, err := csv.NewReader(bytes.NewReader(CSV("en", d)[3:])).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -115,13 +118,13 @@ func TestXLSX(t *testing.T) {
 		want  [][]string
 	}{
 		{"Theo buổi họp", [][]string{
-			{"Ngày", "Giờ", "Loại", "Nội dung", "Địa điểm", "Phải dự", "Có mặt", "Tỷ lệ", "Chỉ tiêu", "Đạt chỉ tiêu", "Vắng có lý do", "Vắng không lý do", "Ngoài diện phải dự đến", "Khách mời"},
+			{"Ngày", "Giờ", "Loại", "Nội dung", "Địa điểm", "Phải dự", "Có mặt", "Tỷ lệ", "Chỉ tiêu", "Đạt chỉ tiêu", "Vắng có lý do", "Vắng không lý do", "Miễn, tạm miễn mà đến dự", "Khách mời"},
 			{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "4", "2", "50%", "85%", "không đạt", "1", "1", "1", "2"},
 			{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Học tập Nghị quyết Đại hội XIV", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "5", "5", "100%", "85%", "đạt", "0", "0", "0", "0"},
 			{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "5", "3", "60%", "85%", "không đạt", "2", "0", "0", "0"},
 		}},
 		{"Theo đảng viên", [][]string{
-			{"Đảng viên", "Tư cách", "Sinh hoạt", "Số buổi phải dự", "Có mặt", "Vắng có lý do", "Vắng có lý do: công tác", "Vắng có lý do: ốm đau", "Vắng có lý do: việc gia đình", "Vắng có lý do: lý do khác", "Vắng không lý do", "Ngoài diện phải dự đến"},
+			{"Đảng viên", "Tư cách", "Sinh hoạt", "Số buổi phải dự", "Có mặt", "Vắng có lý do", "Vắng có lý do: công tác", "Vắng có lý do: ốm đau", "Vắng có lý do: việc gia đình", "Vắng có lý do: lý do khác", "Vắng không lý do", "Miễn, tạm miễn mà đến dự"},
 			{"Nguyễn Văn Ấn", "chính thức", "sinh hoạt thường xuyên", "3", "3", "0", "0", "0", "0", "0", "0", "0"},
 			{"Trần Thị Bích Ngọc", "chính thức", "sinh hoạt thường xuyên", "3", "2", "1", "0", "1", "0", "0", "0", "0"},
 			{"Lê Hữu Đức", "dự bị", "sinh hoạt thường xuyên", "3", "2", "1", "1", "0", "0", "0", "0", "0"},

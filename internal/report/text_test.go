@@ -61,7 +61,7 @@ func TestText(t *testing.T) {
 	}
 	vi := Text("vi", f)[0]
 	for _, want := range []string{
-		"03/04 định kỳ: 2/4 = 50% ⚠️\n   vắng có lý do 1 (ốm đau 1), không lý do 1\n   ngoài diện phải dự đến 1, khách mời 2",
+		"03/04 định kỳ: 2/4 = 50% ⚠️\n   vắng có lý do 1 (ốm đau 1), không lý do 1\n   miễn, tạm miễn sinh hoạt mà đến dự 1, khách mời 2",
 		"15/05 chuyên đề: 5/5 = 100% ✅",
 		"03/06 định kỳ: 3/5 = 60% ⚠️",
 		"<b>Cả kỳ</b>: 10/14 = 71%, chỉ tiêu 85%",
