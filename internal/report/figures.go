@@ -66,8 +66,8 @@ type MemberFigures struct {
 
 // Figures is the attendance of a period, by meeting and by member.
 type Figures struct {
-	Cell     string // the cell's name
-	Location *time.Location
+	Cell     string         // the cell's name
+	Location *time.Location // the cell's time zone; meeting starts are in it
 	Period   Period
 	Meetings []MeetingFigures // closed meetings, by start
 	Members  []MemberFigures  // the roster, in order, then former members
