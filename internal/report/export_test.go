@@ -1,0 +1,245 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/cellbot/cellbot/internal/cell"
+)
+
+// wantDetail is the quarter's detail, worked out from the fixture's comment:
+// meetings by start, members in roster order, Vietnamese words.
+var wantDetail = [][]string{
+	{"Ngày", "Giờ", "Loại", "Đảng viên", "Tư cách", "Sinh hoạt", "Trả lời", "Lý do", "Kết quả"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Nguyễn Văn Ấn", "chính thức", "sinh hoạt thường xuyên", "tham dự", "", "có mặt"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Trần Thị Bích Ngọc", "chính thức", "sinh hoạt thường xuyên", "xin vắng", "ốm đau", "vắng có lý do"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Lê Hữu Đức", "dự bị", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Phạm Thị Hường", "chính thức", "miễn sinh hoạt", "chưa trả lời", "", "có mặt"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Võ Quốc Việt", "chính thức", "tạm miễn sinh hoạt", "chưa trả lời", "", "không phải dự"},
+	{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "Đặng Ngọc Ưng", "chính thức", "sinh hoạt tạm thời", "tham dự", "", "vắng không lý do"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Nguyễn Văn Ấn", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Trần Thị Bích Ngọc", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Lê Hữu Đức", "dự bị", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Phạm Thị Hường", "chính thức", "miễn sinh hoạt", "chưa trả lời", "", "không phải dự"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Võ Quốc Việt", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Đặng Ngọc Ưng", "chính thức", "sinh hoạt tạm thời", "chưa trả lời", "", "có mặt"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Nguyễn Văn Ấn", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Trần Thị Bích Ngọc", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Lê Hữu Đức", "dự bị", "sinh hoạt thường xuyên", "xin vắng", "công tác", "vắng có lý do"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Phạm Thị Hường", "chính thức", "miễn sinh hoạt", "chưa trả lời", "", "không phải dự"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Võ Quốc Việt", "chính thức", "sinh hoạt thường xuyên", "chưa trả lời", "", "có mặt"},
+	{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "Đặng Ngọc Ưng", "chính thức", "sinh hoạt tạm thời", "xin vắng", "lý do khác: =1+1 trông cháu", "vắng có lý do"},
+}
+
+func TestCSV(t *testing.T) {
+	d := quarter(t)
+	data := CSV("vi", d)
+	if !bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		t.Fatal("the CSV does not start with a UTF-8 byte order mark")
+	}
+	if len(data) > MaxDocument {
+		t.Fatalf("CSV of %d bytes", len(data))
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(wantDetail, rows); d != "" {
+		t.Errorf("CSV rows (-want +got)\n%s", d)
+	}
+	// The same rows, from Rows: the CSV is the stored attendance.
+	for i, r := range Rows(d) {
+		if got := rows[i+1]; got[3] != r.Member.Name || got[0] != r.Meeting.Start.Format("02/01/2006") {
+			t.Errorf("line %d is %v, Rows has %s at %s", i+2, got, r.Member.Name, r.Meeting.Start)
+		}
+	}
+	// A name that a spreadsheet would run as a formula is defused.
+	d.Roster[0].Name = `=HYPERLINK("http://x","Ấn")`
+	rows, err = csv.NewReader(bytes.NewReader(CSV("vi", d)[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[1][3]; got != `'=HYPERLINK("http://x","Ấn")` {
+		t.Errorf("formula-like name written as %q", got)
+	}
+
+	if !bytes.Equal(CSV("", d), CSV("vi", d)) {
+		t.Error("the CSV is not Vietnamese by default")
+	}
+	en, err := csv.NewReader(bytes.NewReader(CSV("en", d)[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(en[0], ","); got != "Date,Time,Kind,Member,Standing,Participation,Answer,Reason,Outcome" {
+		t.Errorf("English header %q", got)
+	}
+	if got := strings.Join(en[2][6:], ","); got != "excused,illness,excused" {
+		t.Errorf("English answer, reason, outcome: %q", got)
+	}
+}
+
+func TestDefuse(t *testing.T) {
+	for in, want := range map[string]string{
+		"=SUM(A1)": "'=SUM(A1)", "+84 90": "'+84 90", "-1": "'-1", "@x": "'@x", "\tx": "'\tx",
+		"Lê Văn Tám": "Lê Văn Tám", "": "", "03/04/2026": "03/04/2026",
+	} {
+		if got := defuse(in); got != want {
+			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestXLSX(t *testing.T) {
+	d := quarter(t)
+	data, err := XLSX("vi", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > MaxDocument {
+		t.Fatalf("workbook of %d bytes", len(data))
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, want := f.GetSheetList(), []string{"Theo buổi họp", "Theo đảng viên", "Chi tiết"}; !cmp.Equal(got, want) {
+		t.Fatalf("sheets %q, want %q", got, want)
+	}
+
+	tests := []struct {
+		sheet string
+		want  [][]string
+	}{
+		{"Theo buổi họp", [][]string{
+			{"Ngày", "Giờ", "Loại", "Nội dung", "Địa điểm", "Phải dự", "Có mặt", "Tỷ lệ", "Chỉ tiêu", "Đạt chỉ tiêu", "Vắng có lý do", "Vắng không lý do", "Miễn, tạm miễn mà đến dự", "Khách mời"},
+			{"03/04/2026", "14:00", "Sinh hoạt định kỳ", "", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "4", "2", "50%", "85%", "không đạt", "1", "1", "1", "2"},
+			{"15/05/2026", "19:30", "Sinh hoạt chuyên đề", "Học tập Nghị quyết Đại hội XIV", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "5", "5", "100%", "85%", "đạt", "0", "0", "0", "0"},
+			{"03/06/2026", "14:00", "Sinh hoạt định kỳ", "", "Nhà văn hóa khu phố Đồng Tâm, 12 đường Hưng Đạo", "5", "3", "60%", "85%", "không đạt", "2", "0", "0", "0"},
+		}},
+		{"Theo đảng viên", [][]string{
+			{"Đảng viên", "Tư cách", "Sinh hoạt", "Số buổi phải dự", "Có mặt", "Vắng có lý do", "Vắng có lý do: công tác", "Vắng có lý do: ốm đau", "Vắng có lý do: việc gia đình", "Vắng có lý do: lý do khác", "Vắng không lý do", "Miễn, tạm miễn mà đến dự"},
+			{"Nguyễn Văn Ấn", "chính thức", "sinh hoạt thường xuyên", "3", "3", "0", "0", "0", "0", "0", "0", "0"},
+			{"Trần Thị Bích Ngọc", "chính thức", "sinh hoạt thường xuyên", "3", "2", "1", "0", "1", "0", "0", "0", "0"},
+			{"Lê Hữu Đức", "dự bị", "sinh hoạt thường xuyên", "3", "2", "1", "1", "0", "0", "0", "0", "0"},
+			{"Phạm Thị Hường", "chính thức", "miễn sinh hoạt", "0", "0", "0", "0", "0", "0", "0", "0", "1"},
+			{"Võ Quốc Việt", "chính thức", "tạm miễn sinh hoạt", "2", "2", "0", "0", "0", "0", "0", "0", "0"},
+			{"Đặng Ngọc Ưng", "chính thức", "sinh hoạt tạm thời", "3", "1", "1", "0", "0", "0", "1", "1", "0"},
+		}},
+		{"Chi tiết", wantDetail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sheet, func(t *testing.T) {
+			rows, err := f.GetRows(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// GetRows drops trailing empty cells; pad to compare.
+			for i := range rows {
+				for len(rows[i]) < len(tt.want[0]) {
+					rows[i] = append(rows[i], "")
+				}
+			}
+			if d := cmp.Diff(tt.want, rows); d != "" {
+				t.Errorf("rows (-want +got)\n%s", d)
+			}
+			panes, err := f.GetPanes(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+				t.Errorf("header row not frozen: %+v", panes)
+			}
+			// Every column is at least as wide as its longest text.
+			for j := range tt.want[0] {
+				col, _ := excelize.ColumnNumberToName(j + 1)
+				w, err := f.GetColWidth(tt.sheet, col)
+				if err != nil {
+					t.Fatal(err)
+				}
+				longest := 0
+				for _, row := range tt.want {
+					longest = max(longest, len([]rune(row[j])))
+				}
+				if w < float64(min(longest, maxColWidth)) {
+					t.Errorf("column %s is %.0f wide, its longest text %d", col, w, longest)
+				}
+			}
+		})
+	}
+	// Rates are numbers, shown as percentages.
+	v, err := f.GetCellValue("Theo buổi họp", "H2", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := strconv.ParseFloat(v, 64); err != nil || r != 0.5 {
+		t.Errorf("raw rate %q, want 0.5", v)
+	}
+	// A formula-looking reason stays text in a workbook.
+	if formula, _ := f.GetCellFormula("Chi tiết", "H19"); formula != "" {
+		t.Errorf("a reason became the formula %q", formula)
+	}
+}
+
+// A large cell's year stays far under Telegram's 50 MB for documents.
+func TestExportsOfALargeCell(t *testing.T) {
+	d := largeYear(t)
+	c := CSV("vi", d)
+	x, err := XLSX("vi", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := bytes.Count(c, []byte("\n")); rows != 1+16*74 {
+		t.Errorf("CSV of %d lines, want %d", rows, 1+16*74)
+	}
+	for name, n := range map[string]int{"csv": len(c), "xlsx": len(x)} {
+		if n > MaxDocument {
+			t.Errorf("%s of %d bytes, over %d", name, n, MaxDocument)
+		}
+	}
+	t.Logf("CSV %d bytes, XLSX %d bytes", len(c), len(x))
+}
+
+func TestFileName(t *testing.T) {
+	f := Compute(quarter(t))
+	if got, want := FileName(f, ".xlsx"), "chuyen-can_chi-bo-khu-pho-dong-tam_Q2-2026.xlsx"; got != want {
+		t.Errorf("FileName = %q, want %q", got, want)
+	}
+	f.Period = YearPeriod(2026, hcm)
+	f.Cell = "<<>>"
+	if got, want := FileName(f, ".csv"), "chuyen-can_cellbot_2026.csv"; got != want {
+		t.Errorf("FileName = %q, want %q", got, want)
+	}
+}
+
+// A period without closed meetings still gives a CSV and a workbook, with
+// their headers and the roster.
+func TestExportsOfAnEmptyPeriod(t *testing.T) {
+	d := quarter(t)
+	d.Period = QuarterPeriod(cell.Quarter{Year: 2026, Q: 1}, hcm)
+	rows, err := csv.NewReader(bytes.NewReader(CSV("vi", d)[3:])).ReadAll()
+	if err != nil || len(rows) != 1 {
+		t.Errorf("CSV of an empty period: %d rows, %v", len(rows), err)
+	}
+	data, err := XLSX("vi", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for sheet, want := range map[string]int{"Theo buổi họp": 1, "Theo đảng viên": 7, "Chi tiết": 1} {
+		rows, err := f.GetRows(sheet)
+		if err != nil || len(rows) != want {
+			t.Errorf("sheet %s: %d rows, want %d (%v)", sheet, len(rows), want, err)
+		}
+	}
+}
