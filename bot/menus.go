@@ -32,9 +32,9 @@ type audience struct {
 // by name.
 var helpOrder = []string{
 	"help", "lang", "cancel",
-	"rsvp", "meetings", "checkin",
+	"rsvp", "meetings", "checkin", "history", "calendar",
 	"meeting", "schedule", "holiday", "move", "cancelmeeting", "reminders", "quiet", "settings",
-	"guest", "attendance", "close",
+	"guest", "attendance", "close", "report", "export",
 	"members", "import", "exempt", "away", "regular", "attached", "broadcast", "agenda",
 	"promote", "demote",
 	"setup", "join",

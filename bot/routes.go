@@ -63,9 +63,7 @@ type routes struct {
 // comingSoon are the commands of PRODUCT.md that are not built yet: they answer
 // that they are coming, instead of "unknown command". Delete a name here when
 // its route lands (TestComingSoonAreNotRouted checks none is both).
-var comingSoon = []string{
-	"report", "history", "export", "calendar",
-}
+var comingSoon = []string{}
 
 // maxInput is the longest text the bot takes, but for agendas and broadcasts,
 // which are split into several messages.
@@ -109,6 +107,10 @@ func (b *Bot) newRoutes() routes {
 			"checkin":       {handle: b.checkin, who: member, desc: texts.CmdCheckin, example: texts.ExampleCheckin},
 			"attendance":    {handle: b.attendance, where: privateOnly, who: committee, desc: texts.CmdAttendance},
 			"close":         {handle: b.closeMeeting, who: committee, desc: texts.CmdClose},
+			"report":        {handle: b.report, where: privateOnly, who: committee, desc: texts.CmdReport, example: texts.ExampleReport},
+			"history":       {handle: b.history, where: privateOnly, who: member, desc: texts.CmdHistory},
+			"export":        {handle: b.export, where: privateOnly, who: committee, desc: texts.CmdExport, example: texts.ExampleExport},
+			"calendar":      {handle: b.calendar, where: privateOnly, who: member, desc: texts.CmdCalendar},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:    {handle: b.joinPick},

@@ -513,3 +513,15 @@ func (g *Group) Migrate(by *User) int64 {
 	g.c = nc
 	return old.id
 }
+
+// FileData returns the content of a file the bot sent or a user uploaded, by
+// its file_id, and whether there is one.
+func (s *Server) FileData(fileID string) ([]byte, string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[fileID]
+	if f == nil {
+		return nil, "", false
+	}
+	return append([]byte(nil), f.data...), f.name, true
+}

@@ -386,4 +386,11 @@ var en = map[Key]string{
 	ExportColMeetingsDue:     "Meetings expected",
 	CalendarCaption:          "📅 Meetings to come of %s (%d). Open the file to add them to your phone's calendar.",
 	CalendarAlarm:            "In 2 hours: %s",
+	// command menus of reports
+	CmdReport:     "Attendance report by quarter or year, with a chart",
+	CmdHistory:    "Your attendance this year",
+	CmdExport:     "Attendance as CSV and Excel files",
+	CmdCalendar:   "A calendar file of the meetings for your phone",
+	ExampleReport: "/report, /report year, /report Q1/2026",
+	ExampleExport: "/export, /export Q2/2026",
 }

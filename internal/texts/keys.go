@@ -388,3 +388,13 @@ const (
 	CalendarCaption          Key = "calendar.caption"
 	CalendarAlarm            Key = "calendar.alarm"
 )
+
+// command menus of reports
+const (
+	CmdReport     Key = "cmd.report"
+	CmdHistory    Key = "cmd.history"
+	CmdExport     Key = "cmd.export"
+	CmdCalendar   Key = "cmd.calendar"
+	ExampleReport Key = "example.report"
+	ExampleExport Key = "example.export"
+)

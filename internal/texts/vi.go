@@ -389,4 +389,11 @@ var vi = map[Key]string{
 	ExportColMeetingsDue:     "Số buổi phải dự",
 	CalendarCaption:          "📅 Lịch sinh hoạt sắp tới của %s (%d buổi). Mở tệp để thêm vào lịch của điện thoại.",
 	CalendarAlarm:            "Còn 2 giờ nữa: %s",
+	// command menus of reports
+	CmdReport:     "Báo cáo tỷ lệ dự họp theo quý hoặc năm, có biểu đồ",
+	CmdHistory:    "Lịch sử dự họp của đồng chí trong năm",
+	CmdExport:     "Xuất bảng dự họp ra tệp CSV và Excel",
+	CmdCalendar:   "Tệp lịch họp để thêm vào điện thoại",
+	ExampleReport: "/report, /report year, /report Q1/2026",
+	ExampleExport: "/export, /export Q2/2026",
 }
