@@ -91,16 +91,12 @@ func TestMenusHoldOnlyWhatTheirUserMayUse(t *testing.T) {
 	}
 }
 
-// TestRoutesHaveDescriptions: every command but /start is in some menu, and no
-// command is both routed and "coming soon".
+// TestRoutesHaveDescriptions: every command but /start is in some menu.
 func TestRoutesHaveDescriptions(t *testing.T) {
 	b := New(Params{})
 	for name, c := range b.routes.commands {
 		if name != "start" && c.desc == "" {
 			t.Errorf("/%s has no description for the menus and /help", name)
-		}
-		if slices.Contains(comingSoon, name) {
-			t.Errorf("/%s is routed: delete it from comingSoon", name)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -59,11 +58,6 @@ type routes struct {
 	callbacks map[string]callback    // by verb, see buttons.go
 	dialogues map[string]handlerFunc // by dialogue kind
 }
-
-// comingSoon are the commands of PRODUCT.md that are not built yet: they answer
-// that they are coming, instead of "unknown command". Delete a name here when
-// its route lands (TestComingSoonAreNotRouted checks none is both).
-var comingSoon = []string{}
 
 // maxInput is the longest text the bot takes, but for agendas and broadcasts,
 // which are split into several messages.
@@ -159,8 +153,6 @@ func (rt routes) dispatch(r *request) error {
 	c, ok := rt.commands[r.cmd]
 	if !ok {
 		switch {
-		case slices.Contains(comingSoon, r.cmd) && (r.chat.IsPrivate() || r.cell != nil):
-			return texts.Errorf(texts.CommonNotAvailable)
 		case r.chat.IsPrivate():
 			return texts.Errorf(texts.CommonUnknownCommand)
 		}

@@ -11,10 +11,9 @@ import (
 	"github.com/cellbot/cellbot/internal/testenv"
 )
 
-// TestFreeTextAndComingSoon: text that is no command, in a private chat, is not
-// "an unknown command": the member learns it reached nobody and whom to ask. A
-// command of the contract that is not built yet says it is coming.
-func TestFreeTextAndComingSoon(t *testing.T) {
+// TestFreeText: text that is no command, in a private chat, is not "an unknown
+// command": the member learns it reached nobody and whom to ask.
+func TestFreeText(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)
@@ -32,10 +31,6 @@ func TestFreeTextAndComingSoon(t *testing.T) {
 		t.Errorf("free text answered as an unknown command: %q", m.Text)
 	}
 
-	member.Send("/meetings")
-	member.WaitMessage("Lệnh này sắp có")
-	cs.secretary.SendIn(cs.group, "/schedule 0 14 3 * *")
-	e.srv.WaitMessage(cs.group.ID(), "Lệnh này sắp có")
 	member.Send("/frobnicate")
 	member.WaitMessage("Bot chưa hiểu lệnh này")
 }

@@ -18,7 +18,6 @@ var en = map[Key]string{
 	CommonAnonymous:      "The bot cannot tell who sent this command, because you are an anonymous admin in this group. Please turn off \"Remain anonymous\" in your admin rights and send it again.",
 	CommonDocumentHint:   "The bot received the file but does not know what to do with it. To send it to every member, reply to it with /broadcast. To import a CSV roster, reply to it with /import.",
 	CommonFreeText:       "The bot reads only commands (they start with /) and buttons, so this message reached nobody. To talk to someone, please contact the cell's secretary directly. Press /help to see what the bot can do.",
-	CommonNotAvailable:   "This command is coming soon: the bot is still being built. Thank you. Press /help to see the commands that work now.",
 
 	StartGreeting: "Hello, comrade <b>%s</b>! The bot is the cell's meeting assistant. It sends meeting notices, agendas and reminders, and records attendance. Press /help to see what it can do for you.",
 

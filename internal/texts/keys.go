@@ -17,7 +17,6 @@ const (
 	CommonButtonExpired  Key = "common.button_expired"
 	CommonUseButtons     Key = "common.use_buttons"
 	CommonAnonymous      Key = "common.anonymous"
-	CommonNotAvailable   Key = "common.not_available"
 	CommonDocumentHint   Key = "common.document_hint"
 	CommonFreeText       Key = "common.free_text"
 
