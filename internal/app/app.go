@@ -71,9 +71,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Logger:     logger.With("loop", "delivery"),
 		Registerer: reg,
 		Grace:      sendGrace,
-		HoldUntil: func(ctx context.Context, rc storage.QueueRecipient) (time.Time, bool) {
-			return b.QuietUntil(ctx, rc.CellID)
-		},
+		Cells:      store,
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
