@@ -169,8 +169,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 // openRedis connects to REDIS_URL, or starts a managed redis-server with its AOF
 // in CELLBOT_DATA_DIR when REDIS_URL is empty.
 func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (redis.UniversalClient, func(), error) {
-	if opts := cfg.RedisOptions(); opts != nil {
-		rdb := redis.NewUniversalClient(opts)
+	if rdb := cfg.NewRedisClient(); rdb != nil {
 		return rdb, func() { _ = rdb.Close() }, nil
 	}
 	srv, err := redisserver.Start(ctx, redisserver.Options{Dir: cfg.DataDir, AppendOnly: true, Logger: logger.With("component", "redis-server")})
