@@ -18,8 +18,12 @@ run:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
-# lint fails when a file is not gofmt'ed or go vet finds something.
+# lint fails when a file is not gofmt'ed, or go vet or staticcheck finds something.
+# staticcheck runs through `go run` at a fixed version, so nothing needs installing.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l found files to format:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...

@@ -70,8 +70,7 @@ type Config struct {
 	// OwnerIDs are the Telegram user ids of operators, who may create cells.
 	OwnerIDs []int64
 
-	// TimeZone is the default time zone of new cells; TimeZoneName is its IANA name.
-	TimeZone     *time.Location
+	// TimeZoneName is the IANA name of new cells' time zone; Load checks that it loads.
 	TimeZoneName string
 
 	// Lang is the default language: "vi" or "en".
@@ -136,12 +135,10 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	errs = append(errs, idErrs...)
 
 	c.TimeZoneName = orDefault(get(EnvTimeZone), DefaultTimeZone)
-	loc, err := loadLocation(c.TimeZoneName)
-	if err != nil {
+	if _, err := loadLocation(c.TimeZoneName); err != nil {
 		problem("%s=%q is not a known time zone: use an IANA name such as %s or Asia/Bangkok",
 			EnvTimeZone, c.TimeZoneName, DefaultTimeZone)
 	}
-	c.TimeZone = loc
 
 	c.Lang = strings.ToLower(orDefault(get(EnvLang), DefaultLang))
 	if !slices.Contains(languages, c.Lang) {
@@ -388,7 +385,7 @@ func loadLocation(name string) (*time.Location, error) {
 	// time.LoadLocation accepts "" and "UTC" and "Local"; "" and "Local" would depend on
 	// the machine, which a setting should not.
 	if name == "Local" {
-		return nil, errors.New("Local is not a fixed zone")
+		return nil, errors.New("the zone named Local depends on the machine")
 	}
 	return time.LoadLocation(name)
 }

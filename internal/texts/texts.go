@@ -66,9 +66,6 @@ func DateTime(lang string, t time.Time) string {
 	return day + ", " + t.Format("02/01/2006 15:04")
 }
 
-// Time shows a clock time, HH:MM.
-func Time(t time.Time) string { return t.Format("15:04") }
-
 // Err is an error meant for the user: a key and its arguments, rendered in the
 // user's language by whoever reports it.
 type Err struct {
