@@ -191,11 +191,6 @@ func (c *Config) NewRedisClient() redis.UniversalClient {
 	return c.redis.newClient()
 }
 
-// IsOwner reports whether the Telegram user id is one of OwnerIDs.
-func (c *Config) IsOwner(userID int64) bool {
-	return slices.Contains(c.OwnerIDs, userID)
-}
-
 // LogValue makes the Config safe to log with slog: the token and the webhook secret are
 // replaced by whether they are set, and a password in REDIS_URL is masked.
 func (c *Config) LogValue() slog.Value {
