@@ -24,8 +24,12 @@ bench:
 bench-10k:
 	$(GO) test -run '^$$' -bench Broadcast10k -benchtime 1x -timeout 30m ./internal/delivery/
 
-# lint fails when a file is not gofmt'ed or go vet finds something.
+# lint fails when a file is not gofmt'ed, or go vet or staticcheck finds something.
+# staticcheck runs through `go run` at a fixed version, so nothing needs installing.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l found files to format:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...

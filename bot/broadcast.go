@@ -198,19 +198,3 @@ func (b *Bot) tellUnreachable(ctx context.Context, cellID, memberID int64) error
 			return texts.T(lang, texts.DeliveryCantReach, texts.Escape(m.Name)), nil
 		})
 }
-
-// QuietUntil says whether a cell is in its quiet hours now, and until when:
-// delivery asks it before each bulk message, so that a broadcast retried or
-// drained late does not wake members at night.
-func (b *Bot) QuietUntil(ctx context.Context, cellID int64) (time.Time, bool) {
-	if cellID == 0 {
-		return time.Time{}, false
-	}
-	c, err := b.p.Store.Cell(ctx, cellID)
-	if err != nil {
-		// Sending in doubt beats holding forever; the broadcast was checked when queued.
-		b.p.Logger.Warn("quiet hours of cell", "cell", cellID, "err", err)
-		return time.Time{}, false
-	}
-	return c.Quiet.Until(b.p.Now().In(c.Location()))
-}

@@ -374,12 +374,6 @@ func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
 	return nil
 }
 
-// extendScript extends a lease that is still held.
-//
-//	KEYS[1] leased   KEYS[2] the message
-//	ARGV[1] id   ARGV[2] token   ARGV[3] new lease end (unix ms)
-//
-// Returns 1, or 0 when the lease was lost.
 // extendScript renews a lease held by token.
 //
 //	KEYS[1] leased ZSET   KEYS[2] the message HASH
@@ -632,15 +626,6 @@ func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (Que
 		st.UnreachableNames, st.FailedNames = u.Val(), f.Val()
 	}
 	return st, nil
-}
-
-// QueueJobDone reports whether the job's last recipient has completed.
-func (s *Store) QueueJobDone(ctx context.Context, id string) (bool, error) {
-	v, err := s.rdb.HGet(ctx, s.keys.QueueJob(id), "done").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, fmt.Errorf("storage: read job %s: %w", id, err)
-	}
-	return v == "1", nil
 }
 
 // QueueDepth is the number of messages waiting in each ready set (due or not)

@@ -228,14 +228,14 @@ func TestQueueDefer(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newQueueStore(t)
 	mustEnqueue(t, s, queueT0, queueEntry("m", 1))
-	e := mustClaim(t, s, queueT0, time.Minute, "t1")
+	mustClaim(t, s, queueT0, time.Minute, "t1")
 	if n, err := s.Defer(ctx, "m", "t1", queueT0.Add(time.Second), false); err != nil || n != 0 {
 		t.Fatalf("defer for a rate limit: %d, %v; want 0 attempts", n, err)
 	}
 	if e := mustClaim(t, s, queueT0, time.Minute, "t2"); e != nil {
 		t.Fatal("claimed a deferred message before its time")
 	}
-	e = mustClaim(t, s, queueT0.Add(time.Second), time.Minute, "t3")
+	e := mustClaim(t, s, queueT0.Add(time.Second), time.Minute, "t3")
 	if e == nil {
 		t.Fatal("deferred message not claimed at its time")
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,21 +55,6 @@ func (s *Store) UserCell(ctx context.Context, userID int64) (int64, error) {
 		return 0, fmt.Errorf("storage: cell of user %d: %w", userID, err)
 	}
 	return id, nil
-}
-
-// UserCells returns every cell a user belongs to.
-func (s *Store) UserCells(ctx context.Context, userID int64) ([]int64, error) {
-	vs, err := s.rdb.SMembers(ctx, s.keys.UserCells(userID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("storage: cells of user %d: %w", userID, err)
-	}
-	out := make([]int64, 0, len(vs))
-	for _, v := range vs {
-		id, _ := strconv.ParseInt(v, 10, 64)
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // Dialogue is where a user is in a multi-step exchange with the bot.

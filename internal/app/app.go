@@ -76,9 +76,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Logger:     logger.With("loop", "delivery"),
 		Registerer: reg,
 		Grace:      sendGrace,
-		HoldUntil: func(ctx context.Context, rc storage.QueueRecipient) (time.Time, bool) {
-			return b.QuietUntil(ctx, rc.CellID)
-		},
+		Cells:      store,
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
@@ -220,8 +218,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 // openRedis connects to REDIS_URL, or starts a managed redis-server with its AOF
 // in CELLBOT_DATA_DIR when REDIS_URL is empty.
 func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (redis.UniversalClient, func(), error) {
-	if opts := cfg.RedisOptions(); opts != nil {
-		rdb := redis.NewUniversalClient(opts)
+	if rdb := cfg.NewRedisClient(); rdb != nil {
 		return rdb, func() { _ = rdb.Close() }, nil
 	}
 	srv, err := redisserver.Start(ctx, redisserver.Options{Dir: cfg.DataDir, AppendOnly: true, Logger: logger.With("component", "redis-server")})

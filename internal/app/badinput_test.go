@@ -18,6 +18,7 @@ const smallRoster = "name,standing,participation,until,reason\n" +
 // checks each gets a clear answer, the roster stays as it was, and the Bot API
 // never had to refuse a message the bot wrote (no 400 for bad HTML).
 func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)

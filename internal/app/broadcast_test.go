@@ -93,6 +93,7 @@ func rosterNames(t *testing.T) []string {
 // TestBroadcastReachesEveryMemberOnce: the 74-member cell, two members the bot
 // cannot reach (one blocked it, one never opened it), the test server's limits on.
 func TestBroadcastReachesEveryMemberOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	e.start()
 	roster := rosterNames(t)
@@ -149,6 +150,7 @@ func TestBroadcastReachesEveryMemberOnce(t *testing.T) {
 // TestAgendaSplitsLongText: a 6,000-character agenda arrives as two messages, in
 // order, each under Telegram's limit.
 func TestAgendaSplitsLongText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	e.start()
 	s := seedCell(t, e, names(4), nil)
@@ -184,6 +186,7 @@ func TestAgendaSplitsLongText(t *testing.T) {
 // TestBroadcastUnderFlood: the server answers 429 to one send in ten; every
 // member still gets the message exactly once.
 func TestBroadcastUnderFlood(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(60*time.Second))
 	e.start()
 	s := seedCell(t, e, names(30), nil)
@@ -203,6 +206,7 @@ func TestBroadcastUnderFlood(t *testing.T) {
 // TestBroadcastDocument: a document with /broadcast as its caption, and one
 // replied to with /broadcast, reach every member by file_id.
 func TestBroadcastDocument(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	e.start()
 	s := seedCell(t, e, names(3), nil)
@@ -233,6 +237,7 @@ func TestBroadcastDocument(t *testing.T) {
 // 500-recipient broadcast and starts it again: everyone gets the message, at
 // most once more than the messages in flight at the kill.
 func TestBroadcastSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("sends 500 messages at Telegram's pace")
 	}

@@ -14,6 +14,7 @@ func b36(n int64) string { return strconv.FormatInt(n, 36) }
 // TestCraftedButtonsAreRefused: callback data is user input. A member (or someone
 // joining) who sends made-up button data is refused and nothing changes.
 func TestCraftedButtonsAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)

@@ -96,6 +96,7 @@ func rosterByName(t *testing.T, e *env, cellID int64) map[string]cell.Member {
 // committee commands are refused, the bot process restarts and everything is
 // still there, and an update delivered twice is handled once.
 func TestCellLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.useOwnRedis()
 	p := e.startProcess()

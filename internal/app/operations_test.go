@@ -21,6 +21,7 @@ import (
 // TestWebhookMode: with CELLBOT_WEBHOOK_URL the bot registers the webhook with a
 // secret, handles what Telegram posts, and refuses posts without the secret.
 func TestWebhookMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	port := testenv.FreePort(t)
 	e.vars["CELLBOT_HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
@@ -51,6 +52,7 @@ func TestWebhookMode(t *testing.T) {
 // crashing, and an update that arrives while Redis is down is handled once it is
 // back, not lost.
 func TestRedisLateAndDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rs := testenv.StartRedis(t)
 	e.vars["REDIS_URL"] = rs.URL()
@@ -92,6 +94,7 @@ func TestRedisLateAndDown(t *testing.T) {
 // TestManagedRedis: without REDIS_URL the bot runs its own redis-server with its
 // append-only file in CELLBOT_DATA_DIR, and stops it on the way out.
 func TestManagedRedis(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.NewServer(t)
 	dir := t.TempDir()
 	cfg, err := config.Load(func(k string) (string, bool) {
@@ -134,6 +137,7 @@ func TestManagedRedis(t *testing.T) {
 // TestCommandsHealthAndMetrics: the command lists in Vietnamese and English, and
 // the HTTP listener's /healthz and /metrics after a broadcast.
 func TestCommandsHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	b := e.start()
 	vi, en := e.srv.Commands(""), e.srv.Commands("en")
@@ -185,6 +189,7 @@ func TestCommandsHealthAndMetrics(t *testing.T) {
 // updates) over the same Redis: the new updates are handled, not taken for
 // redeliveries, and a broadcast with a reused id still goes out.
 func TestUpdateIDsStartingAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.start()
 	s := seedCell(t, e, names(3), nil)

@@ -12,6 +12,7 @@ import (
 // TestQuietHoursHoldBroadcasts: a broadcast sent in the cell's quiet hours waits
 // in the queue until they end, and the secretary is told when it will go.
 func TestQuietHoursHoldBroadcasts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	s := seedCell(t, e, names(3), nil)

@@ -11,6 +11,7 @@ import (
 // TestMembersPagesAndCards: /members pages through the 74-member roster, a name
 // opens a card, and the card's buttons change participation, standing and role.
 func TestMembersPagesAndCards(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	cs := importedCell(t, e, readFile(t, "roster74.csv"), 74)
@@ -75,6 +76,7 @@ func buttonName(label string) string {
 // TestHelpByRoleAndDeclinedJoin: /help says what each person can do; a declined
 // join links nothing.
 func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)
@@ -140,6 +142,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 // TestGroupBecomesSupergroup: Telegram gives a basic group a new id when it
 // becomes a supergroup; the cell follows it.
 func TestGroupBecomesSupergroup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start()
 	sec := e.srv.User("Nguyễn Thị Lan")

@@ -23,13 +23,27 @@ type Cell struct {
 	JoinToken string // the payload of the join link
 }
 
-// Location is the cell's time zone, UTC when the name is unknown.
+// Location is the cell's time zone, UTC when the name is unknown. Code that can
+// report the failure uses LoadLocation.
 func (c Cell) Location() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := c.LoadLocation()
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// LoadLocation loads the cell's time zone. An empty name is an error too: it
+// would load as UTC, which is never what a cell meant.
+func (c Cell) LoadLocation() (*time.Location, error) {
+	if c.TimeZone == "" {
+		return nil, fmt.Errorf("cell %d has no time zone", c.ID)
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone of cell %d: %w", c.ID, err)
+	}
+	return loc, nil
 }
 
 // Standing is official (chính thức) or probationary (dự bị).

@@ -182,3 +182,28 @@ func TestExpectedOn(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadLocation(t *testing.T) {
+	for _, tc := range []struct {
+		name, tz string
+		wantErr  bool
+	}{
+		{"IANA name", "Asia/Ho_Chi_Minh", false},
+		{"unknown name", "Asia/Nowhere", true},
+		{"no name", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Cell{ID: 7, TimeZone: tc.tz}
+			loc, err := c.LoadLocation()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("LoadLocation(%q) = %v, %v", tc.tz, loc, err)
+			}
+			if err == nil && loc.String() != tc.tz {
+				t.Errorf("LoadLocation(%q) = %v", tc.tz, loc)
+			}
+			if err != nil && c.Location() != time.UTC {
+				t.Errorf("Location(%q) = %v, want UTC", tc.tz, c.Location())
+			}
+		})
+	}
+}

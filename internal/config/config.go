@@ -62,7 +62,7 @@ type Config struct {
 	APIEndpoint string
 
 	// RedisURL is where state lives; empty means the bot runs its own redis-server in
-	// DataDir (see package redisserver). RedisOptions gives the parsed options.
+	// DataDir (see package redisserver). NewRedisClient builds its client.
 	RedisURL string
 	// DataDir holds the managed redis-server's data and append-only file.
 	DataDir string
@@ -70,8 +70,7 @@ type Config struct {
 	// OwnerIDs are the Telegram user ids of operators, who may create cells.
 	OwnerIDs []int64
 
-	// TimeZone is the default time zone of new cells; TimeZoneName is its IANA name.
-	TimeZone     *time.Location
+	// TimeZoneName is the IANA name of new cells' time zone; Load checks that it loads.
 	TimeZoneName string
 
 	// Lang is the default language: "vi" or "en".
@@ -88,7 +87,7 @@ type Config struct {
 	// HTTPAddr is host:port of the bot's own HTTP listener (webhook, /healthz, /metrics).
 	HTTPAddr string
 
-	redisOptions *redis.UniversalOptions
+	redis *redisTarget
 }
 
 // Load reads the settings through lookup (main passes os.LookupEnv). An unset or blank
@@ -120,13 +119,13 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 
 	c.RedisURL = get(EnvRedisURL)
 	if c.RedisURL != "" {
-		opts, err := ParseRedisURL(c.RedisURL)
+		target, err := parseRedisURL(c.RedisURL)
 		if err != nil {
 			problem("%s is not a valid Redis address (%v): use redis://[user:password@]host:port/db, "+
 				"rediss:// for TLS, comma-separated addresses for a Cluster, or ?master_name=NAME for Sentinel; "+
 				"or leave it empty to run a local redis-server", EnvRedisURL, err)
 		}
-		c.redisOptions = opts
+		c.redis = target
 	}
 
 	c.DataDir = filepath.Clean(orDefault(get(EnvDataDir), DefaultDataDir))
@@ -136,12 +135,10 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	errs = append(errs, idErrs...)
 
 	c.TimeZoneName = orDefault(get(EnvTimeZone), DefaultTimeZone)
-	loc, err := loadLocation(c.TimeZoneName)
-	if err != nil {
+	if _, err := loadLocation(c.TimeZoneName); err != nil {
 		problem("%s=%q is not a known time zone: use an IANA name such as %s or Asia/Bangkok",
 			EnvTimeZone, c.TimeZoneName, DefaultTimeZone)
 	}
-	c.TimeZone = loc
 
 	c.Lang = strings.ToLower(orDefault(get(EnvLang), DefaultLang))
 	if !slices.Contains(languages, c.Lang) {
@@ -182,22 +179,16 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	return &c, nil
 }
 
-// RedisOptions returns the options for redis.NewUniversalClient parsed from RedisURL: a
-// single server, a Cluster (several addresses) or Sentinel (a master_name parameter). It
-// returns nil when RedisURL is empty: the bot then runs its own redis-server in DataDir.
-// Each call returns a fresh copy that the caller may change.
-func (c *Config) RedisOptions() *redis.UniversalOptions {
-	if c.redisOptions == nil {
+// NewRedisClient builds the go-redis client RedisURL calls for: redis.NewClient for one
+// server (rediss:// with TLS), redis.NewFailoverClient for Sentinel (a master_name
+// parameter), redis.NewClusterClient for a Cluster (several addresses). It does not
+// connect. It returns nil when RedisURL is empty: the bot then runs its own
+// redis-server in DataDir. Each call builds a new client, which the caller closes.
+func (c *Config) NewRedisClient() redis.UniversalClient {
+	if c.redis == nil {
 		return nil
 	}
-	o := *c.redisOptions
-	o.Addrs = append([]string(nil), o.Addrs...)
-	return &o
-}
-
-// IsOwner reports whether the Telegram user id is one of OwnerIDs.
-func (c *Config) IsOwner(userID int64) bool {
-	return slices.Contains(c.OwnerIDs, userID)
+	return c.redis.newClient()
 }
 
 // LogValue makes the Config safe to log with slog: the token and the webhook secret are
@@ -260,7 +251,7 @@ func checkAPIEndpoint(format string) error {
 	return nil
 }
 
-// ParseRedisURL turns a REDIS_URL value into options for redis.NewUniversalClient:
+// parseRedisURL turns a REDIS_URL value into the options of the client it calls for:
 //
 //   - redis://[user:password@]host:port/db, or rediss:// for TLS: one server;
 //   - several comma-separated addresses (each a redis:// URL or a bare host:port,
@@ -268,7 +259,7 @@ func checkAPIEndpoint(format string) error {
 //   - a master_name=NAME parameter: Sentinel, the addresses being the sentinels'.
 //
 // Query parameters are go-redis's (dial_timeout, pool_size, …); unknown ones are errors.
-func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
+func parseRedisURL(raw string) (*redisTarget, error) {
 	parts := strings.Split(raw, ",")
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
@@ -303,15 +294,13 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	first.RawQuery = q.Encode()
 	u := first.String()
 
-	var opts redis.UniversalOptions
 	switch {
 	case q.Get("master_name") != "":
 		fo, err := redis.ParseFailoverURL(u)
 		if err != nil {
 			return nil, scrub(err, first)
 		}
-		copyFields(&opts, fo)
-		opts.Addrs = fo.SentinelAddrs
+		return &redisTarget{failover: fo}, nil
 	case q.Has("addr"):
 		co, err := redis.ParseClusterURL(u)
 		if err != nil {
@@ -320,18 +309,14 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 		if db := strings.Trim(first.Path, "/"); db != "" && db != "0" {
 			return nil, fmt.Errorf("a Cluster has only database 0, not %q", db)
 		}
-		copyFields(&opts, co)
-		opts.Addrs = co.Addrs
-		opts.IsClusterMode = true
+		return &redisTarget{cluster: co}, nil
 	default:
 		so, err := redis.ParseURL(u)
 		if err != nil {
 			return nil, scrub(err, first)
 		}
-		copyFields(&opts, so)
-		opts.Addrs = []string{so.Addr}
+		return &redisTarget{single: so}, nil
 	}
-	return &opts, nil
 }
 
 // hostPort reads one of the extra comma-separated addresses: a URL of the first one's
@@ -395,7 +380,7 @@ func loadLocation(name string) (*time.Location, error) {
 	// time.LoadLocation accepts "" and "UTC" and "Local"; "" and "Local" would depend on
 	// the machine, which a setting should not.
 	if name == "Local" {
-		return nil, errors.New("Local is not a fixed zone")
+		return nil, errors.New("the zone named Local depends on the machine")
 	}
 	return time.LoadLocation(name)
 }

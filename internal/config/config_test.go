@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,28 +43,21 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := &Config{
 		Token:        testToken,
 		APIEndpoint:  "https://api.telegram.org/bot%s/%s",
 		DataDir:      "data",
-		TimeZone:     hcm,
 		TimeZoneName: "Asia/Ho_Chi_Minh",
 		Lang:         "vi",
 		HTTPAddr:     "127.0.0.1:8080",
 	}
-	if diff := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{}), cmp.Comparer(sameLocation)); diff != "" {
+	if diff := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
 	}
-	if c.RedisOptions() != nil {
-		t.Errorf("RedisOptions() = %+v, want nil without REDIS_URL", c.RedisOptions())
+	if rdb := c.NewRedisClient(); rdb != nil {
+		t.Errorf("NewRedisClient() = %T, want nil without REDIS_URL", rdb)
 	}
 }
-
-func sameLocation(a, b *time.Location) bool { return a.String() == b.String() }
 
 func TestLoadValues(t *testing.T) {
 	tests := []struct {
@@ -84,27 +78,19 @@ func TestLoadValues(t *testing.T) {
 				EnvHTTPAddr, "0.0.0.0:9000",
 			),
 			check: func(t *testing.T, c *Config) {
-				bkk, err := time.LoadLocation("Asia/Bangkok")
-				if err != nil {
-					t.Fatal(err)
-				}
 				want := &Config{
 					Token:         testToken,
 					APIEndpoint:   "http://127.0.0.1:8081/bot%s/%s",
 					DataDir:       "/var/lib/cellbot",
 					OwnerIDs:      []int64{42, 7},
-					TimeZone:      bkk,
 					TimeZoneName:  "Asia/Bangkok",
 					Lang:          "en",
 					WebhookURL:    "https://bot.example.org/hook",
 					WebhookSecret: "s3cret_-X",
 					HTTPAddr:      "0.0.0.0:9000",
 				}
-				if diff := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{}), cmp.Comparer(sameLocation)); diff != "" {
+				if diff := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 					t.Errorf("Load (-want +got):\n%s", diff)
-				}
-				if !c.IsOwner(7) || c.IsOwner(8) {
-					t.Errorf("IsOwner(7), IsOwner(8) = %v, %v; want true, false", c.IsOwner(7), c.IsOwner(8))
 				}
 			},
 		},
@@ -154,8 +140,8 @@ func TestLoadValues(t *testing.T) {
 			name: "UTC",
 			env:  base.with(EnvTimeZone, "UTC"),
 			check: func(t *testing.T, c *Config) {
-				if c.TimeZone != time.UTC {
-					t.Errorf("TimeZone = %v, want UTC", c.TimeZone)
+				if c.TimeZoneName != "UTC" {
+					t.Errorf("TimeZoneName = %q, want UTC", c.TimeZoneName)
 				}
 			},
 		},
@@ -368,48 +354,48 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
-func TestRedisOptions(t *testing.T) {
+func TestParseRedisURL(t *testing.T) {
 	tests := []struct {
 		name string
 		url  string
-		want *redis.UniversalOptions
+		want redisTarget
 	}{
 		{
 			name: "single",
 			url:  "redis://u:p@db.internal:6380/2?pool_size=7&dial_timeout=3",
-			want: &redis.UniversalOptions{
-				Addrs: []string{"db.internal:6380"}, Username: "u", Password: "p", DB: 2,
+			want: redisTarget{single: &redis.Options{
+				Network: "tcp", Addr: "db.internal:6380", Username: "u", Password: "p", DB: 2,
 				PoolSize: 7, DialTimeout: 3 * time.Second,
-			},
+			}},
 		},
 		{
 			name: "default port",
 			url:  "redis://localhost",
-			want: &redis.UniversalOptions{Addrs: []string{"localhost:6379"}},
+			want: redisTarget{single: &redis.Options{Network: "tcp", Addr: "localhost:6379"}},
 		},
 		{
 			name: "cluster from commas",
 			url:  "redis://:pw@a:7000, b:7001,redis://c",
-			want: &redis.UniversalOptions{
-				Addrs: []string{"a:7000", "b:7001", "c:6379"}, Password: "pw", IsClusterMode: true,
-			},
+			want: redisTarget{cluster: &redis.ClusterOptions{
+				Addrs: []string{"a:7000", "b:7001", "c:6379"}, Password: "pw",
+			}},
 		},
 		{
 			name: "cluster from addr parameters",
 			url:  "redis://a:7000?addr=b:7001",
-			want: &redis.UniversalOptions{Addrs: []string{"a:7000", "b:7001"}, IsClusterMode: true},
+			want: redisTarget{cluster: &redis.ClusterOptions{Addrs: []string{"a:7000", "b:7001"}}},
 		},
 		{
 			name: "sentinel",
 			url:  "redis://s1:26379/1?master_name=mymaster&addr=s2:26379",
-			want: &redis.UniversalOptions{
-				Addrs: []string{"s1:26379", "s2:26379"}, MasterName: "mymaster", DB: 1,
-			},
+			want: redisTarget{failover: &redis.FailoverOptions{
+				SentinelAddrs: []string{"s1:26379", "s2:26379"}, MasterName: "mymaster", DB: 1,
+			}},
 		},
 		{
 			name: "sentinel from commas",
 			url:  "redis://s1:26379?master_name=m,s2:26379",
-			want: &redis.UniversalOptions{Addrs: []string{"s1:26379", "s2:26379"}, MasterName: "m"},
+			want: redisTarget{failover: &redis.FailoverOptions{SentinelAddrs: []string{"s1:26379", "s2:26379"}, MasterName: "m"}},
 		},
 	}
 	for _, tt := range tests {
@@ -418,26 +404,104 @@ func TestRedisOptions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			got := c.RedisOptions()
-			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(redis.UniversalOptions{})); diff != "" {
-				t.Errorf("RedisOptions (-want +got):\n%s", diff)
+			opts := []cmp.Option{
+				cmp.AllowUnexported(redisTarget{}),
+				cmpopts.IgnoreUnexported(redis.Options{}, redis.ClusterOptions{}, redis.FailoverOptions{}),
 			}
-			// Callers may change their copy.
-			got.Addrs[0] = "changed"
-			if c.RedisOptions().Addrs[0] == "changed" {
-				t.Error("RedisOptions returns shared state")
+			if diff := cmp.Diff(&tt.want, c.redis, opts...); diff != "" {
+				t.Errorf("parsed REDIS_URL (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestRedisOptionsTLS(t *testing.T) {
-	c, err := Load(base.with(EnvRedisURL, "rediss://cache.example.org:6380").lookup)
-	if err != nil {
-		t.Fatal(err)
+// TestNewRedisClient builds (without connecting) the client each kind of URL calls
+// for, and checks that building it leaves the parsed options alone.
+func TestNewRedisClient(t *testing.T) {
+	tests := []struct {
+		name string
+		url  string
+		// check looks at the client; it returns what is wrong, or "".
+		check func(redis.UniversalClient) string
+	}{
+		{
+			name: "redis:// is one server",
+			url:  "redis://u:p@db.internal:6380/2?pool_size=7",
+			check: func(c redis.UniversalClient) string {
+				rc, ok := c.(*redis.Client)
+				if !ok {
+					return fmt.Sprintf("%T", c)
+				}
+				if o := rc.Options(); o.Addr != "db.internal:6380" || o.DB != 2 || o.PoolSize != 7 || o.Username != "u" || o.TLSConfig != nil {
+					return fmt.Sprintf("%+v", o)
+				}
+				return ""
+			},
+		},
+		{
+			name: "rediss:// is one server over TLS",
+			url:  "rediss://cache.example.org:6380",
+			check: func(c redis.UniversalClient) string {
+				rc, ok := c.(*redis.Client)
+				if !ok {
+					return fmt.Sprintf("%T", c)
+				}
+				if o := rc.Options(); o.Addr != "cache.example.org:6380" || o.TLSConfig == nil || o.TLSConfig.ServerName != "cache.example.org" {
+					return fmt.Sprintf("%+v", o)
+				}
+				return ""
+			},
+		},
+		{
+			name: "master_name is Sentinel",
+			// go-redis: the userinfo is the sentinels' password, password= the master's.
+			url: "redis://:spw@s1:26379/1?master_name=mymaster&password=pw,s2:26379",
+			check: func(c redis.UniversalClient) string {
+				// go-redis's failover client is a *redis.Client whose Addr names it.
+				rc, ok := c.(*redis.Client)
+				if !ok {
+					return fmt.Sprintf("%T", c)
+				}
+				if o := rc.Options(); o.Addr != "FailoverClient" || o.DB != 1 || o.Password != "pw" {
+					return fmt.Sprintf("%+v", o)
+				}
+				return ""
+			},
+		},
+		{
+			name: "several addresses are a Cluster",
+			url:  "rediss://:pw@a:7000,b:7001",
+			check: func(c redis.UniversalClient) string {
+				cc, ok := c.(*redis.ClusterClient)
+				if !ok {
+					return fmt.Sprintf("%T", c)
+				}
+				if o := cc.Options(); !slices.Equal(o.Addrs, []string{"a:7000", "b:7001"}) || o.Password != "pw" || o.TLSConfig == nil {
+					return fmt.Sprintf("%+v", o)
+				}
+				return ""
+			},
+		},
 	}
-	o := c.RedisOptions()
-	if o.TLSConfig == nil || o.TLSConfig.ServerName != "cache.example.org" {
-		t.Errorf("TLSConfig = %+v, want ServerName cache.example.org", o.TLSConfig)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(base.with(EnvRedisURL, tt.url).lookup)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			before := fmt.Sprintf("%+v %+v %+v", c.redis.single, c.redis.cluster, c.redis.failover)
+			for range 2 { // a second client is built from the same, untouched options
+				rdb := c.NewRedisClient()
+				if problem := tt.check(rdb); problem != "" {
+					t.Errorf("NewRedisClient() = %s", problem)
+				}
+				if err := rdb.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}
+			if after := fmt.Sprintf("%+v %+v %+v", c.redis.single, c.redis.cluster, c.redis.failover); after != before {
+				t.Errorf("building a client changed the parsed options:\n%s\n%s", before, after)
+			}
+		})
 	}
 }

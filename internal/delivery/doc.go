@@ -4,7 +4,8 @@
 // network error; the recovery of messages whose sender died; jobs (a broadcast, an
 // agenda, a round of notices) with a progress message and a delivery report; a
 // rate-limited telegram.Caller for immediate replies and edits (Sender.Direct);
-// and the metrics of all this.
+// holding bulk messages in their cell's quiet hours (SenderParams.Cells); and the
+// metrics of all this.
 //
 // A message is written to Redis before anything is sent and completed after
 // Telegram accepted it, with a sent marker per part in between, so a crash at any

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/storage"
@@ -19,17 +16,6 @@ import (
 // longer than its MaxWait: the chat is paused by a 429 or busy (a group's 20 a
 // minute). The caller decides: drop an edit of live counts, or queue the message.
 var ErrRateLimited = errors.New("delivery: rate limited")
-
-// LimitedParams are what a Limited uses; Store and Caller are required.
-type LimitedParams struct {
-	Store      *storage.Store
-	Caller     telegram.Caller
-	Limits     storage.RateLimits    // zero: storage.DefaultRateLimits
-	MaxWait    time.Duration         // default 3 s
-	Now        func() time.Time      // default time.Now
-	Logger     *slog.Logger          // nil: discard
-	Registerer prometheus.Registerer // the 429 counter; nil: none
-}
 
 // Limited is a telegram.Caller for immediate replies and edits that keeps the same
 // Redis flood limits as the queue: before a sending method (sendMessage,
@@ -46,32 +32,6 @@ type Limited struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *metrics
-}
-
-// NewLimited builds a Limited outside a Sender (Sender.Direct gives one that shares
-// the Sender's settings).
-func NewLimited(p LimitedParams) (*Limited, error) {
-	if p.Store == nil || p.Caller == nil {
-		return nil, errors.New("delivery: NewLimited needs a Store and a Caller")
-	}
-	if p.Limits == (storage.RateLimits{}) {
-		p.Limits = storage.DefaultRateLimits()
-	}
-	if p.MaxWait <= 0 {
-		p.MaxWait = 3 * time.Second
-	}
-	if p.Now == nil {
-		p.Now = time.Now
-	}
-	if p.Logger == nil {
-		p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	m, err := newMetrics(p.Registerer, p.Store, p.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("delivery: register metrics: %w", err)
-	}
-	return &Limited{store: p.Store, next: p.Caller, limits: p.Limits, maxWait: p.MaxWait,
-		now: p.Now, log: p.Logger, metrics: m}, nil
 }
 
 // limitedMethods are the methods Telegram's flood limits count (LIBRARIES.md).

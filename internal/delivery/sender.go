@@ -45,10 +45,12 @@ type SenderParams struct {
 	// called for recipients without a MemberID (such as a report's chat). Workers
 	// call it concurrently.
 	OnUnreachable func(ctx context.Context, to storage.QueueRecipient)
-	// HoldUntil, when set, is asked before each bulk message is sent: a recipient
-	// in quiet hours (a retry, or a queue drained late after downtime) is held
-	// until the time it returns. Urgent messages are never held.
-	HoldUntil func(ctx context.Context, to storage.QueueRecipient) (time.Time, bool)
+	// Cells, when set, gives the recipients' cells (the Store does): before each
+	// bulk message is sent, the sender checks its cell's quiet hours in the cell's
+	// time zone, and a recipient in them (a retry, or a queue drained late after
+	// downtime) is held until they end. Quiet hours are read again after 30 s, a
+	// time zone once per cell. Urgent messages are never held.
+	Cells Cells
 	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits.
 	Limits storage.RateLimits
 	// MaxWait is the longest a worker waits for a rate-limit slot; a longer wait
@@ -97,6 +99,7 @@ type Sender struct {
 	limits  storage.RateLimits
 	metrics *metrics
 	direct  *Limited
+	quiet   *quietHours // nil: no quiet hours
 
 	process string // random, names this process in lease tokens
 	seq     atomic.Uint64
@@ -159,6 +162,9 @@ func NewSender(p SenderParams) (*Sender, error) {
 		wake:     signal{ch: make(chan struct{})},
 		finish:   make(chan struct{}, 1),
 		progress: make(chan string, 64),
+	}
+	if p.Cells != nil {
+		s.quiet = newQuietHours(p.Cells, p.Now, p.Logger)
 	}
 	s.direct = &Limited{store: p.Store, next: p.Caller, limits: p.Limits, maxWait: p.DirectMaxWait,
 		now: p.Now, log: p.Logger, metrics: m}
@@ -384,8 +390,8 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		s.complete(hold, log, e, storage.ResultFailed)
 		return
 	}
-	if e.Priority == storage.PriorityBulk && s.p.HoldUntil != nil {
-		if until, hold := s.p.HoldUntil(ctx, e.To); hold {
+	if e.Priority == storage.PriorityBulk && s.quiet != nil {
+		if until, hold := s.quiet.until(ctx, e.To.CellID); hold {
 			log.Info("delivery: held for quiet hours", "until", until)
 			s.reschedule(context.WithoutCancel(ctx), log, e, until, false)
 			return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/delivery"
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/telegramtest"
@@ -310,28 +311,36 @@ func TestDeliveryDepthMetric(t *testing.T) {
 // until they end; urgent messages go regardless.
 func TestDeliveryHoldsBulkInQuietHours(t *testing.T) {
 	env := newTestEnv(t)
-	until := time.Now().Add(time.Hour)
-	var asked sync.Map
-	s := env.sender(t, delivery.SenderParams{HoldUntil: func(_ context.Context, to storage.QueueRecipient) (time.Time, bool) {
-		asked.Store(to.ChatID, true)
-		return until, true
-	}})
+	cells := &nightCells{}
+	s := env.sender(t, delivery.SenderParams{Cells: cells})
 	us := members(env.srv, 2)
-	bulk := broadcast("night", us[:1], textParts("Thông báo ban đêm"))
-	urgent := delivery.Message{ID: "urgent:1", To: storage.QueueRecipient{ChatID: us[1].ID()}, Parts: textParts("Khẩn")(us[1].ID()), Purpose: "reply", Priority: storage.PriorityUrgent}
+	bulk := broadcast("night", us[:1], textParts("Thông báo ban đêm")) // cell 1
+	urgent := delivery.Message{ID: "urgent:1", To: storage.QueueRecipient{CellID: 2, ChatID: us[1].ID()}, Parts: textParts("Khẩn")(us[1].ID()), Purpose: "reply", Priority: storage.PriorityUrgent}
 	if _, err := s.Enqueue(context.Background(), append(bulk, urgent)...); err != nil {
 		t.Fatal(err)
 	}
 	us[1].WaitMessage("Khẩn")
-	env.srv.WaitUntil(func() bool { _, ok := asked.Load(us[0].ID()); return ok })
-	depth, err := env.store.QueueDepth(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	waitFor(t, 10*time.Second, func() bool { _, ok := cells.asked.Load(int64(1)); return ok })
+	// Held: back in the queue, not leased.
+	waitFor(t, 10*time.Second, func() bool {
+		d, err := env.store.QueueDepth(context.Background())
+		return err == nil && d.Ready[storage.PriorityBulk] == 1 && d.Leased == 0
+	})
+	if n := len(us[0].Messages()); n != 0 {
+		t.Errorf("in quiet hours: %d messages sent, want 0", n)
 	}
-	if len(us[0].Messages()) != 0 || depth.Ready[storage.PriorityBulk] != 1 {
-		t.Errorf("in quiet hours: %d messages sent, %d bulk waiting; want 0 and 1", len(us[0].Messages()), depth.Ready[storage.PriorityBulk])
-	}
-	if _, ok := asked.Load(us[1].ID()); ok {
+	if _, ok := cells.asked.Load(int64(2)); ok {
 		t.Error("an urgent message was checked for quiet hours")
 	}
+}
+
+// nightCells is a delivery.Cells whose every cell is in its quiet hours now, in
+// Vietnam's time zone; it notes which cells were asked for.
+type nightCells struct{ asked sync.Map }
+
+func (c *nightCells) Cell(_ context.Context, id int64) (cell.Cell, error) {
+	c.asked.Store(id, true)
+	now := time.Now().In(time.FixedZone("ICT", 7*3600))
+	m := now.Hour()*60 + now.Minute()
+	return cell.Cell{ID: id, TimeZone: "Asia/Ho_Chi_Minh", Quiet: cell.QuietHours{Start: (m + 1440 - 60) % 1440, End: (m + 120) % 1440}}, nil
 }

@@ -189,13 +189,6 @@ func (s *Server) Addr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 }
 
-// Port returns the port the server listens on.
-func (s *Server) Port() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.port
-}
-
 // URL returns the server's address as a REDIS_URL: redis://127.0.0.1:port/0.
 func (s *Server) URL() string {
 	return "redis://" + s.Addr() + "/0"

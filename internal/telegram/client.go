@@ -237,12 +237,6 @@ func IsForbidden(err error) bool {
 	return ok && e.Code == http.StatusForbidden
 }
 
-// IsBadRequest reports a 400: the request itself is wrong and will stay wrong.
-func IsBadRequest(err error) bool {
-	e, ok := apiError(err)
-	return ok && e.Code == http.StatusBadRequest
-}
-
 // IsNotModified reports an edit that changed nothing, which is not a failure.
 func IsNotModified(err error) bool {
 	e, ok := apiError(err)

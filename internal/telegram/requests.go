@@ -209,34 +209,6 @@ func (m GetChatMember) Params() Params {
 	return Params{"chat_id": itoa(m.ChatID), "user_id": itoa(m.UserID)}
 }
 
-// DeleteMessage deletes a message.
-type DeleteMessage struct {
-	ChatID    int64
-	MessageID int
-}
-
-// Method implements Request.
-func (m DeleteMessage) Method() string { return "deleteMessage" }
-
-// Params implements Request.
-func (m DeleteMessage) Params() Params {
-	return Params{"chat_id": itoa(m.ChatID), "message_id": strconv.Itoa(m.MessageID)}
-}
-
-// PinChatMessage pins a message in a chat without notifying everyone.
-type PinChatMessage struct {
-	ChatID    int64
-	MessageID int
-}
-
-// Method implements Request.
-func (m PinChatMessage) Method() string { return "pinChatMessage" }
-
-// Params implements Request.
-func (m PinChatMessage) Params() Params {
-	return Params{"chat_id": itoa(m.ChatID), "message_id": strconv.Itoa(m.MessageID), "disable_notification": "true"}
-}
-
 func truncateRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {

@@ -119,10 +119,6 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithWaitTimeout sets the deadline of the Wait* helpers (default 10 s).
 func WithWaitTimeout(d time.Duration) Option { return func(s *Server) { s.wait = d } }
 
-// WithGroupPrivacy sets the bot's group privacy mode (default on, as for a new
-// bot: in groups the bot only receives commands and replies to its messages).
-func WithGroupPrivacy(on bool) Option { return func(s *Server) { s.privacy = on } }
-
 // NewServer starts a fake Bot API server; it is closed when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -158,10 +154,6 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Cleanup(s.shutdown)
 	return s
 }
-
-// Close shuts the server down, ending long polls and webhook delivery. It is
-// called automatically when the test ends; calling it twice is harmless.
-func (s *Server) Close() { s.shutdown() }
 
 func (s *Server) shutdown() {
 	s.mu.Lock()
@@ -200,8 +192,6 @@ type apiError struct {
 	desc       string
 	retryAfter int
 }
-
-func (e *apiError) Error() string { return e.desc }
 
 func badRequest(format string, args ...any) *apiError {
 	return &apiError{code: 400, desc: "Bad Request: " + fmt.Sprintf(format, args...)}

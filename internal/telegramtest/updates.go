@@ -192,11 +192,10 @@ func (s *Server) getUpdates(r *http.Request, p params, _ []upload) (any, *apiErr
 }
 
 type webhookState struct {
-	url, secret     string
-	maxConnections  int
-	lastErrorDate   int64
-	lastErrorMsg    string
-	pendingDelivery bool
+	url, secret    string
+	maxConnections int
+	lastErrorDate  int64
+	lastErrorMsg   string
 }
 
 var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -354,11 +353,13 @@ func (s *Server) post(ctx context.Context, client *http.Client, w *webhookState,
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		//lint:ignore ST1005 Telegram's own text, shown by getWebhookInfo
 		return errors.New("Connection refused")
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
+		//lint:ignore ST1005 Telegram's own text, shown by getWebhookInfo
 		return fmt.Errorf("Wrong response from the webhook: %s", resp.Status)
 	}
 	return nil
