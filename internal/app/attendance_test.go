@@ -19,6 +19,7 @@ import (
 // code, 3 more by roll call; /close gives the committee the summary and the group
 // the counts, and nobody but the committee sees who was excused or why.
 func TestRSVPCheckinRollCallClose(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(60*time.Second))
 	ck := &clock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, hcm)}
 	e.now = ck.Now

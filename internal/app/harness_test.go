@@ -55,7 +55,9 @@ func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
 			"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
 			"TELEGRAM_API_ENDPOINT": srv.Endpoint(),
 			"REDIS_URL":             "redis://" + testenv.RedisAddr(t) + "/0",
-			"CELLBOT_HTTP_ADDR":     fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			// Any free port: tests run in parallel, and a port picked ahead may be
+			// taken by another test before the bot binds it.
+			"CELLBOT_HTTP_ADDR": "127.0.0.1:0",
 		},
 	}
 }

@@ -99,6 +99,7 @@ func count(u *telegramtest.User, s string) int { return countContaining(u.Messag
 // the last one tells the committee who has not answered; /move and
 // /cancelmeeting reach everyone who got the notice, once.
 func TestMeetingNoticeRemindersMoveCancel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	mc := newMeetingCell(t, e)
 	sec := mc.secretary
@@ -201,6 +202,7 @@ func TestMeetingNoticeRemindersMoveCancel(t *testing.T) {
 // TestMeetingBadInput: wrong dates, times, cron lines and units, and a plain
 // member's attempt, get a clear answer and change nothing.
 func TestMeetingBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mc := newMeetingCell(t, e)
 	sec, member := mc.secretary, mc.members[mc.regular[0]]
@@ -246,6 +248,7 @@ func TestMeetingBadInput(t *testing.T) {
 // TestRecurringMeetingNotice: /schedule plans the next occurrence; its notice goes
 // 7 days before (at once when nearer), moved off a Saturday with workday.
 func TestRecurringMeetingNotice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	mc := newMeetingCell(t, e)
 	sec := mc.secretary
@@ -275,6 +278,7 @@ func TestRecurringMeetingNotice(t *testing.T) {
 // TestLateReminders: a bot started after a reminder's due time sends the latest
 // missed one, marked late, and drops those of a meeting that has started.
 func TestLateReminders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	mc := newMeetingCell(t, e)
 	sec := mc.secretary
@@ -323,6 +327,7 @@ func (mc meetingCell) clockStop(t *testing.T, e *env, to time.Time) {
 // TestTwoSchedulersSendOnce: a second scheduler and sender on the same Redis, as a
 // second bot process would run them: each notice and reminder goes out once.
 func TestTwoSchedulersSendOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	mc := newMeetingCell(t, e)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -395,6 +400,7 @@ func countUntil(at time.Time) int {
 // reminders are scheduled, and started again before they are due: each reminder
 // reaches each expected member once. Real time, lead times of seconds.
 func TestRemindersSurviveSIGKILL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(60*time.Second))
 	e.useOwnRedis()
 	p := e.startProcess()

@@ -22,6 +22,7 @@ import (
 // bot on a test clock, then /report, /export, /history and /calendar as the
 // secretary and as a member would use them.
 func TestQuarterReportExportCalendar(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
 	ck := &clock{t: time.Date(2027, 1, 4, 9, 0, 0, 0, hcm)}
 	e.now = ck.Now

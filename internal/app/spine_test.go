@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/cellbot/cellbot/internal/testenv"
 )
 
 // TestUndecodableUpdateIsSkipped: an update with a field of a type the bot does
@@ -35,7 +37,8 @@ func TestUndecodableUpdateIsSkipped(t *testing.T) {
 // answered 200 (skipped), not refused forever.
 func TestWebhookSkipsUndecodableUpdate(t *testing.T) {
 	e := newEnv(t)
-	port := e.vars["CELLBOT_HTTP_ADDR"]
+	port := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	e.vars["CELLBOT_HTTP_ADDR"] = port
 	e.vars["CELLBOT_WEBHOOK_URL"] = "http://" + port + "/telegram/webhook"
 	e.vars["CELLBOT_WEBHOOK_SECRET"] = "s3cret_token-2"
 	e.start()

@@ -433,8 +433,8 @@ func checkHostPort(s string) error {
 		return errors.New("is not host:port")
 	}
 	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("has port %q, not a number from 1 to 65535", port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("has port %q, not a number from 1 to 65535 (0: any free port)", port)
 	}
 	return nil
 }

@@ -18,10 +18,11 @@ func TestDirectWaitBoundedInAll(t *testing.T) {
 	env := newTestEnv(t)
 	limits := storage.DefaultRateLimits()
 	limits.Private = storage.RateLimit{Every: 600 * time.Millisecond, Burst: 1}
-	l, err := delivery.NewLimited(delivery.LimitedParams{Store: env.store, Caller: env.bot, Limits: limits, MaxWait: time.Second})
+	sender, err := delivery.NewSender(delivery.SenderParams{Store: env.store, Caller: env.bot, Limits: limits, DirectMaxWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := sender.Direct()
 	u := members(env.srv, 1)[0]
 	ctx := context.Background()
 	if err := l.Do(ctx, telegram.SendMessage{ChatID: u.ID(), Text: "a"}, nil); err != nil {
