@@ -32,6 +32,9 @@ func (b *Bot) broadcast(r *request) error {
 	if text == "" && doc == nil {
 		return texts.Errorf(texts.BroadcastUsage)
 	}
+	if !cell.Readable(text) && doc == nil {
+		return texts.Errorf(texts.BroadcastUnreadable)
+	}
 	header := texts.T(r.cell.Lang, texts.BroadcastHeader, texts.Escape(r.cell.Name))
 	if doc != nil {
 		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), storage.PriorityBulk)
@@ -45,6 +48,9 @@ func (b *Bot) agenda(r *request) error {
 	text := strings.TrimSpace(r.args)
 	if text == "" {
 		return texts.Errorf(texts.AgendaUsage)
+	}
+	if !cell.Readable(text) {
+		return texts.Errorf(texts.BroadcastUnreadable)
 	}
 	header := texts.T(r.cell.Lang, texts.AgendaHeader, texts.Escape(r.cell.Name))
 	return b.deliver(r, "agenda", textParts(header, text), storage.PriorityBulk)

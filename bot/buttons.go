@@ -25,6 +25,10 @@ const (
 	verbStanding    = "mt" // cell, member
 	verbRole        = "mr" // cell, member, 1 promote / 0 demote
 	verbPick        = "pk" // cell, member: the choice among members of the same name
+
+	// issue 11
+	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry
+	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
 )
 
 type button struct {

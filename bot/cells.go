@@ -25,7 +25,10 @@ const (
 
 // setup binds a group to a new cell; the caller becomes its secretary.
 func (b *Bot) setup(r *request) error {
-	name := strings.Join(strings.Fields(r.args), " ")
+	name := cell.Clean(r.args)
+	if name == "" && strings.TrimSpace(r.args) != "" {
+		return texts.Errorf(texts.NameUnreadable, echo(r.args))
+	}
 	if name == "" {
 		return texts.Errorf(texts.SetupUsage)
 	}
@@ -48,7 +51,7 @@ func (b *Bot) setup(r *request) error {
 	}
 	c, sec, err := b.p.Store.CreateCell(r.ctx, cell.Cell{
 		Name: name, ChatID: r.chat.ID, TimeZone: b.p.TimeZone, Lang: r.lang, Quiet: cell.DefaultQuiet, Created: b.p.Now(),
-	}, cell.Member{Name: r.from.FullName(), UserID: r.from.ID})
+	}, secretaryRecord(r.from))
 	if errors.Is(err, storage.ErrAlreadyBound) {
 		return texts.Errorf(texts.SetupAlready, texts.Escape(c.Name))
 	}
@@ -56,10 +59,35 @@ func (b *Bot) setup(r *request) error {
 		return err
 	}
 	r.log.Info("cell created", "cell", c.ID)
-	r.reply(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name)))
+	// Telegram lets the bot write privately only to who opened a chat with it:
+	// the secretary gets a button for that with the confirmation.
+	open := keyboard(row(telegram.InlineKeyboardButton{Text: r.t(texts.SetupOpenButton), URL: "https://t.me/" + b.p.BotUsername}))
+	r.replyKB(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name))+"\n\n"+r.t(texts.SetupOpenPrivate), open)
 	b.postJoin(r, c)
 	return nil
 }
+
+// secretaryRecord is the record /setup makes for its caller: their Telegram
+// name, unlisted (not counted as a member) until /import links it to their
+// roster entry, by that name in either order.
+func secretaryRecord(u telegram.User) cell.Member {
+	name := cell.Clean(u.FullName())
+	if name == "" {
+		name = cell.Clean(u.Username)
+	}
+	if name == "" {
+		name = fmt.Sprint(u.ID)
+	}
+	m := cell.Member{Name: name, UserID: u.ID, Unlisted: true}
+	if alias := cell.Clean(u.LastName + " " + u.FirstName); u.LastName != "" && alias != name {
+		m.Alias = alias
+	}
+	return m
+}
+
+// echo is user text repeated in an answer: cut to cell.MaxEcho characters and
+// escaped.
+func echo(s string) string { return texts.Escape(cell.Short(cell.StripInvisible(s), cell.MaxEcho)) }
 
 // joinPost shows the cell's join button in its group.
 func (b *Bot) joinPost(r *request) error {
@@ -123,7 +151,10 @@ func (b *Bot) joinName(r *request) error {
 	if err != nil {
 		return err
 	}
-	name := strings.Join(strings.Fields(r.msg.Text), " ")
+	name := cell.Clean(r.msg.Text)
+	if name == "" && strings.TrimSpace(r.msg.Text) != "" {
+		return texts.Errorf(texts.NameUnreadable, echo(r.msg.Text))
+	}
 	if n := utf8.RuneCountInString(name); n < 2 || n > maxNameLen {
 		return texts.Errorf(texts.JoinNameInvalid)
 	}

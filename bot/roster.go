@@ -102,6 +102,7 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	if err != nil {
 		return "", nil, err
 	}
+	roster = cell.Listed(roster)
 	if len(roster) == 0 {
 		return r.t(texts.MembersEmpty), nil, nil
 	}
@@ -324,18 +325,19 @@ func (b *Bot) importRoster(r *request) error {
 	if err != nil {
 		return err
 	}
-	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	all, err := b.p.Store.Members(r.ctx, r.cell.ID)
 	if err != nil {
 		return err
 	}
+	roster := cell.Listed(all)
 	regular := cell.CountExpected(roster, b.p.Now())
-	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated)
+	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated, "linked", res.Linked)
 	r.reply(r.t(texts.ImportDone, len(members), res.Added, res.Updated, len(roster), regular, len(roster)-regular))
-	return nil
+	return b.askSelf(r, all)
 }
 
 func lineError(e *cell.LineError) error {
-	v := texts.Escape(e.Value)
+	v := echo(e.Value)
 	var reason *texts.Err
 	switch e.Problem {
 	case cell.ProblemHeader:

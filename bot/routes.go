@@ -91,6 +91,8 @@ func (b *Bot) newRoutes() routes {
 			verbStanding:    {handle: b.cardToggleStanding, who: committee},
 			verbRole:        {handle: b.cardRole, who: secretary},
 			verbPick:        {handle: b.pickMember, who: committee},
+			verbSelfLink:    {handle: b.selfLink, who: committee},
+			verbSelfNone:    {handle: b.selfNone, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName: b.joinName,

@@ -39,7 +39,9 @@ func (k Keys) MemberSeq(id int64) string { return k.cell(id) + ":member:seq" }
 // Members maps member id to the member as JSON. HASH
 func (k Keys) Members(id int64) string { return k.cell(id) + ":members" }
 
-// Names maps a folded member name to the member id. HASH
+// Names maps a member name's identity (cell.Key: marks kept, case folded) to the
+// member id. Before issue 11 it was keyed by the accent-folded name;
+// MigrateNames rebuilds it. HASH
 func (k Keys) Names(id int64) string { return k.cell(id) + ":names" }
 
 // Users maps a Telegram user id to the member id it is linked to. HASH
@@ -118,3 +120,8 @@ func (k Keys) RateGlobal() string { return k.queue() + ":rate:global" }
 func (k Keys) RateChat(chatID int64) string {
 	return k.queue() + ":rate:chat:" + strconv.FormatInt(chatID, 10)
 }
+
+// issue 11
+
+// Migrations records the data migrations done, by name, with the unix time. HASH
+func (k Keys) Migrations() string { return k.prefix + ":migrations" }

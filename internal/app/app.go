@@ -53,6 +53,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return err
 	}
 	store := storage.New(rdb, opts.KeyPrefix)
+	// Data migrations, before any update is handled; each is idempotent and safe
+	// with several processes starting at once.
+	if n, err := store.MigrateNames(ctx); err != nil {
+		return fmt.Errorf("app: migrate the names index: %w", err)
+	} else if n > 0 {
+		logger.Info("migrated the names index to name identities", "cells", n)
+	}
 
 	httpClient := &http.Client{Timeout: 75 * time.Second} // longer than the 50 s long poll
 	tg, err := connectTelegram(ctx, cfg, httpClient, logger)

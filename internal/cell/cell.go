@@ -74,6 +74,18 @@ type Member struct {
 	Until         string        `json:"until,omitempty"` // yyyy-mm-dd, for away and attached
 	Reason        string        `json:"reason,omitempty"`
 	Role          Role          `json:"role,omitempty"`
+	// Unlisted marks a record that is not a roster entry: the one /setup makes
+	// from the secretary's Telegram name until /import links it to their entry,
+	// or an operator who serves the cell without belonging to it. An unlisted
+	// record is never counted among the members.
+	Unlisted bool `json:"unlisted,omitempty"`
+	// Alias is the Telegram name in the other order ("Nguyễn Thị Lan" for the
+	// first name "Lan" and last name "Nguyễn Thị"), by which /import also
+	// recognises an unlisted record's entry.
+	Alias string `json:"alias,omitempty"`
+	// OffRoster: the unlisted user said they are not on this roster, so /import
+	// stops asking.
+	OffRoster bool `json:"off_roster,omitempty"`
 }
 
 // ParticipationOn is the member's participation on a day: an away member whose
@@ -90,8 +102,22 @@ func (m Member) ParticipationOn(day time.Time) Participation {
 
 // Expected reports whether the member is expected at a meeting on that day.
 func (m Member) Expected(day time.Time) bool {
+	if m.Unlisted {
+		return false
+	}
 	p := m.ParticipationOn(day)
 	return p == Regular || p == Attached
+}
+
+// Listed returns the roster entries, without the unlisted records.
+func Listed(ms []Member) []Member {
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		if !m.Unlisted {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // CountExpected counts the members expected at meetings on that day.

@@ -160,4 +160,19 @@ var en = map[Key]string{
 	CmdAgenda:    "Send the meeting agenda",
 	CmdLang:      "Language (vi/en)",
 	CmdCancel:    "Stop what is in progress",
+
+	// issue 11
+	NameUnreadable:      "The name «%s» has nothing readable in it (only invisible characters). Please type it again in letters.",
+	BroadcastUnreadable: "The announcement has nothing readable in it (only invisible characters or spaces), so it was not sent.",
+	SetupOpenPrivate:    "👉 Secretary, please press the button below and then <b>Start</b> to open a private chat with the bot: Telegram lets a bot write only to people who opened a chat with it, so until then you get no join requests or reports.",
+	SetupOpenButton:     "💬 Open a chat with the bot",
+	SelfAsk:             "Comrade <b>%s</b>, are you on the roster just imported? Please pick your own name, so that you count as a member of the cell:",
+	SelfNotListed:       "I am not on this roster",
+	SelfLinked:          "✅ Your account is now linked to <b>%s</b> on the roster.",
+	SelfOffRoster:       "Noted: you manage the cell but are not on its roster, so you are not counted among its members.",
+	DeliveryNoTelegram:  "📵 %d members have no Telegram, please tell them in person: %s",
+	JoinNoCommittee:     "⚠️ Someone asked to join the cell but the bot cannot reach anyone on the committee. Secretary or committee, please open a private chat with @%s and press <b>Start</b>: the waiting requests will reach you at once.",
+	JoinPendingHeader:   "🕓 <b>%d join requests waiting for confirmation</b>",
+	JoinExpiredYou:      "Your request to join <b>%s</b> was not confirmed within 14 days and has expired. Press «Join the cell» in the group again if you still want to join.",
+	CellRemovedGroup:    "⚠️ The bot was removed from the group of <b>%s</b>. The cell's data is kept; to connect it again, add the bot to the group and send /setup there.",
 }
