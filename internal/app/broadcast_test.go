@@ -137,7 +137,9 @@ func TestBroadcastReachesEveryMemberOnce(t *testing.T) {
 	}
 	// A second broadcast reports them again, but the committee is not told twice.
 	s.secretary.Send("/broadcast Nhắc lại: họp lúc 14:00.")
-	e.srv.WaitUntil(func() bool { return countContaining(s.members[roster[1]].Messages(), "Nhắc lại: họp lúc 14:00") == 1 })
+	e.srv.WaitUntil(func() bool {
+		return countContaining(s.members[roster[1]].Messages(), "Nhắc lại: họp lúc 14:00") == 1
+	})
 	e.srv.WaitUntil(func() bool { return countContaining(s.secretary.Messages(), "Đã gửi xong") == 2 })
 	for _, name := range []string{blocked, neverOpened} {
 		if n := countContaining(s.secretary.Messages(), "Bot không nhắn được cho đồng chí "+name); n != 1 {
