@@ -49,6 +49,17 @@ func (b *Bot) setup(r *request) error {
 	if !allowed {
 		return texts.Errorf(texts.SetupNotAllowed)
 	}
+	// A group the bot was removed from gets its cell back, data and all.
+	if c, err := b.p.Store.RebindChat(r.ctx, r.chat.ID); err == nil {
+		r.log.Info("cell bound again to its group", "cell", c.ID)
+		r.reply(r.t(texts.SetupRebound, texts.Escape(c.Name)))
+		b.postJoin(r, c)
+		return nil
+	} else if errors.Is(err, storage.ErrAlreadyBound) {
+		return texts.Errorf(texts.SetupAlready, texts.Escape(c.Name))
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
 	c, sec, err := b.p.Store.CreateCell(r.ctx, cell.Cell{
 		Name: name, ChatID: r.chat.ID, TimeZone: b.p.TimeZone, Lang: r.lang, Quiet: cell.DefaultQuiet, Created: b.p.Now(),
 	}, secretaryRecord(r.from))
@@ -106,13 +117,17 @@ func (b *Bot) start(r *request) error {
 	if !r.chat.IsPrivate() {
 		return b.help(r)
 	}
+	if err := b.p.Store.SetOpened(r.ctx, r.from.ID); err != nil {
+		return err
+	}
 	if r.args == "" {
 		if r.member != nil {
 			if err := b.p.Store.ClearUnreachable(r.ctx, r.cell.ID, r.member.ID); err != nil {
 				return err
 			}
 			r.reply(r.t(texts.StartGreeting, texts.Escape(r.member.Name)))
-			return nil
+			// Join requests that waited for a committee member to open the bot.
+			return b.showPendingJoins(r)
 		}
 		r.reply(r.t(texts.StartGreeting, texts.Escape(r.from.FullName())) + "\n\n" + r.t(texts.CommonNoCellPrivate))
 		return nil
@@ -175,7 +190,7 @@ func (b *Bot) joinName(r *request) error {
 		}
 		rows = append(rows, row(cb(r.t(texts.JoinMeButton, m.Name), verbJoinPick, d.CellID, m.ID)))
 	}
-	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID)))
+	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID, nameMark(name))))
 	text := r.t(texts.JoinPick)
 	if len(matches) == 0 {
 		text = r.t(texts.JoinNotInList, texts.Escape(name))
@@ -226,8 +241,14 @@ func (b *Bot) joinPick(r *request) error {
 	if err != nil {
 		return err
 	}
-	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang}
-	known := false
+	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang,
+		At: b.p.Now().UnixNano(), TGName: cell.Clean(r.from.FullName())}
+	// The button carries the name it was shown with (a fingerprint): a button
+	// under an older answer cannot send the name typed since.
+	if r.button.verb == verbJoinNew && r.button.arg(1) != nameMark(req.Name) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
 	if r.button.verb == verbJoinPick {
 		m, err := b.p.Store.Member(r.ctx, cellID, r.button.arg(1))
 		if errors.Is(err, storage.ErrNotFound) {
@@ -250,7 +271,7 @@ func (b *Bot) joinPick(r *request) error {
 			r.answerCallback(r.t(texts.CommonButtonExpired), true)
 			return nil
 		}
-		req.MemberID, req.Name, known = m.ID, m.Name, true
+		req.MemberID, req.Name = m.ID, m.Name
 	}
 	if err := b.p.Store.AddJoinRequest(r.ctx, cellID, req); err != nil {
 		return err
@@ -260,20 +281,21 @@ func (b *Bot) joinPick(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.edit(r.t(texts.JoinSent), nil)
-	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, true, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-		who := texts.Escape(r.from.FullName())
-		if r.from.Username != "" {
-			who += " @" + texts.Escape(r.from.Username)
-		}
-		note := texts.T(lang, texts.JoinRequestNew)
-		if known {
-			note = texts.T(lang, texts.JoinRequestKnown)
-		}
-		return texts.T(lang, texts.JoinRequest, texts.Escape(c.Name), texts.Escape(req.Name), who, note),
-			keyboard(row(
-				cb(texts.T(lang, texts.JoinConfirm), verbJoinConfirm, cellID, r.from.ID),
-				cb(texts.T(lang, texts.JoinReject), verbJoinReject, cellID, r.from.ID),
-			))
+	if err := b.sweepJoins(r.ctx, c); err != nil {
+		r.log.Warn("expire join requests", "err", err)
+	}
+	reachable, err := b.committeeReachable(r.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if !reachable && c.ChatID != 0 {
+		// Nobody on the committee opened the bot: say so in the group (no
+		// names); the request waits, listed first in /members, and reaches
+		// the committee member who opens the bot first.
+		_, _ = r.send(c.ChatID, texts.T(c.Lang, texts.JoinNoCommittee, b.p.BotUsername), nil)
+	}
+	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		return joinNotice(lang, c, req)
 	})
 }
 
@@ -354,8 +376,14 @@ func (b *Bot) joinDecide(r *request) error {
 	if userLang == "" {
 		userLang = c.Lang
 	}
+	// The notice's buttons carry the request they were shown for.
+	if at := r.button.arg(2); req.At != at {
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	}
 	if r.button.verb == verbJoinReject {
-		if _, err := b.p.Store.RejectJoin(r.ctx, cellID, userID); errors.Is(err, storage.ErrNotPending) {
+		if _, err := b.p.Store.RejectJoinAt(r.ctx, cellID, userID, req.At); errors.Is(err, storage.ErrNotPending) {
 			r.answerCallback(r.t(texts.JoinHandled), true)
 			return nil
 		} else if err != nil {
@@ -366,7 +394,7 @@ func (b *Bot) joinDecide(r *request) error {
 		_, _ = r.send(userID, texts.T(userLang, texts.JoinRejectedYou, texts.Escape(c.Name)), nil)
 		return nil
 	}
-	m, err := b.p.Store.ConfirmJoin(r.ctx, cellID, userID)
+	m, err := b.p.Store.ConfirmJoinAt(r.ctx, cellID, userID, req.At)
 	switch {
 	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked):
 		r.answerCallback(r.t(texts.JoinHandled), true)
@@ -397,4 +425,30 @@ func (b *Bot) migrate(r *request) error {
 	}
 	r.log.Info("cell's group became a supergroup", "cell", c.ID, "new_chat_id", c.ChatID)
 	return nil
+}
+
+// membership follows the bot's own membership of a group: removed from a cell's
+// group, the cell is unbound from it (its data kept) and the committee is told
+// privately; /setup in the group after adding the bot again binds it again.
+func (b *Bot) membership(r *request) error {
+	switch r.update.MyChatMember.NewChatMember.Status {
+	case "left", "kicked":
+	default:
+		return nil
+	}
+	if !r.chat.IsGroup() {
+		return nil
+	}
+	c, err := b.p.Store.UnbindChat(r.ctx, r.chat.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("bot removed from its cell's group; cell unbound", "cell", c.ID)
+	c.ChatID = 0
+	return b.notifyCommittee(r.ctx, c, "removed:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		return texts.T(lang, texts.CellRemovedGroup, texts.Escape(c.Name)), nil
+	})
 }

@@ -68,6 +68,9 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 		} else {
 			r.chat = telegram.Chat{ID: r.from.ID, Type: telegram.ChatPrivate}
 		}
+	case u.MyChatMember != nil:
+		// The bot's own membership of a chat changed (issue 11).
+		r.from, r.chat = u.MyChatMember.From, u.MyChatMember.Chat
 	default:
 		return nil, false // kinds the bot does not act on
 	}

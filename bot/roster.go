@@ -79,6 +79,10 @@ func sortedRoster(ms []cell.Member) []cell.Member {
 
 // members shows the first page of the roster.
 func (b *Bot) members(r *request) error {
+	// Pending join requests first (issue 11).
+	if err := b.showPendingJoins(r); err != nil {
+		return err
+	}
 	text, kb, err := b.rosterPage(r, 0)
 	if err != nil {
 		return err

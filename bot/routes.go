@@ -104,6 +104,9 @@ func (rt routes) dispatch(r *request) error {
 	if r.cb != nil {
 		return rt.callback(r)
 	}
+	if r.update.MyChatMember != nil {
+		return r.b.membership(r)
+	}
 	if r.msg.MigrateToChatID != 0 {
 		return r.b.migrate(r)
 	}

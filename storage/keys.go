@@ -125,3 +125,9 @@ func (k Keys) RateChat(chatID int64) string {
 
 // Migrations records the data migrations done, by name, with the unix time. HASH
 func (k Keys) Migrations() string { return k.prefix + ":migrations" }
+
+// FormerChatCell remembers the cell of a group the bot was removed from, so that
+// /setup there binds it again. STRING
+func (k Keys) FormerChatCell(chatID int64) string {
+	return k.prefix + ":chat:" + strconv.FormatInt(chatID, 10) + ":former"
+}

@@ -236,6 +236,10 @@ type JoinRequest struct {
 	MemberID int64  `json:"member_id"` // the roster entry picked, 0 for a new member
 	Username string `json:"username,omitempty"`
 	Lang     string `json:"lang,omitempty"`
+	// issue 11: when it was made (unix ns), which the notice's buttons carry, so
+	// that an old notice cannot settle a newer claim; and the Telegram name.
+	At     int64  `json:"at,omitempty"`
+	TGName string `json:"tg_name,omitempty"`
 }
 
 // AddJoinRequest records (or replaces) a user's pending request.
@@ -271,6 +275,12 @@ func (s *Store) JoinRequestOf(ctx context.Context, cellID, userID int64) (JoinRe
 // removed. A request already settled gives ErrNotPending, so two committee
 // members pressing at once confirm it once.
 func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Member, error) {
+	return s.ConfirmJoinAt(ctx, cellID, userID, -1)
+}
+
+// ConfirmJoinAt is ConfirmJoin of the request made at at only (any for at < 0):
+// a request made again since gives ErrNotPending.
+func (s *Store) ConfirmJoinAt(ctx context.Context, cellID, userID, at int64) (cell.Member, error) {
 	k := s.keys
 	uid := strconv.FormatInt(userID, 10)
 	var out cell.Member
@@ -285,6 +295,9 @@ func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Mem
 		var r JoinRequest
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
 			return err
+		}
+		if at >= 0 && r.At != at {
+			return ErrNotPending
 		}
 		if linked, err := tx.HExists(ctx, k.Users(cellID), uid).Result(); err != nil {
 			return err

@@ -163,6 +163,10 @@ type ChatMemberUpd struct {
 	Chat Chat  `json:"chat"`
 	From User  `json:"from"`
 	Date int64 `json:"date"`
+	// issue 11: the bot's membership before and after ("left", "kicked" when
+	// it was removed).
+	OldChatMember ChatMember `json:"old_chat_member"`
+	NewChatMember ChatMember `json:"new_chat_member"`
 }
 
 // ChatMember is the answer to getChatMember.

@@ -55,9 +55,30 @@ func (s *Server) InjectUpdate(kind string, payload json.RawMessage) int {
 	if err != nil {
 		panic(fmt.Sprintf("telegramtest: marshal update: %v", err))
 	}
+	if kind == "callback_query" {
+		s.knowQueryLocked(payload)
+	}
 	u := &update{id: id, kind: kind, body: body}
 	s.allUpdates[id] = u
 	s.queue = append(s.queue, u)
 	s.broadcastLocked()
 	return id
+}
+
+// KnowCallbackQuery records the callback query in payload as one the server
+// has seen, so that the bot may answer it: for queries posted to the bot's
+// webhook by the test rather than delivered by the server.
+func (s *Server) KnowCallbackQuery(payload json.RawMessage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.knowQueryLocked(payload)
+}
+
+func (s *Server) knowQueryLocked(payload json.RawMessage) {
+	var q struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(payload, &q) == nil && q.ID != "" {
+		s.queries[q.ID] = &callbackQuery{id: q.ID, created: s.now()}
+	}
 }

@@ -175,4 +175,5 @@ var en = map[Key]string{
 	JoinPendingHeader:   "🕓 <b>%d join requests waiting for confirmation</b>",
 	JoinExpiredYou:      "Your request to join <b>%s</b> was not confirmed within 14 days and has expired. Press «Join the cell» in the group again if you still want to join.",
 	CellRemovedGroup:    "⚠️ The bot was removed from the group of <b>%s</b>. The cell's data is kept; to connect it again, add the bot to the group and send /setup there.",
+	SetupRebound:        "✅ This group is connected again to <b>%s</b>; the cell's data is all there.",
 }

@@ -166,4 +166,5 @@ const (
 	JoinPendingHeader   Key = "join.pending_header"
 	JoinExpiredYou      Key = "join.expired_user"
 	CellRemovedGroup    Key = "cell.removed_group"
+	SetupRebound        Key = "setup.rebound"
 )

@@ -175,4 +175,5 @@ var vi = map[Key]string{
 	JoinPendingHeader:   "🕓 <b>%d yêu cầu tham gia đang chờ xác nhận</b>",
 	JoinExpiredYou:      "Yêu cầu tham gia <b>%s</b> của đồng chí đã quá 14 ngày mà chưa được xác nhận nên đã hết hạn. Xin bấm lại nút «Tham gia chi bộ» trong nhóm nếu vẫn muốn tham gia.",
 	CellRemovedGroup:    "⚠️ Bot đã bị đưa ra khỏi nhóm của <b>%s</b>. Dữ liệu chi bộ vẫn được giữ; để nối lại, thêm bot vào nhóm rồi gõ /setup trong nhóm.",
+	SetupRebound:        "✅ Nhóm đã được nối lại với <b>%s</b>; dữ liệu của chi bộ vẫn còn nguyên.",
 }
