@@ -198,9 +198,9 @@ func TestRemovedFromGroup(t *testing.T) {
 	cs := importedCell(t, e, []byte(smallRoster), 4)
 	sec, g := cs.secretary, cs.group
 	removed, _ := json.Marshal(map[string]any{
-		"chat": map[string]any{"id": g.ID(), "type": "supergroup", "title": "Chi bộ Khu phố 3"},
-		"from": map[string]any{"id": sec.ID(), "is_bot": false, "first_name": "Nguyễn Thị Lan"},
-		"date": time.Now().Unix(),
+		"chat":            map[string]any{"id": g.ID(), "type": "supergroup", "title": "Chi bộ Khu phố 3"},
+		"from":            map[string]any{"id": sec.ID(), "is_bot": false, "first_name": "Nguyễn Thị Lan"},
+		"date":            time.Now().Unix(),
 		"old_chat_member": map[string]any{"status": "administrator", "user": map[string]any{"id": telegramtest.BotID, "is_bot": true, "first_name": "cellbot"}},
 		"new_chat_member": map[string]any{"status": "left", "user": map[string]any{"id": telegramtest.BotID, "is_bot": true, "first_name": "cellbot"}},
 	})
