@@ -139,3 +139,32 @@ func (b *Bot) showPendingJoins(r *request) error {
 	}
 	return nil
 }
+
+// RunJoinSweeper expires old join requests of every cell at start and then
+// every interval until ctx ends, so that a member whose request nobody settled
+// is told even when nobody opens /members. Several processes may run it: a
+// request is expired, and its member told, once.
+func (b *Bot) RunJoinSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ids, err := b.p.Store.CellIDs(ctx)
+		if err != nil && ctx.Err() == nil {
+			b.p.Logger.Warn("join sweeper: list cells", "err", err)
+		}
+		for _, id := range ids {
+			c, err := b.p.Store.Cell(ctx, id)
+			if err == nil {
+				err = b.sweepJoins(ctx, c)
+			}
+			if err != nil && ctx.Err() == nil {
+				b.p.Logger.Warn("join sweeper", "cell", id, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -166,3 +166,19 @@ func (s *Store) RebindChat(ctx context.Context, chatID int64) (cell.Cell, error)
 	c.ChatID = chatID
 	return c, nil
 }
+
+// CellIDs lists every cell's id.
+func (s *Store) CellIDs(ctx context.Context) ([]int64, error) {
+	vs, err := s.rdb.SMembers(ctx, s.keys.Cells()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: list cells: %w", err)
+	}
+	out := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -154,6 +154,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		})
 		logger.Info("receiving updates by long polling")
 	}
+	// Join requests expire after 14 days even when nobody looks (issue 11).
+	var sweeper sync.WaitGroup
+	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
 	var httpDone sync.WaitGroup
 	httpDone.Go(func() {
 		if err := srv.Run(ctx, updateGrace); err != nil {
@@ -169,6 +172,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	logger.Info("stopping")
 	updates.Wait()
 	httpDone.Wait()
+	sweeper.Wait()
 	stopDelivery()
 	deliveryDone.Wait()
 	logger.Info("stopped")

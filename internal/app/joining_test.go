@@ -83,10 +83,11 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 }
 
 // TestJoinRequestsExpire (issue 11, joining 13): a request older than 14 days is
-// dropped, and the member is told.
+// dropped, and the member is told: when the committee opens /members, and, with
+// nobody looking, by the sweeper the bot runs from its start.
 func TestJoinRequestsExpire(t *testing.T) {
 	e := newEnv(t)
-	e.start()
+	b := e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)
 	old := e.srv.User("Cũ")
 	old.Opened()
@@ -103,6 +104,19 @@ func TestJoinRequestsExpire(t *testing.T) {
 	e.srv.WaitIdle()
 	if n := countContaining(cs.secretary.Messages(), "yêu cầu tham gia đang chờ"); n != 0 {
 		t.Errorf("an expired request was listed")
+	}
+
+	quiet := e.srv.User("Im lặng")
+	quiet.Opened()
+	if err := e.store.AddJoinRequest(context.Background(), cs.cell.ID, storage.JoinRequest{UserID: quiet.ID(), Name: "Trần Văn An", MemberID: 3, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	b.stop()
+	e.start()
+	quiet.WaitMessage("đã quá 14 ngày")
+	e.srv.WaitIdle()
+	if n := countContaining(quiet.Messages(), "đã quá 14 ngày"); n != 1 {
+		t.Errorf("told %d times, want once", n)
 	}
 }
 
