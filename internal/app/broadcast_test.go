@@ -11,6 +11,9 @@ import (
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegramtest"
 	"github.com/cellbot/cellbot/storage"
+	"github.com/rivo/uniseg"
+	"slices"
+	"unicode/utf8"
 )
 
 // seeded is a cell whose members have all linked their Telegram accounts.
@@ -360,6 +363,54 @@ func TestBroadcastReportNamesMembersWithoutTelegram(t *testing.T) {
 	for name, u := range online {
 		if n := countContaining(u.Messages(), "Họp chi bộ chiều Thứ Năm"); n != 1 {
 			t.Errorf("%s got it %d times", name, n)
+		}
+	}
+}
+
+// TestBroadcastSplitKeepsGraphemes (issue 11, broadcasts 18): a long broadcast
+// without spaces, of letters typed with their marks apart and emoji with
+// joiners, arrives in parts that each keep every grapheme whole and join back
+// into the text.
+func TestBroadcastSplitKeepsGraphemes(t *testing.T) {
+	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
+	e.start()
+	s := seedCell(t, e, names(3), nil)
+	// The bot keeps user text in NFC: ệ̀ stays a letter and two marks.
+	clusters := []string{"e\u0302\u0300\u0323", "👨\u200d👩\u200d👧\u200d👦", "🇻🇳", "Đ", "u\u031b\u0303", "👍🏽"}
+	for i, c := range clusters {
+		clusters[i] = cell.NFC(c)
+	}
+	var b strings.Builder
+	for i := 0; utf8.RuneCountInString(b.String()) < 7000; i++ {
+		b.WriteString(clusters[i%len(clusters)])
+	}
+	text := b.String()
+	s.secretary.Send("/broadcast " + text)
+	s.secretary.WaitMessage("Đã gửi xong: 2/2")
+	for name, u := range s.members {
+		if u == s.secretary {
+			continue
+		}
+		var parts []string
+		for _, m := range u.Messages() {
+			if strings.Contains(m.Text, "👍🏽") {
+				parts = append(parts, m.Text)
+			}
+		}
+		if len(parts) < 2 {
+			t.Fatalf("%s got %d parts", name, len(parts))
+		}
+		_, parts[0], _ = strings.Cut(parts[0], "\n\n") // the header
+		joined := strings.Join(parts, "")
+		if joined != text {
+			t.Errorf("%s: the parts do not join back into the text", name)
+		}
+		for i, p := range parts {
+			g := uniseg.NewGraphemes(p)
+			g.Next()
+			if first := g.Str(); !slices.Contains(clusters, first) {
+				t.Errorf("%s: part %d starts inside a grapheme: %q", name, i, first)
+			}
 		}
 	}
 }
