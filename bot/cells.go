@@ -290,9 +290,15 @@ func (b *Bot) joinPick(r *request) error {
 	}
 	if !reachable && c.ChatID != 0 {
 		// Nobody on the committee opened the bot: say so in the group (no
-		// names); the request waits, listed first in /members, and reaches
-		// the committee member who opens the bot first.
-		_, _ = r.send(c.ChatID, texts.T(c.Lang, texts.JoinNoCommittee, b.p.BotUsername), nil)
+		// names, and not at every request); the request waits, listed first in
+		// /members, and reaches the committee member who opens the bot first.
+		tell, err := b.p.Store.TellGroupNobodyHears(r.ctx, c.ID, unheardEvery)
+		if err != nil {
+			return err
+		}
+		if tell {
+			_, _ = r.send(c.ChatID, texts.T(c.Lang, texts.JoinNoCommittee, b.p.BotUsername), nil)
+		}
 	}
 	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
 		return joinNotice(lang, c, req)

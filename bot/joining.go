@@ -21,6 +21,9 @@ import (
 const (
 	joinExpiry      = 14 * 24 * time.Hour
 	maxPendingShown = 10
+	// unheardEvery: the group is told at most this often that nobody on the
+	// committee can receive join requests.
+	unheardEvery = 6 * time.Hour
 )
 
 // nameMark is the fingerprint of a name that the "send the request with the
@@ -121,6 +124,9 @@ func (b *Bot) sweepJoins(ctx context.Context, c cell.Cell) error {
 func (b *Bot) showPendingJoins(r *request) error {
 	if r.cell == nil || !r.isCommittee() {
 		return nil
+	}
+	if err := b.p.Store.HeardByCommittee(r.ctx, r.cell.ID); err != nil {
+		return err
 	}
 	if err := b.sweepJoins(r.ctx, *r.cell); err != nil {
 		return err

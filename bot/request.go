@@ -65,6 +65,9 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 		r.msg = u.CallbackQuery.Message
 		if r.msg != nil {
 			r.chat = r.msg.Chat
+			if r.msg.IsTopicMessage {
+				r.thread = r.msg.MessageThreadID
+			}
 		} else {
 			r.chat = telegram.Chat{ID: r.from.ID, Type: telegram.ChatPrivate}
 		}

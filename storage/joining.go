@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/redis/go-redis/v9"
@@ -181,4 +182,22 @@ func (s *Store) CellIDs(ctx context.Context) ([]int64, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// TellGroupNobodyHears reports whether the cell's group should now be told that
+// no committee member can receive join requests: true at most once per every.
+func (s *Store) TellGroupNobodyHears(ctx context.Context, cellID int64, every time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.JoinsUnheard(cellID), 1, every).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: join notice flag of cell %d: %w", cellID, err)
+	}
+	return ok, nil
+}
+
+// HeardByCommittee clears that flag: a committee member opened the bot.
+func (s *Store) HeardByCommittee(ctx context.Context, cellID int64) error {
+	if err := s.rdb.Del(ctx, s.keys.JoinsUnheard(cellID)).Err(); err != nil {
+		return fmt.Errorf("storage: join notice flag of cell %d: %w", cellID, err)
+	}
+	return nil
 }

@@ -131,3 +131,8 @@ func (k Keys) Migrations() string { return k.prefix + ":migrations" }
 func (k Keys) FormerChatCell(chatID int64) string {
 	return k.prefix + ":chat:" + strconv.FormatInt(chatID, 10) + ":former"
 }
+
+// JoinsUnheard is set, with a TTL, when the cell's group was told that no
+// committee member can receive join requests, so that it is told once a while,
+// not at every request. STRING
+func (k Keys) JoinsUnheard(id int64) string { return k.cell(id) + ":joins:unheard" }

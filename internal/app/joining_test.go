@@ -50,11 +50,22 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 		t.Errorf("the group notice names the member: %q", notice.Text)
 	}
 
-	// The secretary opens the bot: the waiting request reaches them.
+	// A second request meanwhile: the group is not told again.
+	duc := e.srv.User("Đức")
+	requestJoin(t, duc, payload, "Phạm Văn Đức", "➕ Gửi yêu cầu với tên «Phạm Văn Đức»")
+
+	// The secretary opens the bot: the waiting requests reach them.
 	sec.Start("")
-	sec.WaitMessage("1 yêu cầu tham gia đang chờ")
-	sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Lê Thị Hoa")
+	sec.WaitMessage("2 yêu cầu tham gia đang chờ")
+	e.srv.WaitUntil(func() bool {
+		return countContaining(sec.Messages(), "Yêu cầu tham gia Chi bộ Khu phố 3: Lê Thị Hoa") >= 1 &&
+			countContaining(sec.Messages(), "Yêu cầu tham gia Chi bộ Khu phố 3: Phạm Văn Đức") >= 1
+	})
+	e.srv.WaitIdle()
 	sec.Press("✅ Xác nhận")
+	e.srv.WaitIdle()
+	sec.Press("✅ Xác nhận")
+	duc.WaitMessage("Chi ủy đã xác nhận")
 	hoa.WaitMessage("Chi ủy đã xác nhận")
 
 	// Another request, now that the secretary can be reached: no group notice,
