@@ -129,7 +129,7 @@ func (b *Bot) start(r *request) error {
 			// Join requests that waited for a committee member to open the bot.
 			return b.showPendingJoins(r)
 		}
-		r.reply(r.t(texts.StartGreeting, texts.Escape(r.from.FullName())) + "\n\n" + r.t(texts.CommonNoCellPrivate))
+		r.reply(r.t(texts.StartGreeting, echo(cell.Clean(r.from.FullName()))) + "\n\n" + r.t(texts.CommonNoCellPrivate))
 		return nil
 	}
 	c, err := b.p.Store.CellByJoinToken(r.ctx, r.args)
@@ -242,7 +242,7 @@ func (b *Bot) joinPick(r *request) error {
 		return err
 	}
 	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang,
-		At: b.p.Now().UnixNano(), TGName: cell.Clean(r.from.FullName())}
+		At: b.p.Now().UnixNano(), TGName: cell.Short(cell.Clean(r.from.FullName()), cell.MaxEcho)}
 	// The button carries the name it was shown with (a fingerprint): a button
 	// under an older answer cannot send the name typed since.
 	if r.button.verb == verbJoinNew && r.button.arg(1) != nameMark(req.Name) {

@@ -305,7 +305,7 @@ func (b *Bot) importRoster(r *request) error {
 	// Anything else is read, and a file that is no roster fails on its header.
 	switch strings.ToLower(path.Ext(doc.FileName)) {
 	case ".xlsx", ".xls", ".ods", ".numbers", ".doc", ".docx", ".pdf", ".odt", ".jpg", ".jpeg", ".png", ".zip":
-		return texts.Errorf(texts.ImportNotCSV, texts.Escape(doc.FileName))
+		return texts.Errorf(texts.ImportNotCSV, echo(doc.FileName))
 	}
 	if doc.FileSize > maxRosterBytes {
 		return texts.Errorf(texts.ImportTooBig)
