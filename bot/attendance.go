@@ -211,7 +211,7 @@ func (b *Bot) rollCall(r *request, m cell.Meeting, page int) (string, *telegram.
 	var expected, others []cell.Member
 	present := 0
 	for _, mem := range roster {
-		if mem.OffRoster {
+		if mem.OffRoster || mem.Unlisted {
 			continue
 		}
 		if mem.Expected(day) {

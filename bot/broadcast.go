@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ func (b *Bot) broadcast(r *request) error {
 	if text == "" && doc == nil {
 		return texts.Errorf(texts.BroadcastUsage)
 	}
+	if !cell.Readable(text) && doc == nil {
+		return texts.Errorf(texts.BroadcastUnreadable)
+	}
 	header := texts.T(r.cell.Lang, texts.BroadcastHeader, texts.Escape(r.cell.Name))
 	if doc != nil {
 		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), storage.PriorityBulk)
@@ -45,6 +49,9 @@ func (b *Bot) agenda(r *request) error {
 	text := strings.TrimSpace(r.args)
 	if text == "" {
 		return texts.Errorf(texts.AgendaUsage)
+	}
+	if !cell.Readable(text) {
+		return texts.Errorf(texts.BroadcastUnreadable)
 	}
 	next, err := b.nextMeeting(r)
 	if err != nil {
@@ -109,9 +116,17 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	if err != nil {
 		return err
 	}
+	// Every member but the sender; the members without Telegram are named in
+	// the report, to be told in person. An unlisted record (an operator) is no
+	// member.
 	var recipients []cell.Member
-	for _, m := range roster {
-		if m.UserID != 0 {
+	var offline []string
+	for _, m := range cell.Listed(roster) {
+		switch {
+		case m.UserID == r.from.ID:
+		case m.UserID == 0:
+			offline = append(offline, m.Name)
+		default:
 			recipients = append(recipients, m)
 		}
 	}
@@ -125,9 +140,15 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 		notBefore = until
 		status = r.t(texts.DeliveryQuiet, texts.Count(r.lang, len(recipients), texts.CountMember), texts.DateTime(r.lang, until))
 	}
-	// The progress message: when it cannot go now, the job still goes, with its
-	// report at the end.
-	progress, err := r.send(r.from.ID, status, nil)
+	// The progress message, which becomes the report. It is sent now or not at
+	// all: queued, it could arrive after the report and stay "⏳ sending…"
+	// forever; without it the report comes as a message of its own.
+	var progress telegram.Message
+	err = b.p.Telegram.Do(r.ctx, telegram.SendMessage{ChatID: r.from.ID, Text: status}, &progress)
+	if _, flood := telegram.RetryAfter(err); flood || errors.Is(err, delivery.ErrRateLimited) {
+		r.log.Info("progress message held back by the rate limits; the report will come alone", "err", err)
+		progress, err = telegram.Message{}, nil
+	}
 	switch {
 	case err != nil && !r.chat.IsGroup():
 		return fmt.Errorf("progress message: %w", err)
@@ -150,7 +171,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	}
 	job := storage.QueueJob{
 		ID: jobID, CellID: r.cell.ID, Purpose: purpose, Lang: r.lang,
-		ReportChatID: r.from.ID, ProgressMessageID: progress.MessageID,
+		ReportChatID: r.from.ID, ProgressMessageID: progress.MessageID, Offline: offline,
 	}
 	if _, err := b.p.Delivery.StartJob(r.ctx, job, msgs); err != nil {
 		return fmt.Errorf("queue %s to %d members: %w", purpose, len(msgs), err)

@@ -31,6 +31,10 @@ const (
 	verbReason      = "rr"               // cell, meeting, reason (1–4)
 	verbRollCall    = "rc"               // cell, meeting, member, page: toggle present / absent
 	verbRollPage    = "rp"               // cell, meeting, page of /attendance
+
+	// issue 11
+	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry
+	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
 )
 
 type button struct {

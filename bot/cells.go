@@ -25,7 +25,10 @@ const (
 
 // setup binds a group to a new cell; the caller becomes its secretary.
 func (b *Bot) setup(r *request) error {
-	name := strings.Join(strings.Fields(r.args), " ")
+	name := cell.Clean(r.args)
+	if name == "" && strings.TrimSpace(r.args) != "" {
+		return texts.Errorf(texts.NameUnreadable, echo(r.args))
+	}
 	if name == "" {
 		return texts.Errorf(texts.SetupUsage)
 	}
@@ -46,9 +49,20 @@ func (b *Bot) setup(r *request) error {
 	if !allowed {
 		return texts.Errorf(texts.SetupNotAllowed)
 	}
+	// A group the bot was removed from gets its cell back, data and all.
+	if c, err := b.p.Store.RebindChat(r.ctx, r.chat.ID); err == nil {
+		r.log.Info("cell bound again to its group", "cell", c.ID)
+		r.reply(r.t(texts.SetupRebound, texts.Escape(c.Name)))
+		b.postJoin(r, c)
+		return nil
+	} else if errors.Is(err, storage.ErrAlreadyBound) {
+		return texts.Errorf(texts.SetupAlready, texts.Escape(c.Name))
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
 	c, sec, err := b.p.Store.CreateCell(r.ctx, cell.Cell{
 		Name: name, ChatID: r.chat.ID, TimeZone: b.p.TimeZone, Lang: r.lang, Quiet: cell.DefaultQuiet, Created: b.p.Now(),
-	}, cell.Member{Name: r.from.FullName(), UserID: r.from.ID})
+	}, secretaryRecord(r.from))
 	if errors.Is(err, storage.ErrAlreadyBound) {
 		return texts.Errorf(texts.SetupAlready, texts.Escape(c.Name))
 	}
@@ -57,10 +71,35 @@ func (b *Bot) setup(r *request) error {
 	}
 	r.log.Info("cell created", "cell", c.ID)
 	r.syncMenus(c, sec)
-	r.reply(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name)))
+	// Telegram lets the bot write privately only to who opened a chat with it:
+	// the secretary gets a button for that with the confirmation.
+	open := keyboard(row(telegram.InlineKeyboardButton{Text: r.t(texts.SetupOpenButton), URL: "https://t.me/" + b.p.BotUsername}))
+	r.replyKB(r.t(texts.SetupDone, texts.Escape(c.Name), texts.Escape(sec.Name))+"\n\n"+r.t(texts.SetupOpenPrivate), open)
 	b.postJoin(r, c)
 	return nil
 }
+
+// secretaryRecord is the record /setup makes for its caller: their Telegram
+// name, unlisted (not counted as a member) until /import links it to their
+// roster entry, by that name in either order.
+func secretaryRecord(u telegram.User) cell.Member {
+	name := cell.Clean(u.FullName())
+	if name == "" {
+		name = cell.Clean(u.Username)
+	}
+	if name == "" {
+		name = fmt.Sprint(u.ID)
+	}
+	m := cell.Member{Name: name, UserID: u.ID, Unlisted: true}
+	if alias := cell.Clean(u.LastName + " " + u.FirstName); u.LastName != "" && alias != name {
+		m.Alias = alias
+	}
+	return m
+}
+
+// echo is user text repeated in an answer: cut to cell.MaxEcho characters and
+// escaped.
+func echo(s string) string { return texts.Escape(cell.Short(cell.StripInvisible(s), cell.MaxEcho)) }
 
 // joinPost shows the cell's join button in its group.
 func (b *Bot) joinPost(r *request) error {
@@ -79,6 +118,9 @@ func (b *Bot) start(r *request) error {
 	if !r.chat.IsPrivate() {
 		return b.help(r)
 	}
+	if err := b.p.Store.SetOpened(r.ctx, r.from.ID); err != nil {
+		return err
+	}
 	if r.member != nil {
 		r.syncMenus(*r.cell, *r.member) // the chat may not have existed before
 	}
@@ -88,9 +130,10 @@ func (b *Bot) start(r *request) error {
 				return err
 			}
 			r.reply(r.t(texts.StartGreeting, texts.Escape(r.member.Name)))
-			return nil
+			// Join requests that waited for a committee member to open the bot.
+			return b.showPendingJoins(r)
 		}
-		r.reply(r.t(texts.StartGreeting, texts.Escape(r.from.FullName())) + "\n\n" + r.t(texts.CommonNoCellPrivate))
+		r.reply(r.t(texts.StartGreeting, echo(cell.Clean(r.from.FullName()))) + "\n\n" + r.t(texts.CommonNoCellPrivate))
 		return nil
 	}
 	c, err := b.p.Store.CellByJoinToken(r.ctx, r.args)
@@ -127,7 +170,10 @@ func (b *Bot) joinName(r *request) error {
 	if err != nil {
 		return err
 	}
-	name := strings.Join(strings.Fields(r.msg.Text), " ")
+	name := cell.Clean(r.msg.Text)
+	if name == "" && strings.TrimSpace(r.msg.Text) != "" {
+		return texts.Errorf(texts.NameUnreadable, echo(r.msg.Text))
+	}
 	if n := utf8.RuneCountInString(name); n < 2 || n > maxNameLen {
 		return texts.Errorf(texts.JoinNameInvalid)
 	}
@@ -148,7 +194,7 @@ func (b *Bot) joinName(r *request) error {
 		}
 		rows = append(rows, row(cb(r.t(texts.JoinMeButton, m.Name), verbJoinPick, d.CellID, m.ID)))
 	}
-	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID)))
+	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID, nameMark(name))))
 	text := r.t(texts.JoinPick)
 	if len(matches) == 0 {
 		text = r.t(texts.JoinNotInList, texts.Escape(name))
@@ -201,8 +247,14 @@ func (b *Bot) joinPick(r *request) error {
 	if err != nil {
 		return err
 	}
-	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang}
-	known := false
+	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang,
+		At: b.p.Now().UnixNano(), TGName: cell.Short(cell.Clean(r.from.FullName()), cell.MaxEcho)}
+	// The button carries the name it was shown with (a fingerprint): a button
+	// under an older answer cannot send the name typed since.
+	if r.button.verb == verbJoinNew && r.button.arg(1) != nameMark(req.Name) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
 	if r.button.verb == verbJoinPick {
 		m, err := b.p.Store.Member(r.ctx, cellID, r.button.arg(1))
 		if errors.Is(err, storage.ErrNotFound) {
@@ -225,7 +277,7 @@ func (b *Bot) joinPick(r *request) error {
 			r.answerCallback(r.t(texts.JoinButtonExpired), true)
 			return nil
 		}
-		req.MemberID, req.Name, known = m.ID, m.Name, true
+		req.MemberID, req.Name = m.ID, m.Name
 	}
 	if err := b.p.Store.AddJoinRequest(r.ctx, cellID, req); err != nil {
 		return err
@@ -235,20 +287,27 @@ func (b *Bot) joinPick(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.edit(r.t(texts.JoinSent), nil)
-	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, true, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-		who := texts.Escape(r.from.FullName())
-		if r.from.Username != "" {
-			who += " @" + texts.Escape(r.from.Username)
+	if err := b.sweepJoins(r.ctx, c); err != nil {
+		r.log.Warn("expire join requests", "err", err)
+	}
+	reachable, err := b.committeeReachable(r.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if !reachable && c.ChatID != 0 {
+		// Nobody on the committee opened the bot: say so in the group (no
+		// names, and not at every request); the request waits, listed first in
+		// /members, and reaches the committee member who opens the bot first.
+		tell, err := b.p.Store.TellGroupNobodyHears(r.ctx, c.ID, unheardEvery)
+		if err != nil {
+			return err
 		}
-		note := texts.T(lang, texts.JoinRequestNew)
-		if known {
-			note = texts.T(lang, texts.JoinRequestKnown)
+		if tell {
+			_, _ = r.send(c.ChatID, texts.T(c.Lang, texts.JoinNoCommittee, b.p.BotUsername), nil)
 		}
-		return texts.T(lang, texts.JoinRequest, texts.Escape(c.Name), texts.Escape(req.Name), who, note),
-			keyboard(row(
-				cb(texts.T(lang, texts.JoinConfirm), verbJoinConfirm, cellID, r.from.ID),
-				cb(texts.T(lang, texts.JoinReject), verbJoinReject, cellID, r.from.ID),
-			))
+	}
+	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		return joinNotice(lang, c, req)
 	})
 }
 
@@ -329,8 +388,14 @@ func (b *Bot) joinDecide(r *request) error {
 	if userLang == "" {
 		userLang = c.Lang
 	}
+	// The notice's buttons carry the request they were shown for.
+	if at := r.button.arg(2); req.At != at {
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	}
 	if r.button.verb == verbJoinReject {
-		if _, err := b.p.Store.RejectJoin(r.ctx, cellID, userID); errors.Is(err, storage.ErrNotPending) {
+		if _, err := b.p.Store.RejectJoinAt(r.ctx, cellID, userID, req.At); errors.Is(err, storage.ErrNotPending) {
 			r.answerCallback(r.t(texts.JoinHandled), true)
 			return nil
 		} else if err != nil {
@@ -341,7 +406,7 @@ func (b *Bot) joinDecide(r *request) error {
 		_, _ = r.send(userID, texts.T(userLang, texts.JoinRejectedYou, texts.Escape(c.Name)), nil)
 		return nil
 	}
-	m, err := b.p.Store.ConfirmJoin(r.ctx, cellID, userID)
+	m, err := b.p.Store.ConfirmJoinAt(r.ctx, cellID, userID, req.At)
 	switch {
 	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked):
 		r.answerCallback(r.t(texts.JoinHandled), true)
@@ -373,4 +438,30 @@ func (b *Bot) migrate(r *request) error {
 	}
 	r.log.Info("cell's group became a supergroup", "cell", c.ID, "new_chat_id", c.ChatID)
 	return nil
+}
+
+// membership follows the bot's own membership of a group: removed from a cell's
+// group, the cell is unbound from it (its data kept) and the committee is told
+// privately; /setup in the group after adding the bot again binds it again.
+func (b *Bot) membership(r *request) error {
+	switch r.update.MyChatMember.NewChatMember.Status {
+	case "left", "kicked":
+	default:
+		return nil
+	}
+	if !r.chat.IsGroup() {
+		return nil
+	}
+	c, err := b.p.Store.UnbindChat(r.ctx, r.chat.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("bot removed from its cell's group; cell unbound", "cell", c.ID)
+	c.ChatID = 0
+	return b.notifyCommittee(r.ctx, c, "removed:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		return texts.T(lang, texts.CellRemovedGroup, texts.Escape(c.Name)), nil
+	})
 }

@@ -44,7 +44,7 @@ func (c memberChange) apply(m *cell.Member) error {
 // participation handles /exempt, /away, /regular and /attached
 // "<member> [until dd/mm/yyyy] [reason]".
 func (b *Bot) participation(r *request) error {
-	words := strings.Fields(r.args)
+	words := strings.Fields(cell.StripInvisible(r.args))
 	change := memberChange{cmd: r.cmd}
 	for i, w := range words {
 		f := cell.Fold(w)
@@ -60,7 +60,7 @@ func (b *Bot) participation(r *request) error {
 		}
 		d, err := cell.ParseDate(date)
 		if err != nil {
-			return texts.Errorf(texts.MemberBadDate, texts.Escape(date))
+			return texts.Errorf(texts.MemberBadDate, echo(date))
 		}
 		change.until, change.reason = d, strings.Join(rest, " ")
 		words = words[:i]
@@ -74,7 +74,7 @@ func (b *Bot) participation(r *request) error {
 
 // promote handles /promote and /demote "<member>".
 func (b *Bot) promote(r *request) error {
-	words := strings.Fields(r.args)
+	words := strings.Fields(cell.StripInvisible(r.args))
 	if len(words) == 0 {
 		return texts.Errorf(texts.PromoteUsage, r.cmd)
 	}
@@ -89,6 +89,7 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 	if err != nil {
 		return err
 	}
+	roster = cell.Listed(roster)
 	var matches []cell.Member
 	query := strings.Join(words, " ")
 	if reasonAfter {
@@ -106,7 +107,7 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 	}
 	switch len(matches) {
 	case 0:
-		return texts.Errorf(texts.MemberNotFound, texts.Escape(query))
+		return texts.Errorf(texts.MemberNotFound, echo(query))
 	case 1:
 		return b.applyChange(r, matches[0].ID, change)
 	}
@@ -123,9 +124,9 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 		}
 		rows = append(rows, row(cb(m.Name+" ("+r.t(partKey(m.Participation))+")", verbPick, r.cell.ID, m.ID)))
 	}
-	text := r.t(texts.MemberAmbiguous, len(matches), texts.Escape(query))
+	text := r.t(texts.MemberAmbiguous, len(matches), echo(query))
 	if len(matches) > maxPickButtons {
-		text = r.t(texts.MembersFewer, len(matches), texts.Escape(query), maxPickButtons)
+		text = r.t(texts.MembersFewer, len(matches), echo(query), maxPickButtons)
 	}
 	r.replyKB(text, keyboard(rows...))
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/delivery"
@@ -37,29 +39,46 @@ type request struct {
 	sent     int            // messages sent so far, to name queued replies
 	queuedTo map[int64]bool // chats a reply of this update was queued for
 	button   button         // the pressed button, decoded
+	thread   int            // the forum topic the message came from; replies go there
 }
 
 func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Update) (*request, bool) {
 	r := &request{ctx: ctx, b: b, log: log, update: u}
 	switch {
 	case u.Message != nil && u.Message.From != nil:
+		// Every piece of user text in NFC, so that letters typed with their
+		// marks apart match the same letters precomposed (issue 11).
+		u.Message.Text, u.Message.Caption = cell.NFC(u.Message.Text), cell.NFC(u.Message.Caption)
 		r.msg, r.from, r.chat = u.Message, *u.Message.From, u.Message.Chat
 		text := u.Message.Text
 		if text == "" && u.Message.Document != nil {
 			text = u.Message.Caption
 		}
-		r.cmd, r.args = parseCommand(text, b.p.BotUsername)
+		if !u.Message.Forwarded() {
+			// A forwarded command is someone else's words, not an order.
+			r.cmd, r.args = parseCommand(text, b.p.BotUsername)
+		}
+		if u.Message.IsTopicMessage {
+			r.thread = u.Message.MessageThreadID
+		}
 	case u.CallbackQuery != nil:
 		r.cb, r.from = u.CallbackQuery, u.CallbackQuery.From
 		r.msg = u.CallbackQuery.Message
 		if r.msg != nil {
 			r.chat = r.msg.Chat
+			if r.msg.IsTopicMessage {
+				r.thread = r.msg.MessageThreadID
+			}
 		} else {
 			r.chat = telegram.Chat{ID: r.from.ID, Type: telegram.ChatPrivate}
 		}
+	case u.MyChatMember != nil:
+		// The bot's own membership of a chat changed (issue 11).
+		r.from, r.chat = u.MyChatMember.From, u.MyChatMember.Chat
 	default:
 		return nil, false // kinds the bot does not act on
 	}
+	r.from.FirstName, r.from.LastName = cell.NFC(r.from.FirstName), cell.NFC(r.from.LastName)
 	if r.from.IsBot {
 		// An anonymous group admin's commands come from this bot account: the
 		// sender cannot be told apart, so say so rather than stay silent.
@@ -81,14 +100,16 @@ func parseCommand(text, botUsername string) (cmd, args string) {
 		return "", ""
 	}
 	head, rest := text[1:], ""
-	if i := strings.IndexAny(text, " \n\t"); i >= 0 {
-		head, rest = text[1:i], text[i+1:]
+	// Any space ends the command's name: a phone may put a no-break space there.
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		head, rest = text[1:i], text[i+size:]
 	}
 	name, target, addressed := strings.Cut(head, "@")
 	if addressed && !strings.EqualFold(target, botUsername) {
 		return "", ""
 	}
-	return strings.ToLower(name), strings.TrimSpace(rest)
+	return strings.ToLower(name), strings.TrimFunc(rest, unicode.IsSpace)
 }
 
 func (r *request) kind() string {
@@ -118,7 +139,11 @@ func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, 
 // the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
 	var m telegram.Message
-	queued, err := r.call(chatID, telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}, &m)
+	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
+	if chatID == r.chat.ID {
+		req.ThreadID = r.thread
+	}
+	queued, err := r.call(chatID, req, &m)
 	if err != nil {
 		r.log.Warn("send message", "to", chatID, "err", err)
 	}

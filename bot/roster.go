@@ -82,6 +82,10 @@ func sortedRoster(ms []cell.Member) []cell.Member {
 
 // members shows the first page of the roster.
 func (b *Bot) members(r *request) error {
+	// Pending join requests first (issue 11).
+	if err := b.showPendingJoins(r); err != nil {
+		return err
+	}
 	text, kb, err := b.rosterPage(r, 0)
 	if err != nil {
 		return err
@@ -105,6 +109,7 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	if err != nil {
 		return "", nil, err
 	}
+	roster = cell.Listed(roster)
 	if len(roster) == 0 {
 		return r.t(texts.MembersEmpty), nil, nil
 	}
@@ -306,7 +311,7 @@ func (b *Bot) importRoster(r *request) error {
 	// Anything else is read, and a file that is no roster fails on its header.
 	switch strings.ToLower(path.Ext(doc.FileName)) {
 	case ".xlsx", ".xls", ".ods", ".numbers", ".doc", ".docx", ".pdf", ".odt", ".jpg", ".jpeg", ".png", ".zip":
-		return texts.Errorf(texts.ImportNotCSV, texts.Escape(doc.FileName))
+		return texts.Errorf(texts.ImportNotCSV, echo(doc.FileName))
 	}
 	if doc.FileSize > maxRosterBytes {
 		return texts.Errorf(texts.ImportTooBig)
@@ -330,11 +335,12 @@ func (b *Bot) importRoster(r *request) error {
 	if err != nil {
 		return err
 	}
-	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	all, err := b.p.Store.Members(r.ctx, r.cell.ID)
 	if err != nil {
 		return err
 	}
-	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated)
+	roster := cell.Listed(all)
+	r.log.Info("roster imported", "cell", r.cell.ID, "added", res.Added, "updated", res.Updated, "linked", res.Linked)
 	text := r.t(texts.ImportDone, texts.Count(r.lang, len(members), texts.CountMember), res.Added, res.Updated,
 		texts.Count(r.lang, len(roster), texts.CountMember), b.rosterCounts(r.lang, roster))
 	if res.Added > 0 && len(roster)-res.Added <= 1 {
@@ -343,11 +349,11 @@ func (b *Bot) importRoster(r *request) error {
 		text += "\n\n" + r.t(texts.ImportNext)
 	}
 	r.reply(text)
-	return nil
+	return b.askSelf(r, all)
 }
 
 func lineError(e *cell.LineError) error {
-	v := texts.Escape(e.Value)
+	v := echo(e.Value)
 	var reason *texts.Err
 	switch e.Problem {
 	case cell.ProblemHeader:

@@ -122,6 +122,8 @@ func (b *Bot) newRoutes() routes {
 			verbReason:      {handle: b.rsvpReason, who: member},
 			verbRollCall:    {handle: b.rollToggle, who: committee},
 			verbRollPage:    {handle: b.rollPageTurn, who: committee},
+			verbSelfLink:    {handle: b.selfLink, who: committee},
+			verbSelfNone:    {handle: b.selfNone, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName:  b.joinName,
@@ -134,6 +136,9 @@ func (b *Bot) newRoutes() routes {
 func (rt routes) dispatch(r *request) error {
 	if r.cb != nil {
 		return rt.callback(r)
+	}
+	if r.update.MyChatMember != nil {
+		return r.b.membership(r)
 	}
 	if r.msg.MigrateToChatID != 0 {
 		return r.b.migrate(r)

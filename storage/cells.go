@@ -13,11 +13,14 @@ import (
 )
 
 // CreateCell makes a new cell for a group, with the caller as its secretary, and
-// returns it with the secretary's member record. The cell's own keys, its join
-// link and the secretary's index are written before the group is bound to it
-// (SET NX, the last step), so a crash in between leaves at worst an unbound cell,
-// never a group bound to a cell that is not whole. A group that is
-// already bound gives ErrAlreadyBound and the existing cell.
+// returns it with the secretary's member record. The cell's own keys and its
+// join link are written under a new id first, then the group is bound to it
+// (SET NX); only the winner of that step lists the cell and writes to the
+// secretary's index, and the loser removes what it wrote. So two /setup at once
+// in one group make one cell, leave no stray cell in anyone's list, and the
+// second gets ErrAlreadyBound with the cell that won; a crash before the
+// binding leaves at worst unreferenced keys, never a group bound to a cell that
+// is not whole.
 func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Member) (cell.Cell, cell.Member, error) {
 	if existing, err := s.CellByChat(ctx, c.ChatID); err == nil {
 		return existing, cell.Member{}, ErrAlreadyBound
@@ -45,6 +48,7 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 	if err != nil {
 		return cell.Cell{}, cell.Member{}, err
 	}
+	own := []string{s.keys.Cell(id), s.keys.MemberSeq(id), s.keys.Members(id), s.keys.Names(id), s.keys.Users(id)}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.keys.Cell(id), map[string]any{
 			"name": c.Name, "chat": c.ChatID, "tz": c.TimeZone, "lang": c.Lang,
@@ -52,7 +56,7 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 		})
 		p.Set(ctx, s.keys.MemberSeq(id), 1, 0)
 		p.HSet(ctx, s.keys.Members(id), "1", data)
-		p.HSet(ctx, s.keys.Names(id), cell.Fold(secretary.Name), "1")
+		p.HSet(ctx, s.keys.Names(id), cell.Key(secretary.Name), "1")
 		if secretary.UserID != 0 {
 			p.HSet(ctx, s.keys.Users(id), strconv.FormatInt(secretary.UserID, 10), "1")
 		}
@@ -61,10 +65,22 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 	if err != nil {
 		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: create cell %d: %w", id, err)
 	}
-	// The join link and the secretary's own index first: binding the group is the
-	// last step, so a group is never bound to a cell that is not whole.
 	if err := s.rdb.Set(ctx, s.keys.JoinToken(token), id, 0).Err(); err != nil {
 		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: join link of cell %d: %w", id, err)
+	}
+	ok, err := s.rdb.SetNX(ctx, s.keys.ChatCell(c.ChatID), id, 0).Result()
+	if err != nil {
+		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", c.ChatID, id, err)
+	}
+	if !ok {
+		// Another /setup won the race: remove what this one wrote.
+		_ = s.rdb.Del(ctx, s.keys.JoinToken(token)).Err()
+		_ = s.rdb.Del(ctx, own...).Err()
+		existing, err := s.CellByChat(ctx, c.ChatID)
+		if err != nil {
+			return cell.Cell{}, cell.Member{}, err
+		}
+		return existing, cell.Member{}, ErrAlreadyBound
 	}
 	if err := s.rdb.SAdd(ctx, s.keys.Cells(), id).Err(); err != nil {
 		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: list cell %d: %w", id, err)
@@ -73,19 +89,6 @@ func (s *Store) CreateCell(ctx context.Context, c cell.Cell, secretary cell.Memb
 		if err := s.AddUserCell(ctx, secretary.UserID, id); err != nil {
 			return cell.Cell{}, cell.Member{}, err
 		}
-	}
-	ok, err := s.rdb.SetNX(ctx, s.keys.ChatCell(c.ChatID), id, 0).Result()
-	if err != nil {
-		return cell.Cell{}, cell.Member{}, fmt.Errorf("storage: bind chat %d to cell %d: %w", c.ChatID, id, err)
-	}
-	if !ok {
-		// Another /setup won the race: this cell stays unbound, its link dead.
-		_ = s.rdb.Del(ctx, s.keys.JoinToken(token)).Err()
-		existing, err := s.CellByChat(ctx, c.ChatID)
-		if err != nil {
-			return cell.Cell{}, cell.Member{}, err
-		}
-		return existing, cell.Member{}, ErrAlreadyBound
 	}
 	c.JoinToken = token
 	return c, secretary, nil

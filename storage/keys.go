@@ -43,7 +43,9 @@ func (k Keys) MemberSeq(id int64) string { return k.cell(id) + ":member:seq" }
 // Members maps member id to the member as JSON. HASH
 func (k Keys) Members(id int64) string { return k.cell(id) + ":members" }
 
-// Names maps a folded member name to the member id. HASH
+// Names maps a member name's identity (cell.Key: marks kept, case folded) to the
+// member id. Before issue 11 it was keyed by the accent-folded name;
+// MigrateNames rebuilds it. HASH
 func (k Keys) Names(id int64) string { return k.cell(id) + ":names" }
 
 // Users maps a Telegram user id to the member id it is linked to. HASH
@@ -212,3 +214,19 @@ func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
 func (k Keys) QueuedReply(chatID int64) string {
 	return k.queue() + ":reply:" + strconv.FormatInt(chatID, 10)
 }
+
+// issue 11
+
+// Migrations records the data migrations done, by name, with the unix time. HASH
+func (k Keys) Migrations() string { return k.prefix + ":migrations" }
+
+// FormerChatCell remembers the cell of a group the bot was removed from, so that
+// /setup there binds it again. STRING
+func (k Keys) FormerChatCell(chatID int64) string {
+	return k.prefix + ":chat:" + strconv.FormatInt(chatID, 10) + ":former"
+}
+
+// JoinsUnheard is set, with a TTL, when the cell's group was told that no
+// committee member can receive join requests, so that it is told once a while,
+// not at every request. STRING
+func (k Keys) JoinsUnheard(id int64) string { return k.cell(id) + ":joins:unheard" }

@@ -92,12 +92,18 @@ func (s *Store) cellTx(ctx context.Context, fn func(tx *redis.Tx) error, keys ..
 	return fmt.Errorf("storage: too much contention on %v", keys)
 }
 
-// ImportResult counts what an import changed.
-type ImportResult struct{ Added, Updated int }
+// ImportResult counts what an import changed. Linked counts unlisted records
+// (the secretary's from /setup) joined to their roster entry.
+type ImportResult struct{ Added, Updated, Linked int }
 
-// ImportMembers adds or updates members by name (accents and case ignored), all
-// in one transaction: either every line lands or none. Linked accounts and
-// committee roles are kept on update.
+// ImportMembers adds or updates members by name, all in one transaction: either
+// every line lands or none. A line is the member whose name has the same
+// identity (cell.Key: marks count, case does not), so namesakes that differ
+// only in their accents are two members. Linked accounts and committee roles
+// are kept on update. A line with the name of an unlisted record (the one
+// /setup made from the secretary's Telegram name), in either order of the
+// Telegram first and last names, becomes that record: it is linked, never
+// duplicated.
 func (s *Store) ImportMembers(ctx context.Context, cellID int64, in []cell.Member) (ImportResult, error) {
 	var res ImportResult
 	k := s.keys
@@ -112,8 +118,12 @@ func (s *Store) ImportMembers(ctx context.Context, cellID int64, in []cell.Membe
 			return err
 		}
 		byID := map[int64]cell.Member{}
+		alias := map[string]int64{}
 		for _, m := range current {
 			byID[m.ID] = m
+			if m.Unlisted && m.Alias != "" {
+				alias[cell.Key(m.Alias)] = m.ID
+			}
 		}
 		next, err := tx.Get(ctx, k.MemberSeq(cellID)).Int64()
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -121,22 +131,37 @@ func (s *Store) ImportMembers(ctx context.Context, cellID int64, in []cell.Membe
 		}
 		members := map[string]any{}
 		newNames := map[string]any{}
+		var oldNames []string
+		used := map[int64]bool{}
 		for _, m := range in {
-			folded := cell.Fold(m.Name)
-			if idStr, ok := names[folded]; ok {
-				id, _ := strconv.ParseInt(idStr, 10, 64)
-				old := byID[id]
+			key := cell.Key(m.Name)
+			var id int64
+			if idStr, ok := names[key]; ok {
+				id, _ = strconv.ParseInt(idStr, 10, 64)
+			} else if a, ok := alias[key]; ok {
+				id = a
+			}
+			if old, ok := byID[id]; ok && id != 0 && !used[id] {
 				old.Standing, old.Participation, old.Until, old.Reason = m.Standing, m.Participation, m.Until, m.Reason
+				if old.Unlisted {
+					if was := cell.Key(old.Name); was != key {
+						oldNames = append(oldNames, was)
+					}
+					old.Name, old.Unlisted, old.Alias, old.OffRoster = m.Name, false, "", false
+					res.Linked++
+				}
 				m = old
+				newNames[key] = m.ID
 				res.Updated++
 			} else {
 				next++
 				m.ID = next
-				m.UserID, m.Role = 0, cell.RoleMember
-				newNames[folded] = next
-				names[folded] = strconv.FormatInt(next, 10)
+				m.UserID, m.Role, m.Unlisted, m.Alias, m.OffRoster = 0, cell.RoleMember, false, "", false
+				newNames[key] = next
+				names[key] = strconv.FormatInt(next, 10)
 				res.Added++
 			}
+			used[m.ID] = true
 			data, err := encodeMember(m)
 			if err != nil {
 				return err
@@ -144,6 +169,9 @@ func (s *Store) ImportMembers(ctx context.Context, cellID int64, in []cell.Membe
 			members[strconv.FormatInt(m.ID, 10)] = data
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			if len(oldNames) > 0 {
+				p.HDel(ctx, k.Names(cellID), oldNames...)
+			}
 			if len(members) > 0 {
 				p.HSet(ctx, k.Members(cellID), members)
 			}
@@ -208,6 +236,10 @@ type JoinRequest struct {
 	MemberID int64  `json:"member_id"` // the roster entry picked, 0 for a new member
 	Username string `json:"username,omitempty"`
 	Lang     string `json:"lang,omitempty"`
+	// issue 11: when it was made (unix ns), which the notice's buttons carry, so
+	// that an old notice cannot settle a newer claim; and the Telegram name.
+	At     int64  `json:"at,omitempty"`
+	TGName string `json:"tg_name,omitempty"`
 }
 
 // AddJoinRequest records (or replaces) a user's pending request.
@@ -243,6 +275,12 @@ func (s *Store) JoinRequestOf(ctx context.Context, cellID, userID int64) (JoinRe
 // removed. A request already settled gives ErrNotPending, so two committee
 // members pressing at once confirm it once.
 func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Member, error) {
+	return s.ConfirmJoinAt(ctx, cellID, userID, -1)
+}
+
+// ConfirmJoinAt is ConfirmJoin of the request made at at only (any for at < 0):
+// a request made again since gives ErrNotPending.
+func (s *Store) ConfirmJoinAt(ctx context.Context, cellID, userID, at int64) (cell.Member, error) {
 	k := s.keys
 	uid := strconv.FormatInt(userID, 10)
 	var out cell.Member
@@ -258,6 +296,9 @@ func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Mem
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
 			return err
 		}
+		if at >= 0 && r.At != at {
+			return ErrNotPending
+		}
 		if linked, err := tx.HExists(ctx, k.Users(cellID), uid).Result(); err != nil {
 			return err
 		} else if linked {
@@ -267,7 +308,7 @@ func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Mem
 		newMember := r.MemberID == 0
 		if newMember {
 			// A name given at joining may match one imported meanwhile.
-			if id, err := tx.HGet(ctx, k.Names(cellID), cell.Fold(r.Name)).Int64(); err == nil {
+			if id, err := tx.HGet(ctx, k.Names(cellID), cell.Key(r.Name)).Int64(); err == nil {
 				r.MemberID, newMember = id, false
 			}
 		}
@@ -301,7 +342,7 @@ func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Mem
 			p.HDel(ctx, k.Joins(cellID), uid)
 			if newMember {
 				p.Set(ctx, k.MemberSeq(cellID), m.ID, 0)
-				p.HSet(ctx, k.Names(cellID), cell.Fold(m.Name), id)
+				p.HSet(ctx, k.Names(cellID), cell.Key(m.Name), id)
 			}
 			return nil
 		})

@@ -89,6 +89,9 @@ type QueueJob struct {
 	Lang              string
 	ReportChatID      int64 // where the report goes; 0 for none
 	ProgressMessageID int   // the message in ReportChatID edited with progress; 0 for none
+	// Offline names the members the job cannot reach since they have no
+	// Telegram, for the report to tell the sender whom to tell in person.
+	Offline []string
 }
 
 // QueueJobCounts are a job's counts.
@@ -233,7 +236,7 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 //	KEYS[1] job   KEYS[2] finishing
 //	ARGV[1] job id   ARGV[2] total   ARGV[3] now (unix ms)   ARGV[4] cell
 //	ARGV[5] purpose   ARGV[6] lang   ARGV[7] report chat   ARGV[8] progress message
-//	ARGV[9] ttl (ms)
+//	ARGV[9] ttl (ms)   ARGV[10] offline names as a JSON list, or ""
 //
 // Returns 1 when created, 0 when the job existed (its total is kept). A job of no
 // recipients is complete at once.
@@ -242,6 +245,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'sent', 0, 'unreachable', 0, 'failed', 0,
   'created', ARGV[3], 'cell', ARGV[4], 'purpose', ARGV[5], 'lang', ARGV[6],
   'rchat', ARGV[7], 'pmsg', ARGV[8], 'done', 0)
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'offline', ARGV[10]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 if tonumber(ARGV[2]) == 0 then
   redis.call('HSET', KEYS[1], 'done', 1, 'doneAt', ARGV[3])
@@ -252,9 +256,17 @@ return 1
 
 // CreateQueueJob creates a job of total recipients, unless it exists.
 func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob, total int) (bool, error) {
+	offline := ""
+	if len(job.Offline) > 0 {
+		b, err := json.Marshal(job.Offline)
+		if err != nil {
+			return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
+		}
+		offline = string(b)
+	}
 	n, err := createJobScript.Run(ctx, s.rdb, []string{s.keys.QueueJob(job.ID), s.keys.QueueFinishing()},
 		job.ID, total, qms(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
-		queueJobTTL.Milliseconds()).Int()
+		queueJobTTL.Milliseconds(), offline).Int()
 	if err != nil {
 		return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
 	}
@@ -621,6 +633,9 @@ func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (Que
 			Unreachable: qAtoi(m["unreachable"]), Failed: qAtoi(m["failed"]),
 		},
 		Done: m["done"] == "1",
+	}
+	if v := m["offline"]; v != "" {
+		_ = json.Unmarshal([]byte(v), &st.Offline) // a report without them beats none
 	}
 	if maxNames > 0 {
 		st.UnreachableNames, st.FailedNames = u.Val(), f.Val()

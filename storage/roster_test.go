@@ -49,12 +49,15 @@ func TestRosterCreateCellOncePerGroup(t *testing.T) {
 	}
 }
 
-func TestRosterImportUpdatesByFoldedName(t *testing.T) {
+// TestRosterImportUpdatesByIdentity: a line updates the member whose name has
+// the same identity (case and spacing ignored, marks kept); /setup's unlisted
+// record for the secretary becomes their entry.
+func TestRosterImportUpdatesByIdentity(t *testing.T) {
 	s := newRosterStore(t)
 	ctx := context.Background()
 	c := newCell(t, s, -1002)
 	res, err := s.ImportMembers(ctx, c.ID, []cell.Member{
-		{Name: "NGUYEN THI LAN", Standing: cell.Official, Participation: cell.Regular}, // the secretary, unaccented
+		{Name: "NGUYỄN THỊ LAN", Standing: cell.Official, Participation: cell.Regular}, // the secretary, in capitals
 		{Name: "Trần Văn Bình", Standing: cell.Probationary, Participation: cell.Regular},
 		{Name: "Lê Thị Hoa", Standing: cell.Official, Participation: cell.Away, Until: "2027-01-01", Reason: "đi xa"},
 	})
@@ -64,7 +67,7 @@ func TestRosterImportUpdatesByFoldedName(t *testing.T) {
 	if res != (storage.ImportResult{Added: 2, Updated: 1}) {
 		t.Errorf("first import = %+v", res)
 	}
-	res, err = s.ImportMembers(ctx, c.ID, []cell.Member{{Name: "tran van binh", Standing: cell.Official, Participation: cell.Exempt}})
+	res, err = s.ImportMembers(ctx, c.ID, []cell.Member{{Name: "trần  văn bình", Standing: cell.Official, Participation: cell.Exempt}})
 	if err != nil || res != (storage.ImportResult{Updated: 1}) {
 		t.Fatalf("re-import = %+v, %v", res, err)
 	}

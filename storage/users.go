@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -122,5 +124,20 @@ func (s *Store) UserLangs(ctx context.Context, userIDs []int64) (map[int64]strin
 			out[userIDs[i]] = v
 		}
 	}
+	return out, nil
+}
+
+// UserCells returns every cell a user belongs to.
+func (s *Store) UserCells(ctx context.Context, userID int64) ([]int64, error) {
+	vs, err := s.rdb.SMembers(ctx, s.keys.UserCells(userID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: cells of user %d: %w", userID, err)
+	}
+	out := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		out = append(out, id)
+	}
+	slices.Sort(out)
 	return out, nil
 }

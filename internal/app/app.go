@@ -58,6 +58,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return err
 	}
 	store := storage.New(rdb, opts.KeyPrefix)
+	// Data migrations, before any update is handled; each is idempotent and safe
+	// with several processes starting at once.
+	if n, err := store.MigrateNames(ctx); err != nil {
+		return fmt.Errorf("app: migrate the names index: %w", err)
+	} else if n > 0 {
+		logger.Info("migrated the names index to name identities", "cells", n)
+	}
 
 	httpClient := &http.Client{Timeout: 75 * time.Second} // longer than the 50 s long poll
 	tg, err := connectTelegram(ctx, cfg, httpClient, logger)
@@ -191,6 +198,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		})
 		logger.Info("receiving updates by long polling")
 	}
+	// Join requests expire after 14 days even when nobody looks (issue 11).
+	var sweeper sync.WaitGroup
+	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
 	var httpDone sync.WaitGroup
 	httpDone.Go(func() {
 		if err := srv.Run(ctx, updateGrace); err != nil {
@@ -209,6 +219,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	// The scheduler hands its messages to delivery: it stops first.
 	stopSched()
 	schedDone.Wait()
+	sweeper.Wait()
 	stopDelivery()
 	deliveryDone.Wait()
 	logger.Info("stopped")

@@ -159,7 +159,7 @@ func TestCommandsHealthAndMetrics(t *testing.T) {
 
 	s := seedCell(t, e, names(5), nil)
 	s.secretary.Send("/broadcast Kiểm tra.")
-	s.secretary.WaitMessage("Đã gửi xong: 5/5")
+	s.secretary.WaitMessage("Đã gửi xong: 4/4")
 
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + b.addr + path)
@@ -194,7 +194,7 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 	b := e.start()
 	s := seedCell(t, e, names(3), nil)
 	s.secretary.Send("/broadcast Lần thứ nhất")
-	s.secretary.WaitMessage("Đã gửi xong: 3/3")
+	s.secretary.WaitMessage("Đã gửi xong: 2/2")
 	b.stop()
 
 	// A new server, numbering from the start, the same Redis and key prefix.
@@ -218,7 +218,7 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 	// queued outlives the process. So wait for the broadcast itself.)
 	e.srv.WaitUntil(func() bool {
 		for _, u := range users {
-			if countContaining(u.Messages(), "Lần thứ hai") == 0 {
+			if u != sec && countContaining(u.Messages(), "Lần thứ hai") == 0 {
 				return false
 			}
 		}
@@ -226,7 +226,7 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 	})
 	e.srv.WaitIdle()
 	for name, u := range users {
-		if n := countContaining(u.Messages(), "Lần thứ hai"); n != 1 {
+		if n := countContaining(u.Messages(), "Lần thứ hai"); n != 1 && u != sec {
 			t.Errorf("%s got the second broadcast %d times, want once", name, n)
 		}
 	}

@@ -27,7 +27,7 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 	ck := &clock{t: time.Date(2027, 1, 4, 9, 0, 0, 0, hcm)}
 	e.now = ck.Now
 	e.start()
-	roster := []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Phạm Văn Ân", "Lê Văn Tư", "Trần Thị Bình"}
+	roster := []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Nguyễn Văn Ân", "Lê Văn Tư", "Trần Thị Bình"}
 	s := seedCell(t, e, roster, nil)
 	sec := s.secretary
 	u := func(name string) *telegramtest.User { return s.members[name] }
@@ -81,8 +81,8 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 	// 02/03 topical: Bình absent                          4/5 = 80%
 	// The quarter: 12/15 = 80%, under the 85% target.
 	hold(5, time.January, false, roster, nil)
-	hold(2, time.February, false, []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Trần Thị Bình"}, map[string]string{"Phạm Văn Ân": "🤒 Ốm đau"})
-	hold(2, time.March, true, []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Phạm Văn Ân", "Lê Văn Tư"}, nil)
+	hold(2, time.February, false, []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Trần Thị Bình"}, map[string]string{"Nguyễn Văn Ân": "🤒 Ốm đau"})
+	hold(2, time.March, true, []string{"Nguyễn Thị Lan", "Nguyễn Văn An", "Nguyễn Văn Ân", "Lê Văn Tư"}, nil)
 
 	ck.Set(time.Date(2027, 3, 20, 9, 0, 0, 0, hcm))
 	sec.Send("/report")
@@ -169,13 +169,13 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 	}
 
 	// A member: refused /report and /export; /history shows only their own record.
-	an := u("Phạm Văn Ân")
+	an := u("Nguyễn Văn Ân")
 	an.Send("/report")
 	an.WaitMessage("chỉ dành cho chi ủy")
 	an.Send("/export")
 	e.srv.WaitUntil(func() bool { return count(an, "chỉ dành cho chi ủy") == 2 })
 	an.Send("/history")
-	h := an.WaitMessage("Sinh hoạt của đồng chí Phạm Văn Ân")
+	h := an.WaitMessage("Sinh hoạt của đồng chí Nguyễn Văn Ân")
 	for _, other := range []string{"Nguyễn Văn An ", "Lê Văn Tư", "Trần Thị Bình", "Nguyễn Thị Lan"} {
 		if strings.Contains(h.Text, other) {
 			t.Errorf("/history shows %q:\n%s", other, h.Text)

@@ -90,10 +90,19 @@ type Member struct {
 	Until         string        `json:"until,omitempty"` // yyyy-mm-dd, for away and attached
 	Reason        string        `json:"reason,omitempty"`
 	Role          Role          `json:"role,omitempty"`
-	// OffRoster marks a record kept only so that someone can act for the cell
-	// (an operator who serves it from the committee without belonging to it, who
-	// pressed "I am not on this roster"): such a record is never expected, never
-	// counted in summaries, rates, vote bases or reports.
+	// Unlisted marks a record that is not a roster entry: the one /setup makes
+	// from the secretary's Telegram name until /import links it to their entry,
+	// or an operator who serves the cell without belonging to it. An unlisted
+	// record is never counted among the members.
+	Unlisted bool `json:"unlisted,omitempty"`
+	// Alias is the Telegram name in the other order ("Nguyễn Thị Lan" for the
+	// first name "Lan" and last name "Nguyễn Thị"), by which /import also
+	// recognises an unlisted record's entry.
+	Alias string `json:"alias,omitempty"`
+	// OffRoster: the unlisted user said they are not on this roster (an operator
+	// who serves the cell from the committee), so /import stops asking; such a
+	// record is never expected, never counted in summaries, rates, vote bases or
+	// reports.
 	OffRoster bool `json:"off_roster,omitempty"`
 }
 
@@ -112,11 +121,22 @@ func (m Member) ParticipationOn(day time.Time) Participation {
 // Expected reports whether the member is expected at a meeting on that day:
 // on the roster, and regular or attached that day.
 func (m Member) Expected(day time.Time) bool {
-	if m.OffRoster {
+	if m.Unlisted || m.OffRoster {
 		return false
 	}
 	p := m.ParticipationOn(day)
 	return p == Regular || p == Attached
+}
+
+// Listed returns the roster entries, without the unlisted records.
+func Listed(ms []Member) []Member {
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		if !m.Unlisted {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // CountExpected counts the members expected at meetings on that day.

@@ -39,7 +39,8 @@ func TestMatch(t *testing.T) {
 		{"NGUYỄN VĂN AN", []int64{1}},
 		{"an", []int64{5}},        // exact wins over partial
 		{"van an", []int64{1, 2}}, // ambiguous
-		{"lan", []int64{3, 4}},    // as a word, first or last
+		{"lan", []int64{3}},       // the given name (last word); "Lan Anh" is Anh
+		{"le lan", []int64{3}},    // family and given name, middle left out
 		{"la", nil},               // not a whole word
 		{"Phạm Văn Bình", nil},    // unknown
 		{"", nil},
@@ -116,7 +117,9 @@ func TestParseRosterBadLines(t *testing.T) {
 		{"bad date", header + "A B,official,away,2027-12-31,\n", 2, ProblemDate},
 		{"empty name", header + ",official,regular,,\n", 2, ProblemName},
 		{"too many columns", header + "A,official,regular,,,x\n", 2, ProblemColumns},
-		{"duplicate", header + "Lê Văn A,official,regular,,\nle van a,official,exempt,,\n", 3, ProblemDuplicate},
+		{"duplicate", header + "Lê Văn A,official,regular,,\nLÊ  VĂN A,official,exempt,,\n", 3, ProblemDuplicate},
+		{"duplicate decomposed", header + "Lê Văn Từ,official,regular,,\nLe\u0302 Va\u0306n Tu\u031b\u0300,official,exempt,,\n", 3, ProblemDuplicate},
+		{"duplicate with a zero-width space", header + "Lê Văn Tư,official,regular,,\nLê Văn\u200b Tư,official,exempt,,\n", 3, ProblemDuplicate},
 		{"reason too long", header + "A B,official,exempt,," + strings.Repeat("x", 201) + "\n", 2, ProblemTooLong},
 		{"unbalanced quote", header + "\"A,official,regular,,\n", 2, ProblemQuote},
 		{"not utf-8", header + "L\xea V\xe3n A,official,regular,,\n", 1, ProblemEncoding},

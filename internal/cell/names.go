@@ -4,16 +4,72 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/rivo/uniseg"
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
-// Fold reduces a name to the form it is matched by: accents removed (đ as d),
+// A name has two forms. Its identity (Key) tells people apart: NFC, case-folded,
+// spaces collapsed, every mark kept, so "Nguyễn Văn An" and "Nguyễn Văn Ân", or
+// "Lê Văn Tư" and "Lê Văn Từ", are two people. Its search form (Fold) drops the
+// marks, so that a query typed without accents finds both, and the bot asks
+// which one is meant.
+
+// invisible reports the zero-width and bidirectional control characters that
+// are removed from names and cell names: U+200B–U+200F, U+202A–U+202E,
+// U+2066–U+2069, and the byte order mark U+FEFF.
+func invisible(r rune) bool {
+	return (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
+		(r >= 0x2066 && r <= 0x2069) || r == 0xFEFF
+}
+
+// NFC is user text as the bot keeps it: in Unicode's composed form, so that a
+// name typed with a keyboard that sends letters and marks apart ("Unicode tổ
+// hợp") matches the same name typed precomposed.
+func NFC(s string) string { return norm.NFC.String(s) }
+
+// StripInvisible removes zero-width and bidirectional control characters.
+func StripInvisible(s string) string {
+	if !strings.ContainsFunc(s, invisible) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Clean is a name or cell name as it is kept and shown: NFC, without invisible
+// characters, single spaces, trimmed. "" when nothing readable is left.
+func Clean(s string) string {
+	return strings.Join(strings.Fields(StripInvisible(NFC(s))), " ")
+}
+
+// Readable reports whether text has something to read once invisible characters
+// and spaces are taken away.
+func Readable(s string) bool {
+	return strings.ContainsFunc(StripInvisible(s), func(r rune) bool {
+		return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Mn, r)
+	})
+}
+
+var folder = cases.Fold()
+
+// Key is a name's identity: Clean, case-folded, in NFC. Two names with the same
+// key are the same person's; marks count.
+func Key(s string) string {
+	return norm.NFC.String(folder.String(Clean(s)))
+}
+
+// Fold reduces a name to the form it is searched by: accents removed (đ as d),
 // lower case, single spaces. "Nguyễn  Văn Đức" and "nguyen van duc" fold alike.
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFD.String(StripInvisible(s)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			continue // a combining accent
@@ -34,25 +90,66 @@ func Fold(s string) string {
 	return b.String()
 }
 
-// Match finds members by name: an exact folded match wins; otherwise every member
-// whose folded name contains the query as whole words, in order.
+// Match finds members by name. The first of these that finds anyone wins: the
+// same identity (marks count); the same name without accents; then every member
+// whose name holds the query's words, whole, in order, with the query's last
+// word being the name's last (the given name, by which Vietnamese address
+// people). So "Văn An", "Nguyễn An" and "an" find Nguyễn Văn An, but "Nguyễn" or
+// "Trương" alone, a family name, finds nobody in particular.
 func Match(members []Member, query string) []Member {
-	q := Fold(query)
+	key, q := Key(query), Fold(query)
 	if q == "" {
 		return nil
 	}
-	var exact, partial []Member
+	qw := strings.Fields(q)
+	var same, exact, partial []Member
 	for _, m := range members {
 		f := Fold(m.Name)
 		switch {
+		case Key(m.Name) == key:
+			same = append(same, m)
 		case f == q:
 			exact = append(exact, m)
-		case strings.HasSuffix(f, " "+q) || strings.HasPrefix(f, q+" ") || strings.Contains(f, " "+q+" "):
+		case wordsMatch(strings.Fields(f), qw):
 			partial = append(partial, m)
 		}
 	}
-	if len(exact) > 0 {
+	switch {
+	case len(same) > 0:
+		return same
+	case len(exact) > 0:
 		return exact
 	}
 	return partial
+}
+
+// wordsMatch: q is a subsequence of name's words and ends with name's last word.
+func wordsMatch(name, q []string) bool {
+	if len(q) == 0 || len(name) == 0 || len(q) > len(name) || q[len(q)-1] != name[len(name)-1] {
+		return false
+	}
+	i := 0
+	for _, w := range name {
+		if i < len(q) && w == q[i] {
+			i++
+		}
+	}
+	return i == len(q)
+}
+
+// MaxEcho is the most characters of a user's text the bot repeats in an answer.
+const MaxEcho = 100
+
+// Short cuts text to at most n user-perceived characters (grapheme clusters, so
+// a letter keeps its marks and an emoji its joiners), with "…" when it was cut.
+func Short(s string, n int) string {
+	if uniseg.GraphemeClusterCount(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	g := uniseg.NewGraphemes(s)
+	for i := 0; i < n-1 && g.Next(); i++ {
+		b.WriteString(g.Str())
+	}
+	return b.String() + "…"
 }

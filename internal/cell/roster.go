@@ -105,7 +105,7 @@ func ParseRoster(data []byte) ([]Member, error) {
 			lerr.Line = line
 			return nil, lerr
 		}
-		key := Fold(m.Name)
+		key := Key(m.Name)
 		if prev, ok := seen[key]; ok {
 			return nil, &LineError{Line: line, Problem: ProblemDuplicate, Value: m.Name, Other: prev}
 		}
@@ -134,7 +134,7 @@ func isHeader(rec []string) bool {
 }
 
 func parseRosterLine(rec []string) (Member, *LineError) {
-	name := strings.Join(strings.Fields(rec[0]), " ")
+	name := Clean(rec[0])
 	if name == "" {
 		return Member{}, &LineError{Problem: ProblemName}
 	}
@@ -149,7 +149,7 @@ func parseRosterLine(rec []string) (Member, *LineError) {
 	if err != nil {
 		return Member{}, &LineError{Problem: ProblemParticipation, Value: strings.TrimSpace(rec[2])}
 	}
-	m := Member{Name: name, Standing: st, Participation: p, Reason: strings.TrimSpace(rec[4])}
+	m := Member{Name: name, Standing: st, Participation: p, Reason: strings.TrimSpace(NFC(rec[4]))}
 	if utf8.RuneCountInString(m.Reason) > MaxReasonLen {
 		return Member{}, &LineError{Problem: ProblemTooLong, Value: "reason", Count: MaxReasonLen}
 	}

@@ -118,7 +118,7 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 		Outcomes:      map[int64]Outcome{},
 	}
 	for _, m := range roster {
-		if m.OffRoster {
+		if m.OffRoster || m.Unlisted {
 			continue
 		}
 		part := m.ParticipationOn(day)

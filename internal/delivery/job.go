@@ -110,18 +110,21 @@ func (s *Sender) finishJob(ctx context.Context, id string) error {
 		return err
 	}
 	if st.ReportChatID != 0 {
-		now := s.now()
-		at := now.Add(s.p.FinalDelay)
+		// One message: the progress message becomes the report (issue 11), so
+		// no "⏳ sending…" is left behind; without one, the report is sent.
+		at := s.now().Add(s.p.FinalDelay)
 		to := storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID}
-		done := texts.T(st.Lang, texts.DeliveryDone, st.Sent, st.Total)
-		var msgs []Message
+		parts := Split(reportText(st), MaxText)
+		var msg Message
 		if st.ProgressMessageID != 0 {
-			msgs = append(msgs, Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
-				Parts: []telegram.Raw{RawOf(telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID, Text: done})}})
+			raws := []telegram.Raw{RawOf(telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID, Text: parts[0]})}
+			msg = Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
+				Parts: append(raws, TextParts(st.ReportChatID, parts[1:], nil)...)}
+		} else {
+			msg = Message{ID: ReportID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
+				Parts: TextParts(st.ReportChatID, parts, nil)}
 		}
-		msgs = append(msgs, Message{ID: ReportID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
-			Parts: TextParts(st.ReportChatID, Split(reportText(st), MaxText), nil)})
-		if _, err := s.Enqueue(ctx, msgs...); err != nil {
+		if _, err := s.Enqueue(ctx, msg); err != nil {
 			return err
 		}
 	}
@@ -130,9 +133,10 @@ func (s *Sender) finishJob(ctx context.Context, id string) error {
 	return s.store.ReleaseFinishedJob(ctx, id)
 }
 
-// reportText is the delivery report: the count delivered, then who could not be
-// reached and whose message failed, by name. Names are escaped here: the text is
-// HTML.
+// reportText is the delivery report: the count delivered of the members with
+// Telegram, then who could not be reached and whose message failed, and the
+// members without Telegram to tell in person, by name. Names are escaped here:
+// the text is HTML.
 func reportText(st storage.QueueJobState) string {
 	lines := []string{texts.T(st.Lang, texts.DeliveryDone, st.Sent, st.Total)}
 	if st.Unreachable > 0 {
@@ -140,6 +144,9 @@ func reportText(st storage.QueueJobState) string {
 	}
 	if st.Failed > 0 {
 		lines = append(lines, texts.T(st.Lang, texts.DeliveryFailed, st.Failed, nameList(st.FailedNames, st.Failed)))
+	}
+	if n := len(st.Offline); n > 0 {
+		lines = append(lines, texts.T(st.Lang, texts.DeliveryNoTelegram, n, nameList(st.Offline[:min(n, maxReportNames)], n)))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -4,7 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/storage"
@@ -57,10 +58,12 @@ func TextParts(chatID int64, parts []string, kb *telegram.InlineKeyboardMarkup) 
 // Split cuts text into parts of at most limit UTF-16 code units (Telegram's
 // count), at a line break when there is one in the second half of the window, else
 // at a space there, else at the last line break or space, else hard between two
-// characters. The line break or space cut at is dropped; parts that would be only
-// white space are left out. Split the raw text and then escape each part: escaping
-// does not lengthen a text as Telegram counts it, since an entity such as &amp;
-// counts as the character it stands for.
+// grapheme clusters: a letter and its combining marks, a flag, or an emoji with
+// its joiners and modifiers always stay in one part (github.com/rivo/uniseg). The
+// line break or space cut at is dropped; parts that would be only white space are
+// left out. Split the raw text and then escape each part: escaping does not
+// lengthen a text as Telegram counts it, since an entity such as &amp; counts as
+// the character it stands for.
 func Split(text string, limit int) []string {
 	if limit <= 0 {
 		limit = MaxText
@@ -75,36 +78,38 @@ func Split(text string, limit int) []string {
 		end, units := 0, 0 // end: bytes of text within limit
 		lastNL, lastSp := -1, -1
 		halfNL, halfSp := -1, -1
-		for i := 0; i < len(text); {
-			r, size := utf8.DecodeRuneInString(text[i:])
-			n := utf16.RuneLen(r) // 2 for a character outside the BMP (emoji)
+		g := uniseg.NewGraphemes(text)
+		for g.Next() {
+			from, to := g.Positions()
+			cluster := text[from:to]
+			n := utf16Len(cluster)
 			if units+n > limit {
 				break
 			}
 			units += n
-			end = i + size
-			if r == '\n' {
-				lastNL = i
+			end = to
+			switch cluster {
+			case "\n", "\r\n":
+				lastNL = from
 				if units > limit/2 {
-					halfNL = i
+					halfNL = from
 				}
-			} else if r == ' ' {
-				lastSp = i
+			case " ":
+				lastSp = from
 				if units > limit/2 {
-					halfSp = i
+					halfSp = from
 				}
 			}
-			i += size
 		}
 		if end >= len(text) {
 			add(text)
 			break
 		}
 		// The window may end right at a break.
-		switch text[end] {
-		case '\n':
+		switch {
+		case text[end] == '\n' || strings.HasPrefix(text[end:], "\r\n"):
 			lastNL, halfNL = end, end
-		case ' ':
+		case text[end] == ' ':
 			lastSp, halfSp = end, end
 		}
 		cut := -1
@@ -115,15 +120,30 @@ func Split(text string, limit int) []string {
 			}
 		}
 		if cut < 0 {
-			if end == 0 { // a limit below one character: take one anyway
-				_, end = utf8.DecodeRuneInString(text)
+			if end == 0 { // a limit below one cluster: take one anyway
+				g := uniseg.NewGraphemes(text)
+				g.Next()
+				_, end = g.Positions()
 			}
 			add(text[:end])
 			text = text[end:]
 			continue
 		}
 		add(text[:cut])
-		text = text[cut+1:]
+		skip := 1
+		if strings.HasPrefix(text[cut:], "\r\n") {
+			skip = 2
+		}
+		text = text[cut+skip:]
 	}
 	return parts
+}
+
+// utf16Len is the length of s in UTF-16 code units, as Telegram counts it.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

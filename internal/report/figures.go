@@ -112,7 +112,7 @@ func (d Data) members(closed []Meeting) []cell.Member {
 	var out []cell.Member
 	seen := map[int64]bool{}
 	add := func(m cell.Member) {
-		if m.OffRoster || seen[m.ID] {
+		if m.OffRoster || m.Unlisted || seen[m.ID] {
 			return
 		}
 		seen[m.ID] = true

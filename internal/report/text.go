@@ -277,7 +277,7 @@ func MemberHistory(lang string, d Data, memberID int64) string {
 	var member cell.Member
 	found := false
 	for _, m := range d.Roster {
-		if m.ID == memberID && !m.OffRoster {
+		if m.ID == memberID && !m.OffRoster && !m.Unlisted {
 			member, found = m, true
 			break
 		}

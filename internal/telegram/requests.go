@@ -13,6 +13,7 @@ type SendMessage struct {
 	Keyboard *InlineKeyboardMarkup
 	ReplyTo  int
 	Silent   bool
+	ThreadID int // the forum topic to post in, 0 for none
 }
 
 // Method implements Request.
@@ -30,6 +31,9 @@ func (m SendMessage) Params() Params {
 	}
 	if m.Silent {
 		p["disable_notification"] = "true"
+	}
+	if m.ThreadID != 0 {
+		p["message_thread_id"] = strconv.Itoa(m.ThreadID)
 	}
 	return p
 }

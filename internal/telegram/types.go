@@ -111,7 +111,21 @@ type Message struct {
 	// MigrateToChatID is set on the service message in a basic group that became
 	// a supergroup: the group's new chat id.
 	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
+
+	// issue 11
+
+	// MessageThreadID is the forum topic (or thread) the message belongs to;
+	// replies go to the same one.
+	MessageThreadID int  `json:"message_thread_id,omitempty"`
+	IsTopicMessage  bool `json:"is_topic_message,omitempty"`
+	// ForwardOrigin (Bot API 7.0) and ForwardDate (before it) are set on a
+	// forwarded message: a forwarded command is not the forwarder's command.
+	ForwardOrigin json.RawMessage `json:"forward_origin,omitempty"`
+	ForwardDate   int64           `json:"forward_date,omitempty"`
 }
+
+// Forwarded reports whether the message was forwarded from elsewhere.
+func (m *Message) Forwarded() bool { return len(m.ForwardOrigin) > 0 || m.ForwardDate != 0 }
 
 // MessageEntity marks a span of a message's text, such as a bot command.
 type MessageEntity struct {
@@ -149,6 +163,10 @@ type ChatMemberUpd struct {
 	Chat Chat  `json:"chat"`
 	From User  `json:"from"`
 	Date int64 `json:"date"`
+	// issue 11: the bot's membership before and after ("left", "kicked" when
+	// it was removed).
+	OldChatMember ChatMember `json:"old_chat_member"`
+	NewChatMember ChatMember `json:"new_chat_member"`
 }
 
 // ChatMember is the answer to getChatMember.

@@ -18,10 +18,16 @@ type userState struct {
 	lang      string
 	started   bool
 	blocked   bool
+	lastName  string         // issue 11: UserNamed
+	nextExtra map[string]any // issue 11: fields for the next message sent (sendWith)
 }
 
 func (u *userState) json() map[string]any {
-	return map[string]any{"id": u.id, "is_bot": false, "first_name": u.firstName, "language_code": u.lang}
+	obj := map[string]any{"id": u.id, "is_bot": false, "first_name": u.firstName, "language_code": u.lang}
+	if u.lastName != "" {
+		obj["last_name"] = u.lastName
+	}
+	return obj
 }
 
 func botUserJSON() map[string]any {
@@ -121,10 +127,14 @@ type message struct {
 	editDate time.Time
 	pinned   bool
 	deleted  bool
+	extra    map[string]any // issue 11: fields of a user's message the scripts set (topic, forward)
 }
 
 func (m *message) json(withReply bool) map[string]any {
 	obj := map[string]any{"message_id": m.id, "date": m.date.Unix(), "chat": m.chat.json()}
+	for k, v := range m.extra {
+		obj[k] = v
+	}
 	if m.fromBot {
 		obj["from"] = botUserJSON()
 	} else if m.from != nil {

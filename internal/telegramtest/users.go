@@ -158,6 +158,7 @@ func (u *User) send(chatID int64, text string, reply *Message, doc *upload) int 
 		u.st.started = true
 	}
 	m := s.userMessageLocked(c, u.st, text, target)
+	m.extra, u.st.nextExtra = u.st.nextExtra, nil
 	if doc != nil {
 		m.text, m.raw, m.entities = "", "", nil
 		m.doc = s.storeFileLocked("document", doc.name, "application/octet-stream", doc.data)

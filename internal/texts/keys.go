@@ -397,3 +397,21 @@ const (
 	ExampleReport Key = "example.report"
 	ExampleExport Key = "example.export"
 )
+
+// issue 11
+const (
+	NameUnreadable      Key = "common.name_unreadable"
+	BroadcastUnreadable Key = "broadcast.unreadable"
+	SetupOpenPrivate    Key = "setup.open_private"
+	SetupOpenButton     Key = "setup.open_button"
+	SelfAsk             Key = "self.ask"
+	SelfNotListed       Key = "self.not_listed_button"
+	SelfLinked          Key = "self.linked"
+	SelfOffRoster       Key = "self.off_roster"
+	DeliveryNoTelegram  Key = "delivery.no_telegram"
+	JoinNoCommittee     Key = "join.no_committee"
+	JoinPendingHeader   Key = "join.pending_header"
+	JoinExpiredYou      Key = "join.expired_user"
+	CellRemovedGroup    Key = "cell.removed_group"
+	SetupRebound        Key = "setup.rebound"
+)

@@ -395,4 +395,20 @@ var vi = map[Key]string{
 	CmdCalendar:   "Tệp lịch họp để thêm vào điện thoại",
 	ExampleReport: "/report, /report year, /report Q1/2026",
 	ExampleExport: "/export, /export Q2/2026",
+
+	// issue 11
+	NameUnreadable:      "Tên «%s» không có chữ nào đọc được (chỉ có ký tự ẩn). Xin gõ lại bằng chữ.",
+	BroadcastUnreadable: "Thông báo không có chữ nào đọc được (chỉ có ký tự ẩn hoặc khoảng trắng), nên bot chưa gửi.",
+	SetupOpenPrivate:    "👉 Đồng chí bí thư xin bấm nút dưới đây rồi bấm <b>Start</b> để mở trò chuyện riêng với bot: Telegram chỉ cho bot nhắn riêng cho người đã mở trò chuyện với bot, nên chưa mở thì đồng chí không nhận được yêu cầu tham gia và báo cáo.",
+	SetupOpenButton:     "💬 Mở trò chuyện với bot",
+	SelfAsk:             "Đồng chí <b>%s</b> có tên trong danh sách vừa nhập không? Xin chọn đúng tên của mình để được tính là đảng viên của chi bộ:",
+	SelfNotListed:       "Tôi không có trong danh sách này",
+	SelfLinked:          "✅ Đã liên kết tài khoản của đồng chí với <b>%s</b> trong danh sách.",
+	SelfOffRoster:       "Đã ghi nhận: đồng chí quản lý chi bộ nhưng không có tên trong danh sách, nên không được tính vào số đảng viên.",
+	DeliveryNoTelegram:  "📵 %d đồng chí chưa có Telegram, xin báo trực tiếp: %s",
+	JoinNoCommittee:     "⚠️ Có yêu cầu tham gia chi bộ nhưng bot chưa nhắn được cho chi ủy nào. Xin đồng chí bí thư hoặc chi ủy nhắn riêng cho @%s và bấm <b>Start</b>: các yêu cầu đang chờ sẽ được gửi đến ngay.",
+	JoinPendingHeader:   "🕓 <b>%d yêu cầu tham gia đang chờ xác nhận</b>",
+	JoinExpiredYou:      "Yêu cầu tham gia <b>%s</b> của đồng chí đã quá 14 ngày mà chưa được xác nhận nên đã hết hạn. Xin bấm lại nút «Tham gia chi bộ» trong nhóm nếu vẫn muốn tham gia.",
+	CellRemovedGroup:    "⚠️ Bot đã bị đưa ra khỏi nhóm của <b>%s</b>. Dữ liệu chi bộ vẫn được giữ; để nối lại, thêm bot vào nhóm rồi gõ /setup trong nhóm.",
+	SetupRebound:        "✅ Nhóm đã được nối lại với <b>%s</b>; dữ liệu của chi bộ vẫn còn nguyên.",
 }
