@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
@@ -176,48 +175,24 @@ func (b *Bot) reportError(r *request, err error) {
 
 // loadActor finds the sender's language, cell, member record and role.
 func (b *Bot) loadActor(r *request) error {
-	ctx := r.ctx
 	r.owner = slices.Contains(b.p.OwnerIDs, r.from.ID)
-	lang, err := b.p.Store.UserLang(ctx, r.from.ID)
+	var group int64
+	if r.chat.IsGroup() {
+		group = r.chat.ID
+	}
+	a, err := b.p.Store.LoadActor(r.ctx, r.from.ID, group)
 	if err != nil {
 		return err
 	}
 	switch {
-	case lang != "":
-		r.lang = lang
+	case a.Lang != "":
+		r.lang = a.Lang
 	case texts.Lang(r.from.LanguageCode) == texts.EN:
 		r.lang = texts.EN
 	default:
 		r.lang = b.p.Lang
 	}
-	var c cell.Cell
-	if r.chat.IsGroup() {
-		c, err = b.p.Store.CellByChat(ctx, r.chat.ID)
-	} else {
-		var id int64
-		id, err = b.p.Store.UserCell(ctx, r.from.ID)
-		if err == nil && id == 0 {
-			err = storage.ErrNotFound
-		}
-		if err == nil {
-			c, err = b.p.Store.Cell(ctx, id)
-		}
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	r.cell = &c
-	m, err := b.p.Store.MemberByUser(ctx, c.ID, r.from.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	r.member = &m
+	r.cell, r.member = a.Cell, a.Member
 	return nil
 }
 

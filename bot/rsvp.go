@@ -92,6 +92,26 @@ func (b *Bot) saveAnswer(r *request, m cell.Meeting, a cell.Answer) error {
 	return b.p.Store.MarkCounts(r.ctx, r.cell.ID, m.ID)
 }
 
+// pressAnswer records the answer a button gives, checking in the same step that
+// the meeting still takes answers; a refusal is answered. The press is answered
+// as soon as the answer is stored, before the group's counts are marked.
+func (b *Bot) pressAnswer(r *request, meetingID int64, a cell.Answer, reply string) (cell.Meeting, bool, error) {
+	a.MemberID, a.At = r.member.ID, b.p.Now()
+	m, err := b.p.Store.Answer(r.ctx, r.cell.ID, meetingID, a, b.p.Now())
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return m, false, nil
+	case errors.Is(err, storage.ErrClosed):
+		r.answerCallback(r.t(texts.RSVPClosed), true)
+		return m, false, nil
+	case err != nil:
+		return m, false, err
+	}
+	r.answerCallback(reply, false)
+	return m, true, b.p.Store.MarkCounts(r.ctx, r.cell.ID, m.ID)
+}
+
 // rsvp is a press of an RSVP button: cell, meeting, answer. The route has checked
 // the presser is a member of the button's cell.
 func (b *Bot) rsvp(r *request) error {
@@ -108,27 +128,27 @@ func (b *Bot) rsvp(r *request) error {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
-	m, ok, err := b.rsvpMeeting(r, meetingID)
+	private := r.chat.IsPrivate()
+	reply := r.t(texts.RSVPRecorded, answerLabel(r.lang, a))
+	switch {
+	case a.Kind == cell.Excused && private:
+		reply = ""
+	case a.Kind == cell.Excused:
+		reply = r.t(texts.RSVPReasonPrivate)
+	}
+	m, ok, err := b.pressAnswer(r, meetingID, a, reply)
 	if err != nil || !ok {
 		return err
 	}
-	if err := b.saveAnswer(r, m, a); err != nil {
-		return err
-	}
-	private := r.chat.IsPrivate()
+	a.MemberID = r.member.ID
 	switch {
 	case a.Kind == cell.Excused && private:
-		r.answerCallback("", false)
 		r.edit(b.answeredText(r, m, a)+"\n\n"+r.t(texts.RSVPAskReason), reasonKeyboard(r.lang, r.cell.ID, m.ID))
 	case a.Kind == cell.Excused:
 		// In the group: the reason is asked privately, never in front of everyone.
-		r.answerCallback(r.t(texts.RSVPReasonPrivate), true)
 		_, _ = r.send(r.from.ID, b.answeredText(r, m, a)+"\n\n"+r.t(texts.RSVPAskReason), reasonKeyboard(r.lang, r.cell.ID, m.ID))
 	case private:
-		r.answerCallback(r.t(texts.RSVPRecorded, answerLabel(r.lang, a)), false)
 		r.edit(b.answeredText(r, m, a), scheduler.RSVPKeyboard(r.lang, r.cell.ID, m.ID))
-	default:
-		r.answerCallback(r.t(texts.RSVPRecorded, answerLabel(r.lang, a)), false)
 	}
 	return nil
 }

@@ -103,6 +103,11 @@ func (s *Store) Cell(ctx context.Context, id int64) (cell.Cell, error) {
 	if len(h) == 0 {
 		return cell.Cell{}, fmt.Errorf("storage: cell %d: %w", id, ErrNotFound)
 	}
+	return decodeCell(id, h), nil
+}
+
+// decodeCell reads a cell from its hash's fields.
+func decodeCell(id int64, h map[string]string) cell.Cell {
 	c := cell.Cell{ID: id, Name: h["name"], TimeZone: h["tz"], Lang: h["lang"], JoinToken: h["join"]}
 	c.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
 	if q, err := cell.ParseQuiet(h["quiet"]); err == nil {
@@ -113,7 +118,7 @@ func (s *Store) Cell(ctx context.Context, id int64) (cell.Cell, error) {
 	if sec, err := strconv.ParseInt(h["created"], 10, 64); err == nil {
 		c.Created = time.Unix(sec, 0)
 	}
-	return c, nil
+	return c
 }
 
 // CellByChat returns the cell bound to a group.

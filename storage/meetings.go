@@ -305,3 +305,51 @@ func (s *Store) Notified(ctx context.Context, cellID, meetingID int64) ([]int64,
 	}
 	return out, nil
 }
+
+// answerScript records an answer while the meeting takes answers.
+//
+// KEYS[1] meetings HASH, KEYS[2] answers HASH, KEYS[3] by-start ZSET
+// ARGV[1] meeting id, ARGV[2] member id, ARGV[3] answer JSON, ARGV[4] now (unix s)
+// Returns false when there is no such meeting, else {meeting JSON, 1 recorded or
+// 0 closed (cancelled, closed, or started)}.
+var answerScript = redis.NewScript(`
+local m = redis.call('HGET', KEYS[1], ARGV[1])
+if not m then return false end
+local st = cjson.decode(m).state
+if st ~= 'scheduled' and st ~= 'checkin' then return {m, 0} end
+local start = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1]))
+if start and start <= tonumber(ARGV[4]) then return {m, 0} end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return {m, 1}
+`)
+
+// ErrClosed is an answer to a meeting that no longer takes answers.
+var ErrClosed = errors.New("meeting closed to answers")
+
+// Answer records a member's answer to a meeting in one round trip, while the
+// meeting is scheduled or checking in and has not started by now (ErrClosed
+// otherwise; ErrNotFound when there is no such meeting), and returns the meeting.
+func (s *Store) Answer(ctx context.Context, cellID, meetingID int64, a cell.Answer, now time.Time) (cell.Meeting, error) {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: encode answer: %w", err)
+	}
+	res, err := answerScript.Run(ctx, s.rdb,
+		[]string{s.keys.Meetings(cellID), s.keys.Answers(cellID, meetingID), s.keys.MeetingsByStart(cellID)},
+		meetingID, a.MemberID, string(data), now.Unix()).Slice()
+	if errors.Is(err, redis.Nil) {
+		return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", meetingID, cellID, ErrNotFound)
+	}
+	if err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: answer of member %d to meeting %d: %w", a.MemberID, meetingID, err)
+	}
+	js, _ := res[0].(string)
+	var m cell.Meeting
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: decode meeting %d: %w", meetingID, err)
+	}
+	if ok, _ := res[1].(int64); ok != 1 {
+		return m, ErrClosed
+	}
+	return m, nil
+}
