@@ -76,6 +76,7 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 	sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn Bình")
 	sec.Send("/members")
 	list := sec.WaitMessage("Trang 1/1")
+	sec.WaitMessage("1 yêu cầu tham gia đang chờ")
 	var header, request int
 	for i, m := range sec.Messages() {
 		switch {
