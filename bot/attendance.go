@@ -148,6 +148,9 @@ func (b *Bot) checkinCode(r *request, code string) error {
 	if r.member == nil {
 		return texts.Errorf(texts.CommonNoCellPrivate)
 	}
+	if code == "" {
+		return texts.Errorf(texts.CheckinUsage)
+	}
 	id, err := b.p.Store.CheckIn(r.ctx, r.cell.ID, cell.Presence{MemberID: r.member.ID, Mark: cell.PresentByCode, At: b.p.Now()}, code)
 	switch {
 	case errors.Is(err, storage.ErrNoCheckin):
@@ -155,7 +158,11 @@ func (b *Bot) checkinCode(r *request, code string) error {
 	case errors.Is(err, storage.ErrLockedOut):
 		return texts.Errorf(texts.CheckinLocked)
 	case errors.Is(err, storage.ErrWrongCode):
-		return texts.Errorf(texts.CheckinWrong, storage.CheckinTries-b.checkinTries(r))
+		left := storage.CheckinTries - b.checkinTries(r)
+		if left <= 0 {
+			return texts.Errorf(texts.CheckinLocked)
+		}
+		return texts.Errorf(texts.CheckinWrong, left)
 	case err != nil:
 		return err
 	}

@@ -31,6 +31,7 @@ const (
 	verbReason      = "rr"               // cell, meeting, reason (1–4)
 	verbRollCall    = "rc"               // cell, meeting, member, page: toggle present / absent
 	verbRollPage    = "rp"               // cell, meeting, page of /attendance
+	verbAnswerFor   = "ra"               // cell, member, meeting, answer code: the committee answers for a member without Telegram
 
 	// issue 11
 	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry

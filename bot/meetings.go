@@ -181,7 +181,9 @@ func (b *Bot) dropStaleOccurrences(r *request, rec *scheduler.Recurrence) error 
 		if m.Nominal.IsZero() || !m.Open() {
 			continue
 		}
-		if occ, ok := rec.Next(m.Start.Add(-time.Second)); ok && occ.Start.Equal(m.Start) {
+		// Matched on the nominal time: a meeting moved with /move, or a place
+		// changed, keeps its meeting.
+		if occ, ok := rec.Next(m.Nominal.Add(-time.Second)); ok && occ.Nominal.Equal(m.Nominal) {
 			continue
 		}
 		old := m

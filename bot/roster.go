@@ -216,6 +216,17 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 		parts = append(parts, cb(label, verbSetPart, r.cell.ID, m.ID, int64(i)))
 	}
 	rows := [][]telegram.InlineKeyboardButton{parts[:2], parts[2:], row(cb(r.t(texts.CardToggleStand), verbStanding, r.cell.ID, m.ID))}
+	if m.UserID == 0 {
+		// A member without Telegram: the committee answers for them.
+		line, answerRows, err := b.answerForRows(r, m)
+		if err != nil {
+			return err
+		}
+		if line != "" {
+			lines = append(lines, line)
+			rows = append(rows, answerRows...)
+		}
+	}
 	if r.role() == cell.RoleSecretary && m.Role != cell.RoleSecretary {
 		if m.Role.IsCommittee() {
 			rows = append(rows, row(cb(r.t(texts.CardDemote), verbRole, r.cell.ID, m.ID, 0)))

@@ -122,6 +122,7 @@ func (b *Bot) newRoutes() routes {
 			verbReason:      {handle: b.rsvpReason, who: member},
 			verbRollCall:    {handle: b.rollToggle, who: committee},
 			verbRollPage:    {handle: b.rollPageTurn, who: committee},
+			verbAnswerFor:   {handle: b.answerFor, who: committee},
 			verbSelfLink:    {handle: b.selfLink, who: committee},
 			verbSelfNone:    {handle: b.selfNone, who: committee},
 		},

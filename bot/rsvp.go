@@ -102,6 +102,9 @@ func (b *Bot) pressAnswer(r *request, meetingID int64, a cell.Answer, reply stri
 	case errors.Is(err, storage.ErrNotFound):
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return m, false, nil
+	case errors.Is(err, storage.ErrClosed) && m.State == cell.StateCancelled:
+		r.answerCallback(r.t(texts.RSVPCancelled), true)
+		return m, false, nil
 	case errors.Is(err, storage.ErrClosed):
 		r.answerCallback(r.t(texts.RSVPClosed), true)
 		return m, false, nil

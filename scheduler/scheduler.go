@@ -633,6 +633,10 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 			return 0, err
 		}
 	}
+	// The group's notice shows the new time, or that the meeting is cancelled.
+	if err := s.p.Store.MarkCounts(ctx, m.CellID, m.ID); err != nil {
+		return 0, err
+	}
 	notified, err := s.p.Store.Notified(ctx, m.CellID, m.ID)
 	if err != nil {
 		return 0, err
@@ -656,7 +660,7 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 		var kb = RSVPKeyboard(lang, m.CellID, m.ID)
 		if m.State == cell.StateCancelled {
 			msgID = fmt.Sprintf("cancel:%d:%d:%d", m.CellID, m.ID, mem.ID)
-			text = texts.T(lang, texts.MeetingCancelled, texts.Escape(cd.cell.Name), KindName(lang, old.Kind), When(lang, cd.cell, old))
+			text = texts.T(lang, texts.MeetingCancelled, texts.Escape(cd.cell.Name), strings.ToLower(KindName(lang, old.Kind)), When(lang, cd.cell, old))
 			kb = nil
 		} else {
 			msgID = fmt.Sprintf("moved:%d:%d:%d:%d", m.CellID, m.ID, m.Version, mem.ID)
@@ -727,6 +731,9 @@ func (s *Scheduler) groupText(ctx context.Context, cellID int64, m cell.Meeting)
 	}
 	counts, _ := Tally(cd.roster, answers, m.Start.In(cd.loc))
 	lang := cd.groupLang()
+	if m.State == cell.StateCancelled {
+		return texts.T(lang, texts.MeetingCancelled, texts.Escape(cd.cell.Name), strings.ToLower(KindName(lang, m.Kind)), When(lang, cd.cell, m)), cd.cell, nil
+	}
 	return NoticeText(lang, cd.cell, m) + "\n\n" + CountsText(lang, cd.cell, m, counts), cd.cell, nil
 }
 

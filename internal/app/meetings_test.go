@@ -466,3 +466,53 @@ func TestRemindersSurviveSIGKILL(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitteeAnswersForMemberWithoutTelegram: a member without Telegram is
+// answered for from their card in /members, and counts as excused with the
+// reason given.
+func TestCommitteeAnswersForMemberWithoutTelegram(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ck := &clock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, hcm)}
+	e.now = ck.Now
+	e.start()
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	sec := cs.secretary
+	sec.Send("/meeting 03/12/2026 14:00")
+	sec.WaitMessage("Đã tạo buổi")
+	sec.Send("/members")
+	list := sec.WaitMessage("Trang 1/1")
+	var label string
+	for _, row := range list.Buttons {
+		if strings.Contains(row[0].Text, "Lê Thị Hoa") {
+			label = row[0].Text
+		}
+	}
+	if label == "" {
+		t.Fatalf("no button for Lê Thị Hoa in %+v", list.Buttons)
+	}
+	sec.Press(label)
+	sec.WaitMessage("Chi ủy trả lời giúp")
+	sec.Press("❌ 🤒 Ốm đau")
+	card := sec.WaitMessage("Buổi họp Thứ Năm, 03/12/2026 14:00: ❌ Xin vắng (🤒 Ốm đau)")
+	if len(card.Buttons) == 0 {
+		t.Error("the card lost its buttons")
+	}
+	ms, err := e.store.Members(context.Background(), cs.cell.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers, err := e.store.Answers(context.Background(), cs.cell.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Name == "Lê Thị Hoa" {
+			if a := answers[m.ID]; a.Kind != cell.Excused || a.Reason != cell.ReasonIllness {
+				t.Errorf("stored answer %+v, want excused for illness", a)
+			}
+			return
+		}
+	}
+	t.Error("Lê Thị Hoa is not on the roster")
+}

@@ -41,8 +41,8 @@ var en = map[Key]string{
 	SetupNotAllowed: "Sorry, only the bot's operator can set up a cell (or a group admin, when the bot has no operator).",
 	SetupAlready:    "This group is already the cell <b>%s</b>.",
 	SetupDone: "✅ The cell <b>%s</b> is set up. Comrade <b>%s</b> is its secretary.\n" +
-		"Next step: the secretary presses the join button below to open a private chat with the bot, then sends the roster there (a CSV file with /import as its caption). " +
-		"Everyone else, please wait until the roster is imported before pressing the button, so that you find your name on it.",
+		"Next step: the secretary presses the button \"Open a chat with the bot\" below, then sends the roster there (a CSV file with /import as its caption). " +
+		"Everyone else, please wait until the roster is imported before pressing \"Join the cell\" in the next message, so that you find your name on it.",
 
 	JoinButton:        "👉 Join the cell",
 	JoinPost:          "Please press the button below, then <b>Start</b>, to join the cell <b>%s</b>.",
@@ -204,7 +204,7 @@ var en = map[Key]string{
 	MeetingNoAnswer:      "Members who have not answered about the meeting %s (%d):\n%s",
 	MeetingAllAnswered:   "Every expected member has answered about the meeting %s.",
 	MeetingMoved:         "🔁 <b>Meeting moved</b>\n<b>%s</b>\nThe meeting of %s moves to 🕑 %s.",
-	MeetingCancelled:     "❌ <b>Meeting cancelled</b>\n<b>%s</b>\nThe %s meeting at %s will not take place. The committee will announce a new date.",
+	MeetingCancelled:     "❌ <b>Meeting cancelled</b>\n<b>%s</b>\nThe %s at %s will not take place. The committee will announce a new date.",
 	MeetingCreated:       "The %s at %s is created. The notice is going to the group and the members.",
 	MeetingUsage:         "Please give the date and time, for example:\n/meeting 03/04/2026 14:00 at Community hall\nAdd topical for a topical meeting: /meeting 03/04/2026 14:00 topical",
 	MeetingBadDate:       "The date \"%s\" is not valid. Please type it as day/month/year, for example 03/04/2026.",
@@ -407,4 +407,11 @@ var en = map[Key]string{
 	JoinExpiredYou:      "Your request to join <b>%s</b> was not confirmed within 14 days and has expired. Press \"Join the cell\" in the group again if you still want to join.",
 	CellRemovedGroup:    "⚠️ The bot was removed from the group of <b>%s</b>. The cell's data is kept; to connect it again, add the bot to the group and send /setup there.",
 	SetupRebound:        "✅ This group is connected again to <b>%s</b>; the cell's data is all there.",
+	// fixes after the documentation review
+	CheckinUsage:  "Please type the check-in code shown in the room, for example: /checkin 1234 (or just 1234).",
+	RSVPCancelled: "This meeting is cancelled. The committee will announce a new date.",
+	// answering for a member without Telegram
+	CardAnswerFor: "Meeting of %s: %s. The committee answers for them with the buttons below.",
+	CardNoAnswer:  "no answer",
+	CardAnswered:  "Recorded for %s: %s",
 }

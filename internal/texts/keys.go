@@ -415,3 +415,16 @@ const (
 	CellRemovedGroup    Key = "cell.removed_group"
 	SetupRebound        Key = "setup.rebound"
 )
+
+// fixes after the documentation review
+const (
+	CheckinUsage  Key = "checkin.usage"
+	RSVPCancelled Key = "rsvp.cancelled"
+)
+
+// answering for a member without Telegram
+const (
+	CardAnswerFor Key = "card.answer_for"
+	CardNoAnswer  Key = "card.no_answer"
+	CardAnswered  Key = "card.answered"
+)

@@ -44,8 +44,8 @@ var vi = map[Key]string{
 	SetupNotAllowed: "Xin lỗi, chỉ người vận hành Bot (hoặc quản trị viên nhóm khi Bot chưa có người vận hành) mới thiết lập được chi bộ.",
 	SetupAlready:    "Nhóm này đã là chi bộ <b>%s</b>.",
 	SetupDone: "✅ Đã thiết lập <b>%s</b>. Đồng chí <b>%s</b> là bí thư.\n" +
-		"Bước tiếp theo: bí thư bấm nút tham gia dưới đây để mở tin nhắn riêng với Bot, rồi gửi danh sách đảng viên (tệp CSV kèm lệnh /import). " +
-		"Các đồng chí khác xin chờ bí thư nhập danh sách xong rồi mới bấm nút, để ai cũng tìm thấy tên mình.",
+		"Bước tiếp theo: bí thư bấm nút «Mở trò chuyện với bot» dưới đây để mở tin nhắn riêng với Bot, rồi gửi danh sách đảng viên (tệp CSV kèm lệnh /import). " +
+		"Các đồng chí khác xin chờ bí thư nhập danh sách xong rồi mới bấm nút «Tham gia chi bộ» ở tin nhắn sau, để ai cũng tìm thấy tên mình.",
 
 	JoinButton:        "👉 Tham gia chi bộ",
 	JoinPost:          "Mời các đồng chí bấm nút dưới đây, rồi bấm <b>Start</b> (Bắt đầu) để tham gia <b>%s</b>.",
@@ -411,4 +411,11 @@ var vi = map[Key]string{
 	JoinExpiredYou:      "Yêu cầu tham gia <b>%s</b> của đồng chí đã quá 14 ngày mà chưa được xác nhận nên đã hết hạn. Xin bấm lại nút «Tham gia chi bộ» trong nhóm nếu vẫn muốn tham gia.",
 	CellRemovedGroup:    "⚠️ Bot đã bị đưa ra khỏi nhóm của <b>%s</b>. Dữ liệu chi bộ vẫn được giữ; để nối lại, thêm bot vào nhóm rồi gõ /setup trong nhóm.",
 	SetupRebound:        "✅ Nhóm đã được nối lại với <b>%s</b>; dữ liệu của chi bộ vẫn còn nguyên.",
+	// fixes after the documentation review
+	CheckinUsage:  "Xin gõ mã điểm danh chiếu tại phòng họp, ví dụ: /checkin 1234 (hoặc chỉ gõ 1234).",
+	RSVPCancelled: "Buổi họp này đã hoãn. Chi ủy sẽ báo lịch mới.",
+	// answering for a member without Telegram
+	CardAnswerFor: "Buổi họp %s: %s. Chi ủy trả lời giúp bằng các nút dưới đây.",
+	CardNoAnswer:  "chưa trả lời",
+	CardAnswered:  "Đã ghi nhận cho đồng chí %s: %s",
 }
