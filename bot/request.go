@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,6 +39,7 @@ type request struct {
 	answered bool
 	sent     int            // messages sent so far, to name queued replies
 	queuedTo map[int64]bool // chats a reply of this update was queued for
+	queuedN  map[int64]int  // replies of this update queued, by chat
 	button   button         // the pressed button, decoded
 	thread   int            // the forum topic the message came from; replies go there
 }
@@ -153,6 +155,10 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 	return m, err
 }
 
+// replySpacing is the pace of one private chat (storage.DefaultRateLimits):
+// queued replies to a chat are that far apart.
+const replySpacing = 1100 * time.Millisecond
+
 // call makes a request that Telegram's flood limits count (a message or an
 // edit) for the update:
 //   - a button press is answered first, so that it never waits for the chat's
@@ -187,12 +193,20 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 	}
 	id := fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent)
+	// Replies queued for one chat are spaced by the chat's pace, so that two
+	// workers never send them at once and out of order.
+	if r.queuedN == nil {
+		r.queuedN = map[int64]int{}
+	}
+	notBefore := time.Now().Add(time.Duration(r.queuedN[chatID]) * replySpacing) // the queue's clock, not the bot's
+	r.queuedN[chatID]++
 	_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
-		ID:       id,
-		To:       storage.QueueRecipient{ChatID: chatID},
-		Parts:    []telegram.Raw{delivery.RawOf(req)},
-		Purpose:  "reply",
-		Priority: storage.PriorityUrgent,
+		ID:        id,
+		To:        storage.QueueRecipient{ChatID: chatID},
+		Parts:     []telegram.Raw{delivery.RawOf(req)},
+		Purpose:   "reply",
+		Priority:  storage.PriorityUrgent,
+		NotBefore: notBefore,
 	})
 	if qerr != nil {
 		if err == nil {
