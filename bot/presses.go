@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,14 @@ func (p *presses) forget(id string) {
 	}
 }
 
+// instantPress reports whether a press is answered on arrival, without waiting
+// for its handler: an RSVP button in a private chat, whose handler shows the
+// member's answer by editing the very message pressed (a refusal too), so the
+// spinner need not wait for Redis.
+func instantPress(q *telegram.CallbackQuery) bool {
+	return q.Message != nil && q.Message.Chat.IsPrivate() && strings.HasPrefix(q.Data, buttonVersion+":"+verbRSVP+":")
+}
+
 // Arrived is called by the poller and the webhook as soon as an update is
 // received, before it waits for its chat's earlier updates. For a button press
 // it starts the clock: if the handler has not answered within answerWithin, the
@@ -77,7 +86,11 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) {
 	}
 	pr := &press{}
 	b.presses.m[id] = pr
-	pr.timer = time.AfterFunc(answerWithin, func() {
+	wait := answerWithin
+	if instantPress(u.CallbackQuery) {
+		wait = 0
+	}
+	pr.timer = time.AfterFunc(wait, func() {
 		if !b.presses.take(id) {
 			return
 		}

@@ -142,10 +142,12 @@ func BenchmarkPresses1000(b *testing.B) {
 	for round := range b.N {
 		pressStats(b, "cellbot", rdb, n, ac, func(i int) error {
 			uid := int64(2_000_000 + i)
-			return bot.HandleUpdate(ctx, telegram.Update{UpdateID: round*n + i + 1, CallbackQuery: &telegram.CallbackQuery{
+			u := telegram.Update{UpdateID: round*n + i + 1, CallbackQuery: &telegram.CallbackQuery{
 				ID: queryID(i), From: telegram.User{ID: uid, FirstName: "ĐV"}, Data: data,
 				Message: &telegram.Message{MessageID: 10 + i, Chat: telegram.Chat{ID: uid, Type: telegram.ChatPrivate}, Text: "Thông báo"},
-			}})
+			}}
+			bot.Arrived(ctx, u) // as the poller and the webhook do on receipt
+			return bot.HandleUpdate(ctx, u)
 		})
 		peerKey := fmt.Sprintf("peer:%d:answers", round)
 		pressStats(b, "peer", rdb, n, ac, func(i int) error {

@@ -100,13 +100,13 @@ func (b *Bot) pressAnswer(r *request, meetingID int64, a cell.Answer, reply stri
 	m, err := b.p.Store.Answer(r.ctx, r.cell.ID, meetingID, a, b.p.Now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		b.refusePress(r, r.t(texts.CommonButtonExpired))
 		return m, false, nil
 	case errors.Is(err, storage.ErrClosed) && m.State == cell.StateCancelled:
-		r.answerCallback(r.t(texts.RSVPCancelled), true)
+		b.refusePress(r, r.t(texts.RSVPCancelled))
 		return m, false, nil
 	case errors.Is(err, storage.ErrClosed):
-		r.answerCallback(r.t(texts.RSVPClosed), true)
+		b.refusePress(r, r.t(texts.RSVPClosed))
 		return m, false, nil
 	case err != nil:
 		return m, false, err
@@ -154,6 +154,16 @@ func (b *Bot) rsvp(r *request) error {
 		r.edit(b.answeredText(r, m, a), scheduler.RSVPKeyboard(r.lang, r.cell.ID, m.ID))
 	}
 	return nil
+}
+
+// refusePress says why a press changed nothing: as the press's answer, and, in
+// a private chat (where the press may have been answered on arrival), in place
+// of the message's buttons.
+func (b *Bot) refusePress(r *request, text string) {
+	r.answerCallback(text, true)
+	if r.chat.IsPrivate() {
+		r.edit(text, nil)
+	}
 }
 
 // answeredText is the meeting's notice with the member's answer under it.
