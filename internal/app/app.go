@@ -139,6 +139,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	srv, err := server.New(server.Params{
 		Addr:        cfg.HTTPAddr,
 		Health:      store,
+		Telegram:    tg,
 		Gatherer:    reg,
 		WebhookPath: webhookPath,
 		Webhook:     webhook,
