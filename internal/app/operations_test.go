@@ -182,7 +182,8 @@ func TestCommandsHealthAndMetrics(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
 	}
-	for _, want := range []string{`cellbot_delivery_sends_total{result="sent"}`, "cellbot_telegram_429_total", "cellbot_delivery_latency_seconds", "cellbot_delivery_queue_ready", "cellbot_delivery_queue_leased"} {
+	for _, want := range []string{`cellbot_delivery_sends_total{result="sent"}`, "cellbot_telegram_429_total", "cellbot_delivery_latency_seconds", "cellbot_delivery_queue_ready", "cellbot_delivery_queue_leased",
+		`cellbot_updates_total{kind="message",outcome="handled"}`, "cellbot_update_handler_seconds_bucket", "cellbot_redis_errors_total"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %s", want)
 		}
