@@ -11,6 +11,8 @@
 // Subcommands, for operators (docs/operations.md):
 //
 //	cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
+//	cellbot cell export <id>     write one cell's data as JSON to standard output
+//	cellbot cell import <file>   load a cell exported so ("-" for standard input)
 package main
 
 import (
@@ -29,7 +31,9 @@ import (
 
 const usage = `usage:
   cellbot                      run the bot (settings from the environment)
-  cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR`
+  cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
+  cellbot cell export <id>     write cell <id> as JSON to standard output
+  cellbot cell import <file>   load a cell from an export ("-" for standard input)`
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -50,6 +54,13 @@ func main() {
 		}
 		if err := server.Check(ctx, addr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	case args[0] == "cell" && len(args) == 3 && (args[1] == "export" || args[1] == "import"):
+		cfg := loadConfig()
+		if err := app.CellCommand(ctx, cfg, logger, app.Options{}, args[1], args[2], os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "cellbot cell %s: %v\n", args[1], err)
 			os.Exit(1)
 		}
 		return
