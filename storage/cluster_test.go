@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
@@ -195,6 +197,22 @@ func TestOnRedisCluster(t *testing.T) {
 		}
 		if _, err := s.PauseChat(ctx, now, 2000, time.Second, l); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("export and import", func(t *testing.T) {
+		e, err := s.ExportCell(ctx, c.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := storage.New(cl.Client(t), "moved") // another deployment on the same cluster
+		must(moved.ImportCell(ctx, e))
+		again, err := moved.ExportCell(ctx, c.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(e, again); diff != "" {
+			t.Errorf("export after import differs:\n%s", diff)
 		}
 	})
 }
