@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -72,18 +73,7 @@ func StartCluster(t testing.TB) *Cluster {
 
 	c := &Cluster{}
 	for i := range clusterMasters {
-		srv, err := redisserver.Start(ctx, redisserver.Options{
-			Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)),
-			// The node's cluster state file goes in its own directory (--dir).
-			ExtraArgs: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-				"--cluster-node-timeout", "5000"},
-		})
-		if errors.Is(err, redisserver.ErrNotInstalled) {
-			t.Fatalf("%s\n(%v)", missingHint, err)
-		}
-		if err != nil {
-			t.Fatalf("testenv: start cluster node %d: %v", i, err)
-		}
+		srv := startClusterNode(ctx, t, filepath.Join(dir, fmt.Sprintf("node%d", i)))
 		t.Cleanup(func() {
 			if err := srv.Stop(); err != nil {
 				t.Errorf("testenv: stop cluster node %s: %v", srv.Addr(), err)
@@ -130,4 +120,66 @@ func (c *Cluster) waitOK(ctx context.Context) error {
 		rc.Close()
 	}
 	return nil
+}
+
+// clusterBusOffset is how far above its port a cluster node listens for the
+// other nodes (Redis's cluster bus).
+const clusterBusOffset = 10000
+
+// startClusterNode starts one cluster-enabled redis-server in dir. Its port must
+// leave room for the bus port above it (ephemeral ports go up to 60999, and
+// Redis refuses a port whose bus port would pass 65535), and both must be free:
+// a port is picked for that, and picked again when another process took it first.
+func startClusterNode(ctx context.Context, t testing.TB, dir string) *redisserver.Server {
+	t.Helper()
+	var err error
+	for range 5 {
+		var port int
+		if port, err = clusterPort(); err != nil {
+			continue
+		}
+		var srv *redisserver.Server
+		srv, err = redisserver.Start(ctx, redisserver.Options{
+			Dir:  dir,
+			Port: port,
+			// The node's cluster state file goes in its own directory (--dir).
+			ExtraArgs: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+				"--cluster-node-timeout", "5000"},
+		})
+		if errors.Is(err, redisserver.ErrNotInstalled) {
+			t.Fatalf("%s\n(%v)", missingHint, err)
+		}
+		if err == nil {
+			return srv
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	t.Fatalf("testenv: start a cluster node: %v", err)
+	return nil
+}
+
+// clusterPort returns a port P on 127.0.0.1 such that P and P+clusterBusOffset
+// were both free a moment ago.
+func clusterPort() (int, error) {
+	for range 200 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if port+clusterBusOffset > 65535 {
+			l.Close()
+			continue
+		}
+		bus, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+clusterBusOffset))
+		l.Close()
+		if err != nil {
+			continue
+		}
+		bus.Close()
+		return port, nil
+	}
+	return 0, errors.New("no free port with a free cluster bus port above it")
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +113,12 @@ func TestStartCluster(t *testing.T) {
 	cl := testenv.StartCluster(t)
 	if n := len(cl.Addrs()); n != 3 {
 		t.Fatalf("%d masters, want 3", n)
+	}
+	for _, a := range cl.Addrs() {
+		_, p, _ := net.SplitHostPort(a)
+		if port, _ := strconv.Atoi(p); port <= 0 || port+10000 > 65535 {
+			t.Errorf("node on %s: no room for its cluster bus port", a)
+		}
 	}
 	c := cl.Client(t)
 	// Keys of many slots, so that every master holds some.
