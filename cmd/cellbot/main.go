@@ -7,6 +7,12 @@
 //
 // Without REDIS_URL it starts its own redis-server with its data in ./data.
 // SIGINT or SIGTERM stops it gracefully.
+//
+// Subcommands, for operators (docs/operations.md):
+//
+//	cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
+//	cellbot cell export <id>     write one cell's data as JSON to standard output
+//	cellbot cell import <file>   load a cell exported so ("-" for standard input)
 package main
 
 import (
@@ -19,8 +25,15 @@ import (
 
 	"github.com/cellbot/cellbot/internal/app"
 	"github.com/cellbot/cellbot/internal/config"
+	"github.com/cellbot/cellbot/internal/server"
 	"github.com/redis/go-redis/v9"
 )
+
+const usage = `usage:
+  cellbot                      run the bot (settings from the environment)
+  cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
+  cellbot cell export <id>     write cell <id> as JSON to standard output
+  cellbot cell import <file>   load a cell from an export ("-" for standard input)`
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -28,17 +41,49 @@ func main() {
 	// shared by every client in the process; so it is set here, once, and not in
 	// app.Run, which tests call many times side by side.
 	redis.SetLogger(app.RedisLogger(logger))
-	cfg, err := config.Load(os.LookupEnv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cellbot cannot start:\n%v\n", err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	args := os.Args[1:]
+	switch {
+	case len(args) == 0:
+	case args[0] == "healthcheck" && len(args) == 1:
+		addr := os.Getenv(config.EnvHTTPAddr)
+		if addr == "" {
+			addr = config.DefaultHTTPAddr
+		}
+		if err := server.Check(ctx, addr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	case args[0] == "cell" && len(args) == 3 && (args[1] == "export" || args[1] == "import"):
+		cfg := loadConfig()
+		if err := app.CellCommand(ctx, cfg, logger, app.Options{}, args[1], args[2], os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "cellbot cell %s: %v\n", args[1], err)
+			os.Exit(1)
+		}
+		return
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+
+	cfg := loadConfig()
 	if err := app.Run(ctx, cfg, logger, app.Options{}); err != nil && ctx.Err() == nil {
 		// Run fails only while starting: say why in a sentence, as for the
 		// settings above, rather than as one more JSON line.
 		fmt.Fprintf(os.Stderr, "cellbot cannot start: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// loadConfig reads the settings, or says every problem and exits 2.
+func loadConfig() *config.Config {
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cellbot cannot start:\n%v\n", err)
+		os.Exit(2)
+	}
+	return cfg
 }

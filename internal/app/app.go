@@ -75,6 +75,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rdb.AddHook(newRedisErrorHook(reg))
 
 	var b *bot.Bot
 	sender, err := delivery.NewSender(delivery.SenderParams{
@@ -134,11 +135,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			webhookPath = "/"
 		}
 	}
-	webhook := telegram.NewWebhook(telegram.WebhookParams{Secret: cfg.WebhookSecret, Handler: b.HandleUpdate,
+	handle := instrumentUpdates(reg, b.HandleUpdate)
+	webhook := telegram.NewWebhook(telegram.WebhookParams{Secret: cfg.WebhookSecret, Handler: handle,
 		Arrived: b.Arrived, Logger: logger.With("loop", "webhook"), Grace: updateGrace})
 	srv, err := server.New(server.Params{
 		Addr:        cfg.HTTPAddr,
 		Health:      store,
+		Telegram:    tg,
 		Gatherer:    reg,
 		WebhookPath: webhookPath,
 		Webhook:     webhook,
@@ -189,7 +192,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			webhook.Close()
 		})
 	} else {
-		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: b.HandleUpdate, Arrived: b.Arrived,
+		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: handle, Arrived: b.Arrived,
 			Logger: logger.With("loop", "poller"), Grace: updateGrace})
 		updates.Go(func() {
 			if err := poller.Run(ctx); err != nil {

@@ -2,11 +2,13 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,11 +175,15 @@ func TestCommandsHealthAndMetrics(t *testing.T) {
 	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
+	if code, body := get("/readyz"); code != 200 || body != "ok\n" {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
 	code, metrics := get("/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
 	}
-	for _, want := range []string{`cellbot_delivery_sends_total{result="sent"}`, "cellbot_telegram_429_total", "cellbot_delivery_latency_seconds", "cellbot_delivery_queue_ready", "cellbot_delivery_queue_leased"} {
+	for _, want := range []string{`cellbot_delivery_sends_total{result="sent"}`, "cellbot_telegram_429_total", "cellbot_delivery_latency_seconds", "cellbot_delivery_queue_ready", "cellbot_delivery_queue_leased",
+		`cellbot_updates_total{kind="message",outcome="handled"}`, "cellbot_update_handler_seconds_bucket", "cellbot_redis_errors_total"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %s", want)
 		}
@@ -229,5 +235,30 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 		if n := countContaining(u.Messages(), "Lần thứ hai"); n != 1 && u != sec {
 			t.Errorf("%s got the second broadcast %d times, want once", name, n)
 		}
+	}
+}
+
+// TestHealthcheckSubcommand: `cellbot healthcheck` (the container's health check)
+// exits 0 while the bot answers on CELLBOT_HTTP_ADDR, and 1 once it has stopped.
+func TestHealthcheckSubcommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.start()
+	check := func() error {
+		cmd := exec.Command(binary(t), "healthcheck")
+		cmd.Env = append(os.Environ(), "CELLBOT_HTTP_ADDR="+b.addr, "TELEGRAM_BOT_TOKEN=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		t.Fatalf("healthcheck with the bot running: %v", err)
+	}
+	b.stop()
+	var exit *exec.ExitError
+	if err := check(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("healthcheck with the bot stopped: %v, want exit status 1", err)
 	}
 }

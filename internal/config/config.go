@@ -402,8 +402,15 @@ func checkWebhookURL(raw string) error {
 	if u.Fragment != "" {
 		return errors.New("must not have a #fragment")
 	}
+	if p := u.Port(); p != "" && !isLoopback(u.Hostname()) && !slices.Contains(webhookPorts, p) {
+		return fmt.Errorf("uses port %s, and Telegram posts only to ports %s (let a reverse proxy listen there; docs/operations.md)",
+			p, strings.Join(webhookPorts, ", "))
+	}
 	return nil
 }
+
+// webhookPorts are the ports setWebhook accepts.
+var webhookPorts = []string{"443", "80", "88", "8443"}
 
 func isLoopback(host string) bool {
 	switch host {

@@ -236,6 +236,11 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"CELLBOT_WEBHOOK_URL uses http://, and Telegram posts only to https://"},
 		},
 		{
+			name: "webhook port",
+			env:  base.with(EnvWebhookURL, "https://bot.example.org:8080/hook"),
+			want: []string{"CELLBOT_WEBHOOK_URL uses port 8080, and Telegram posts only to ports 443, 80, 88, 8443"},
+		},
+		{
 			name: "webhook relative",
 			env:  base.with(EnvWebhookURL, "/hook"),
 			want: []string{"CELLBOT_WEBHOOK_URL is not an absolute https:// URL"},

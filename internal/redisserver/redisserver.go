@@ -73,6 +73,9 @@ type Options struct {
 	// StopTimeout is how long Stop waits after SIGTERM before it kills the process.
 	// Default 15s.
 	StopTimeout time.Duration
+	// ExtraArgs are more command-line options, after the ones Start sets (tests use
+	// them for --cluster-enabled yes).
+	ExtraArgs []string
 }
 
 // Server is a running redis-server. Its methods are safe for concurrent use.
@@ -391,7 +394,7 @@ func (s *Server) args() []string {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
-	return args
+	return append(args, s.opts.ExtraArgs...)
 }
 
 // waitForPing polls addr until it answers PING with PONG. A server still loading its AOF

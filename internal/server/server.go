@@ -1,5 +1,6 @@
 // Package server owns the bot's own HTTP listener: the Telegram webhook route,
-// /healthz for orchestrators and /metrics for Prometheus.
+// /healthz (the process is up) and /readyz (Redis answers, and Telegram answered
+// the last call) for orchestrators, and /metrics for Prometheus.
 package server
 
 import (
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,10 +22,16 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Reacher says whether the Bot API answered the last call: nil when it did.
+type Reacher interface {
+	Reachable() error
+}
+
 // Params are the server's dependencies.
 type Params struct {
 	Addr        string
-	Health      Pinger
+	Health      Pinger  // Redis, for /readyz
+	Telegram    Reacher // for /readyz; nil: not checked
 	Gatherer    prometheus.Gatherer
 	WebhookPath string       // "" when updates come by long polling
 	Webhook     http.Handler // serves WebhookPath
@@ -40,12 +48,33 @@ type Server struct {
 // New builds the routes and binds the address, so that a port in use is an error
 // at start and not later.
 func New(p Params) (*Server, error) {
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
+	// /healthz: the process is up and serving. A restart would not bring Redis
+	// or Telegram back, so they are /readyz's business, not this one's.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	// /readyz: Redis answers PING now, and the Bot API answered the last call.
+	// The body says which is down, one line each, without addresses or secrets.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		var down []string
 		if err := p.Health.Ping(ctx); err != nil {
-			http.Error(w, "redis: unreachable", http.StatusServiceUnavailable)
+			down = append(down, "redis: unreachable")
+			p.Logger.Warn("readyz: redis unreachable", "err", err)
+		}
+		if p.Telegram != nil {
+			if err := p.Telegram.Reachable(); err != nil {
+				down = append(down, "telegram: unreachable at the last call")
+				p.Logger.Warn("readyz: telegram unreachable", "err", err)
+			}
+		}
+		if len(down) > 0 {
+			http.Error(w, strings.Join(down, "\n"), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
@@ -87,6 +116,36 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+// Check asks the bot listening on addr (CELLBOT_HTTP_ADDR) for /healthz and
+// returns nil when it answers 200: `cellbot healthcheck`, for a container's health
+// check where there is no curl. A wildcard host (0.0.0.0, ::, empty) is asked on
+// the loopback address.
+func Check(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: CELLBOT_HTTP_ADDR=%q is not host:port: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	u := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", u, resp.Status)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -49,6 +50,14 @@ type Client struct {
 	endpoint string
 	token    string
 	self     User
+	// last is how the last Bot API call ended, for /readyz (see Reachable).
+	last atomic.Pointer[callOutcome]
+}
+
+// callOutcome is how a Bot API call ended: err is nil when Telegram answered.
+type callOutcome struct {
+	at  time.Time
+	err error
 }
 
 // New connects to the Bot API at endpoint (a format with two %s: token and method,
@@ -64,7 +73,31 @@ func New(ctx context.Context, token, endpoint string, httpClient *http.Client) (
 	api.Client = httpClient
 	b.api = api
 	b.self = User{ID: api.Self.ID, IsBot: true, FirstName: api.Self.FirstName, Username: api.Self.UserName}
+	b.last.Store(&callOutcome{at: time.Now()})
 	return b, nil
+}
+
+// Reachable reports whether the Bot API answered the last call: nil when it did
+// (an error answer such as 403 is an answer too), else the call's error with
+// when it was made. Calls cut short by their own context do not count.
+func (b *Client) Reachable() error {
+	o := b.last.Load()
+	if o == nil || o.err == nil {
+		return nil
+	}
+	return fmt.Errorf("last call at %s: %w", o.at.UTC().Format(time.RFC3339), o.err)
+}
+
+// record notes how a call ended, for Reachable.
+func (b *Client) record(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		return // the caller gave up: it says nothing of Telegram
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Code > 0 && apiErr.Code < 500 {
+		err = nil // Telegram answered
+	}
+	b.last.Store(&callOutcome{at: time.Now(), err: err})
 }
 
 // Self is the bot's own user, from getMe.
@@ -99,6 +132,7 @@ func (b *Client) Do(ctx context.Context, req Request, result any) error {
 	} else {
 		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
 	}
+	b.record(ctx, convertErr(err))
 	if err != nil {
 		return fmt.Errorf("telegram: %s: %w", req.Method(), redactErr(convertErr(err), b.token))
 	}

@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -102,5 +104,43 @@ func TestMissingRedisFailsLoudly(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output does not say %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestStartCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cl := testenv.StartCluster(t)
+	if n := len(cl.Addrs()); n != 3 {
+		t.Fatalf("%d masters, want 3", n)
+	}
+	for _, a := range cl.Addrs() {
+		_, p, _ := net.SplitHostPort(a)
+		if port, _ := strconv.Atoi(p); port <= 0 || port+10000 > 65535 {
+			t.Errorf("node on %s: no room for its cluster bus port", a)
+		}
+	}
+	c := cl.Client(t)
+	// Keys of many slots, so that every master holds some.
+	for i := range 30 {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET k%d: %v", i, err)
+		}
+	}
+	var masters atomic.Int32 // ForEachMaster calls in parallel
+	err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		n, err := m.DBSize(ctx).Result()
+		if n > 0 {
+			masters.Add(1)
+		}
+		return err
+	})
+	if err != nil || masters.Load() != 3 {
+		t.Errorf("keys on %d masters (%v), want 3", masters.Load(), err)
+	}
+	// One script over keys of two slots is refused: what storage must never do.
+	err = c.Eval(ctx, "return redis.call('MSET', KEYS[1], 1, KEYS[2], 2)", []string{"a", "b"}).Err()
+	if err == nil || !strings.Contains(err.Error(), "CROSSSLOT") {
+		t.Errorf("a script over two slots: %v, want CROSSSLOT", err)
 	}
 }
