@@ -59,10 +59,6 @@ func (q QuietHours) Began(t time.Time) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	span := q.End - q.Start
-	if span < 0 {
-		span += 24 * 60
-	}
 	// Wall-clock minutes back from the end, so a span across a DST change still
 	// begins at its written time.
 	day := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, end.Location())
