@@ -21,7 +21,7 @@ import (
 
 // waitOutput waits until a bot process has logged s: a condition with a
 // deadline, for what only the process's log shows.
-func waitOutput(t *testing.T, p *process, s string, within time.Duration) {
+func waitOutput(t testing.TB, p *process, s string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !strings.Contains(p.output(), s) {
@@ -136,7 +136,7 @@ func TestPollingTakeover(t *testing.T) {
 // roundRobin is a load balancer in front of webhook replicas: each request goes
 // to the next backend. A dead backend answers 502 through it, and Telegram
 // delivers the update again (to the next backend).
-func roundRobin(t *testing.T, backends []string) *httptest.Server {
+func roundRobin(t testing.TB, backends []string) *httptest.Server {
 	t.Helper()
 	proxies := make([]*httputil.ReverseProxy, len(backends))
 	for i, b := range backends {
