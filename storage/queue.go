@@ -195,7 +195,7 @@ end
 //
 //	KEYS[1] ready:0   KEYS[2] ready:1
 //	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)
-//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms; 0: now), job, cell,
+//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms; now when earlier), job, cell,
 //	         member, chat, name, purpose, parts (JSON array), number of parts
 //
 // Returns the number of messages added. An id that is waiting, in flight, or was
@@ -208,8 +208,7 @@ for i = 3, #ARGV, 11 do
   local id = ARGV[i]
   local mk = qp .. 'msg:' .. id
   if redis.call('EXISTS', mk) == 0 then
-    local nbf = tonumber(ARGV[i+2])
-    if nbf == 0 then nbf = now end
+    local nbf = math.max(tonumber(ARGV[i+2]), now)
     redis.call('HSET', mk, 'prio', ARGV[i+1], 'nbf', nbf, 'job', ARGV[i+3],
       'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', ARGV[i+6], 'name', ARGV[i+7],
       'purpose', ARGV[i+8], 'parts', ARGV[i+9], 'n', ARGV[i+10],
@@ -242,8 +241,8 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 			if err != nil {
 				return added, fmt.Errorf("storage: enqueue %s: %w", e.ID, err)
 			}
-			nbf := clockMS(now)
-			if !e.NotBefore.IsZero() && e.NotBefore.After(now) {
+			var nbf int64 // the script takes the later of it and now
+			if !e.NotBefore.IsZero() {
 				nbf = qms(e.NotBefore)
 			}
 			args = append(args, e.ID, e.Priority, nbf, e.JobID, e.To.CellID, e.To.MemberID,
