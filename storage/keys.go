@@ -230,3 +230,7 @@ func (k Keys) FormerChatCell(chatID int64) string {
 // committee member can receive join requests, so that it is told once a while,
 // not at every request. STRING
 func (k Keys) JoinsUnheard(id int64) string { return k.cell(id) + ":joins:unheard" }
+
+// Lease is a named lease held by one process at a time (the poll lease): the
+// holder's token, with a PX that the holder renews. STRING
+func (k Keys) Lease(name string) string { return k.prefix + ":lease:" + name }

@@ -8,6 +8,12 @@ package storage
 // (MarkSent) records what Telegram accepted; Claim and RecoverLeases check the
 // markers atomically, so a crash repeats at most the parts that were in flight.
 //
+// Times: a method's now is the caller's clock, or the zero time for Redis's own
+// (TIME inside the script). Delivery passes the zero time, so that replicas whose
+// clocks drift agree on when a lease ends and when a message is due: a lease is
+// taken over only when it has really ended, and a message is never sent twice
+// for a clock's sake. Tests pass their own times to stay deterministic.
+//
 // Every key below carries the hash tag {q}. The scripts build the names of the
 // per-message and per-job keys from the queue's prefix (ARGV[1]) the way keys.go
 // does, as asynq's scripts do: they are not all known before the script runs, and
@@ -124,6 +130,25 @@ type QueueDone struct {
 
 func qms(t time.Time) int64 { return t.UnixMilli() }
 
+// clockMS is a script's now argument: 0 for Redis's clock (see luaClock).
+func clockMS(now time.Time) int64 {
+	if now.IsZero() {
+		return 0
+	}
+	return now.UnixMilli()
+}
+
+// luaClock defines clockms(v): the caller's now (unix ms) when v is not 0, else
+// Redis's. TIME may be called in scripts since Redis 5 (effects replication).
+const luaClock = `
+local function clockms(v)
+  v = tonumber(v) or 0
+  if v ~= 0 then return v end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
 func (k Keys) queuePrefix() string { return k.queue() + ":" }
 
 // luaComplete is shared by the scripts that complete a message. firstunsent finds
@@ -169,27 +194,28 @@ end
 // enqueueScript adds messages that are not known yet.
 //
 //	KEYS[1] ready:0   KEYS[2] ready:1
-//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)
-//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms), job, cell,
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)
+//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms; now when earlier), job, cell,
 //	         member, chat, name, purpose, parts (JSON array), number of parts
 //
 // Returns the number of messages added. An id that is waiting, in flight, or was
 // completed within QueueRetention is left alone, so that an update handled twice
 // does not send twice.
-var enqueueScript = redis.NewScript(`
-local qp, now = ARGV[1], ARGV[2]
+var enqueueScript = redis.NewScript(luaClock + `
+local qp, now = ARGV[1], clockms(ARGV[2])
 local added = 0
 for i = 3, #ARGV, 11 do
   local id = ARGV[i]
   local mk = qp .. 'msg:' .. id
   if redis.call('EXISTS', mk) == 0 then
-    redis.call('HSET', mk, 'prio', ARGV[i+1], 'nbf', ARGV[i+2], 'job', ARGV[i+3],
+    local nbf = math.max(tonumber(ARGV[i+2]), now)
+    redis.call('HSET', mk, 'prio', ARGV[i+1], 'nbf', nbf, 'job', ARGV[i+3],
       'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', ARGV[i+6], 'name', ARGV[i+7],
       'purpose', ARGV[i+8], 'parts', ARGV[i+9], 'n', ARGV[i+10],
       'enq', now, 'attempts', 0, 'state', 'ready')
     local key = KEYS[1]
     if ARGV[i+1] == '1' then key = KEYS[2] end
-    redis.call('ZADD', key, ARGV[i+2], id)
+    redis.call('ZADD', key, nbf, id)
     added = added + 1
   end
 end
@@ -203,7 +229,7 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 	for start := 0; start < len(entries); start += QueueBatch {
 		chunk := entries[start:min(start+QueueBatch, len(entries))]
 		args := make([]any, 0, 2+11*len(chunk))
-		args = append(args, s.keys.queuePrefix(), qms(now))
+		args = append(args, s.keys.queuePrefix(), clockMS(now))
 		for _, e := range chunk {
 			if e.ID == "" || len(e.Parts) == 0 {
 				return added, fmt.Errorf("storage: enqueue %q: a message needs an id and parts", e.ID)
@@ -215,8 +241,8 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 			if err != nil {
 				return added, fmt.Errorf("storage: enqueue %s: %w", e.ID, err)
 			}
-			nbf := qms(now)
-			if e.NotBefore.After(now) {
+			var nbf int64 // the script takes the later of it and now
+			if !e.NotBefore.IsZero() {
 				nbf = qms(e.NotBefore)
 			}
 			args = append(args, e.ID, e.Priority, nbf, e.JobID, e.To.CellID, e.To.MemberID,
@@ -234,22 +260,23 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 // createJobScript creates a job unless it exists.
 //
 //	KEYS[1] job   KEYS[2] finishing
-//	ARGV[1] job id   ARGV[2] total   ARGV[3] now (unix ms)   ARGV[4] cell
+//	ARGV[1] job id   ARGV[2] total   ARGV[3] now (unix ms; 0: Redis's clock)   ARGV[4] cell
 //	ARGV[5] purpose   ARGV[6] lang   ARGV[7] report chat   ARGV[8] progress message
 //	ARGV[9] ttl (ms)   ARGV[10] offline names as a JSON list, or ""
 //
 // Returns 1 when created, 0 when the job existed (its total is kept). A job of no
 // recipients is complete at once.
-var createJobScript = redis.NewScript(`
+var createJobScript = redis.NewScript(luaClock + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local now = clockms(ARGV[3])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'sent', 0, 'unreachable', 0, 'failed', 0,
-  'created', ARGV[3], 'cell', ARGV[4], 'purpose', ARGV[5], 'lang', ARGV[6],
+  'created', now, 'cell', ARGV[4], 'purpose', ARGV[5], 'lang', ARGV[6],
   'rchat', ARGV[7], 'pmsg', ARGV[8], 'done', 0)
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'offline', ARGV[10]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 if tonumber(ARGV[2]) == 0 then
-  redis.call('HSET', KEYS[1], 'done', 1, 'doneAt', ARGV[3])
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  redis.call('HSET', KEYS[1], 'done', 1, 'doneAt', now)
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
 end
 return 1
 `)
@@ -265,7 +292,7 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 		offline = string(b)
 	}
 	n, err := createJobScript.Run(ctx, s.rdb, []string{s.keys.QueueJob(job.ID), s.keys.QueueFinishing()},
-		job.ID, total, qms(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
+		job.ID, total, clockMS(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
 		queueJobTTL.Milliseconds(), offline).Int()
 	if err != nil {
 		return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
@@ -276,8 +303,8 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 // claimScript leases the first due message, urgent before bulk.
 //
 //	KEYS[1] ready:0   KEYS[2] ready:1   KEYS[3] leased
-//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] lease end (unix ms)
-//	ARGV[4] lease token   ARGV[5] due ids to look at, at most
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)
+//	ARGV[3] lease (ms): it ends that long after now   ARGV[4] lease token   ARGV[5] due ids to look at, at most
 //	ARGV[6] retention of done messages (ms)   ARGV[7] job ttl (ms)
 //
 // Returns {id, first unsent part, field, value, …} with the message's hash, or
@@ -285,8 +312,9 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 // limit was reached, or -1 for an empty queue. A due message whose parts all have
 // their sent marker (its worker died after sending) is completed as sent, not
 // leased; an id without its hash is dropped.
-var claimScript = redis.NewScript(luaComplete + `
-local qp, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[5])
+var claimScript = redis.NewScript(luaClock + luaComplete + `
+local qp, now, limit = ARGV[1], clockms(ARGV[2]), tonumber(ARGV[5])
+local leaseEnd = now + tonumber(ARGV[3])
 local looked = 0
 for p = 1, 2 do
   while looked < limit do
@@ -303,7 +331,7 @@ for p = 1, 2 do
       if first >= n then
         complete(qp, id, 'sent', now, ARGV[6], ARGV[7])
       else
-        redis.call('ZADD', KEYS[3], ARGV[3], id)
+        redis.call('ZADD', KEYS[3], leaseEnd, id)
         redis.call('HSET', mk, 'state', 'leased', 'token', ARGV[4])
         local out = {id, first}
         local f = redis.call('HGETALL', mk)
@@ -322,13 +350,13 @@ end
 return {'', nxt}
 `)
 
-// Claim leases the first due message until now+lease under token. When none is
-// due it returns nil and when the next one will be (the zero time for an empty
-// queue).
+// Claim leases the first due message until now+lease under token (the zero now:
+// Redis's clock). When none is due it returns nil and when the next one will be
+// (the zero time for an empty queue).
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, token string) (*QueueEntry, time.Time, error) {
 	res, err := claimScript.Run(ctx, s.rdb,
 		[]string{s.keys.QueueReady(0), s.keys.QueueReady(1), s.keys.QueueLeased()},
-		s.keys.queuePrefix(), qms(now), qms(now.Add(lease)), token, QueueBatch,
+		s.keys.queuePrefix(), clockMS(now), max(lease.Milliseconds(), 1), token, QueueBatch,
 		QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Slice()
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("storage: claim: %w", err)
@@ -389,21 +417,23 @@ func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
 // extendScript renews a lease held by token.
 //
 //	KEYS[1] leased ZSET   KEYS[2] the message HASH
-//	ARGV[1] id   ARGV[2] token   ARGV[3] new lease end (unix ms)
+//	ARGV[1] id   ARGV[2] token   ARGV[3] now (unix ms; 0: Redis's clock)
+//	ARGV[4] lease (ms) from now
 //
 // Returns 1, or 0 when the lease is lost: another token holds the message, or the
 // recoverer gave it back to the ready set (the token is then stale but equal).
-var extendScript = redis.NewScript(`
+var extendScript = redis.NewScript(luaClock + `
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] then return 0 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', clockms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
 return 1
 `)
 
-// ExtendLease moves the end of the lease of message id to until; ErrLeaseLost when
-// this holder no longer has it.
-func (s *Store) ExtendLease(ctx context.Context, id, token string, until time.Time) error {
-	n, err := extendScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased(), s.keys.QueueMsg(id)}, id, token, qms(until)).Int()
+// ExtendLease moves the end of the lease of message id to now+lease (the zero
+// now: Redis's clock); ErrLeaseLost when this holder no longer has it.
+func (s *Store) ExtendLease(ctx context.Context, id, token string, now time.Time, lease time.Duration) error {
+	n, err := extendScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased(), s.keys.QueueMsg(id)}, id, token,
+		clockMS(now), max(lease.Milliseconds(), 1)).Int()
 	if err != nil {
 		return fmt.Errorf("storage: extend lease of %s: %w", id, err)
 	}
@@ -454,20 +484,20 @@ func (s *Store) Defer(ctx context.Context, id, token string, at time.Time, count
 // doneScript completes a leased message and counts it for its job.
 //
 //	KEYS[1] leased
-//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] id   ARGV[4] token
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)   ARGV[3] id   ARGV[4] token
 //	ARGV[5] result (sent|unreachable|failed)   ARGV[6] retention of done messages (ms)
 //	ARGV[7] job ttl (ms)   ARGV[8] progress throttle (ms)
 //
 // Returns {-1} when the lease was lost, else {total, sent, unreachable, failed,
 // completed (1 for the call that completed the job), progress due (1 when the
 // caller won the job's progress throttle)}.
-var doneScript = redis.NewScript(luaComplete + `
+var doneScript = redis.NewScript(luaClock + luaComplete + `
 local qp, id = ARGV[1], ARGV[3]
 local mk = qp .. 'msg:' .. id
 if redis.call('HGET', mk, 'token') ~= ARGV[4] then return {-1} end
 redis.call('ZREM', KEYS[1], id)
 local job = redis.call('HGET', mk, 'job')
-local r = complete(qp, id, ARGV[5], tonumber(ARGV[2]), ARGV[6], ARGV[7])
+local r = complete(qp, id, ARGV[5], clockms(ARGV[2]), ARGV[6], ARGV[7])
 r[6] = 0
 if r[5] == 0 and r[1] > 0 then
   local jk = qp .. 'job:' .. job
@@ -483,7 +513,7 @@ return r
 // the same script; see QueueDone. progressEvery throttles progress edits per job.
 func (s *Store) Done(ctx context.Context, now time.Time, id, token string, result QueueResult, progressEvery time.Duration) (QueueDone, error) {
 	r, err := doneScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased()},
-		s.keys.queuePrefix(), qms(now), id, token, string(result),
+		s.keys.queuePrefix(), clockMS(now), id, token, string(result),
 		QueueRetention.Milliseconds(), queueJobTTL.Milliseconds(), max(progressEvery.Milliseconds(), 1)).Int64Slice()
 	if err != nil {
 		return QueueDone{}, fmt.Errorf("storage: complete %s as %s: %w", id, result, err)
@@ -504,14 +534,14 @@ func (s *Store) Done(ctx context.Context, now time.Time, id, token string, resul
 // recoverScript puts messages whose lease expired back in their ready set.
 //
 //	KEYS[1] leased   KEYS[2] ready:0   KEYS[3] ready:1
-//	ARGV[1] queue key prefix   ARGV[2] now (unix ms)   ARGV[3] at most this many
+//	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)   ARGV[3] at most this many
 //	ARGV[4] retention of done messages (ms)   ARGV[5] job ttl (ms)
 //
 // Returns {requeued, completed}: a message whose parts all have their sent marker
 // (its worker died between the last send and Done) is completed as sent instead of
 // being sent again.
-var recoverScript = redis.NewScript(luaComplete + `
-local qp, now = ARGV[1], tonumber(ARGV[2])
+var recoverScript = redis.NewScript(luaClock + luaComplete + `
+local qp, now = ARGV[1], clockms(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 local requeued, completed = 0, 0
 for _, id in ipairs(ids) do
@@ -537,7 +567,7 @@ return {requeued, completed}
 `)
 
 // RecoverLeases moves at most limit (≤ QueueBatch) messages whose lease ended before
-// now back to ready, or completes them when all their parts were sent. Call it
+// now (the zero now: Redis's clock) back to ready, or completes them when all their parts were sent. Call it
 // again while it returns limit messages.
 func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued, completed int, err error) {
 	if limit <= 0 || limit > QueueBatch {
@@ -545,7 +575,7 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (re
 	}
 	r, err := recoverScript.Run(ctx, s.rdb,
 		[]string{s.keys.QueueLeased(), s.keys.QueueReady(0), s.keys.QueueReady(1)},
-		s.keys.queuePrefix(), qms(now), limit, QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Int64Slice()
+		s.keys.queuePrefix(), clockMS(now), limit, QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("storage: recover leases: %w", err)
 	}
@@ -558,13 +588,14 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (re
 // claimFinishingScript takes completed jobs whose report is to be enqueued.
 //
 //	KEYS[1] finishing
-//	ARGV[1] now (unix ms)   ARGV[2] lease end (unix ms)   ARGV[3] at most this many
+//	ARGV[1] now (unix ms; 0: Redis's clock)   ARGV[2] lease (ms)   ARGV[3] at most this many
 //
 // Returns the job ids; each one's score moves to the lease's end, so that another
 // process takes it only when this one died before ReleaseFinishedJob.
-var claimFinishingScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+var claimFinishingScript = redis.NewScript(luaClock + `
+local now = clockms(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id) end
 return ids
 `)
 
@@ -575,7 +606,7 @@ func (s *Store) ClaimFinishedJobs(ctx context.Context, now time.Time, lease time
 		limit = QueueBatch
 	}
 	ids, err := claimFinishingScript.Run(ctx, s.rdb, []string{s.keys.QueueFinishing()},
-		qms(now), qms(now.Add(lease)), limit).StringSlice()
+		clockMS(now), max(lease.Milliseconds(), 1), limit).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim finished jobs: %w", err)
 	}

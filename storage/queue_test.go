@@ -248,10 +248,10 @@ func TestQueueDefer(t *testing.T) {
 	if e = mustClaim(t, s, queueT0.Add(2*time.Second), time.Minute, "t4"); e == nil || e.Attempts != 1 {
 		t.Errorf("claimed %+v, want attempts 1", e)
 	}
-	if err := s.ExtendLease(ctx, "m", "t4", queueT0.Add(time.Hour)); err != nil {
+	if err := s.ExtendLease(ctx, "m", "t4", queueT0, time.Hour); err != nil {
 		t.Error(err)
 	}
-	if err := s.ExtendLease(ctx, "m", "t3", queueT0.Add(time.Hour)); !errors.Is(err, storage.ErrLeaseLost) {
+	if err := s.ExtendLease(ctx, "m", "t3", queueT0, time.Hour); !errors.Is(err, storage.ErrLeaseLost) {
 		t.Errorf("extend without the lease: %v, want ErrLeaseLost", err)
 	}
 }
@@ -421,19 +421,53 @@ func TestQueueExtendAfterRecovery(t *testing.T) {
 	if mustClaim(t, s, queueT0, time.Second, "slow") == nil {
 		t.Fatal("nothing claimed")
 	}
-	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(time.Minute)); err != nil {
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0, time.Minute); err != nil {
 		t.Fatalf("extend while held: %v", err)
 	}
 	if requeued, _, err := s.RecoverLeases(ctx, queueT0.Add(2*time.Minute), 10); err != nil || requeued != 1 {
 		t.Fatalf("recover = %d, %v", requeued, err)
 	}
-	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(3*time.Minute)); !errors.Is(err, storage.ErrLeaseLost) {
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(2*time.Minute), time.Minute); !errors.Is(err, storage.ErrLeaseLost) {
 		t.Errorf("extend after recovery: %v, want ErrLeaseLost", err)
 	}
 	if mustClaim(t, s, queueT0.Add(2*time.Minute), time.Minute, "new") == nil {
 		t.Fatal("the recovered message was not claimable")
 	}
-	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(3*time.Minute)); !errors.Is(err, storage.ErrLeaseLost) {
+	if err := s.ExtendLease(ctx, "m", "slow", queueT0.Add(2*time.Minute), time.Minute); !errors.Is(err, storage.ErrLeaseLost) {
 		t.Errorf("extend by the old holder: %v, want ErrLeaseLost", err)
+	}
+}
+
+// TestQueueLeasesOnRedisClock (issue 16): with the zero now, as delivery
+// passes it, a lease's end and what is due are read from Redis's clock, so
+// replicas whose own clocks drift agree: a lease ends lease after Redis's now,
+// and a recoverer does not take a message whose lease has not ended there.
+func TestQueueLeasesOnRedisClock(t *testing.T) {
+	ctx := context.Background()
+	s, rdb := newQueueStore(t)
+	var redisClock time.Time
+	mustEnqueue(t, s, redisClock, queueEntry("m", 1))
+	before := rdb.Time(ctx).Val()
+	e := mustClaim(t, s, redisClock, time.Minute, "tok")
+	after := rdb.Time(ctx).Val()
+	if e == nil {
+		t.Fatal("a message enqueued on Redis's clock was not due on it")
+	}
+	end := time.UnixMilli(int64(rdb.ZScore(ctx, s.Keys().QueueLeased(), "m").Val()))
+	if end.Before(before.Add(time.Minute).Add(-time.Millisecond)) || end.After(after.Add(time.Minute)) {
+		t.Errorf("lease ends at %v, want a minute after Redis's %v", end, before)
+	}
+	if r, c, err := s.RecoverLeases(ctx, redisClock, 0); err != nil || r+c != 0 {
+		t.Errorf("recovered %d+%d, %v from a lease that has not ended on Redis's clock", r, c, err)
+	}
+	if err := s.ExtendLease(ctx, "m", "tok", redisClock, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	end = time.UnixMilli(int64(rdb.ZScore(ctx, s.Keys().QueueLeased(), "m").Val()))
+	if end.Before(before.Add(time.Hour).Add(-time.Millisecond)) {
+		t.Errorf("extended lease ends at %v, want an hour after Redis's %v", end, before)
+	}
+	if _, err := s.Done(ctx, redisClock, "m", "tok", storage.ResultSent, time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,11 @@ package storage
 // Each limit is a GCRA: one key holds its theoretical arrival time (TAT, unix µs);
 // a send at time t conforms when t ≥ TAT − tolerance, and moves TAT to
 // max(TAT, t) + interval.
+//
+// t is Redis's clock (TIME inside the scripts) when the caller passes the zero
+// time, as delivery does: every replica then reads the same clock, and one whose
+// clock runs ahead can neither take a slot early nor send past the limits.
+// Tests pass their own times.
 
 import (
 	"context"
@@ -59,6 +64,25 @@ func DefaultRateLimits() RateLimits {
 	}
 }
 
+// clockUS is a script's now argument: 0 for Redis's clock (see luaClockUS).
+func clockUS(now time.Time) int64 {
+	if now.IsZero() {
+		return 0
+	}
+	return now.UnixMicro()
+}
+
+// luaClockUS defines clockus(v): the caller's now (unix µs) when v is not 0,
+// else Redis's.
+const luaClockUS = `
+local function clockus(v)
+  v = tonumber(v) or 0
+  if v ~= 0 then return v end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+`
+
 func (l RateLimits) chat(chatID int64) RateLimit {
 	if chatID < 0 {
 		return l.Group
@@ -69,7 +93,7 @@ func (l RateLimits) chat(chatID int64) RateLimit {
 // reserveScript reserves a send on the global limit and, when given, a chat's.
 //
 //	KEYS[1] global TAT   KEYS[2] chat TAT (optional)
-//	ARGV[1] now (unix µs)   ARGV[2] global interval (µs)   ARGV[3] global tolerance (µs)
+//	ARGV[1] now (unix µs; 0: Redis's clock)   ARGV[2] global interval (µs)   ARGV[3] global tolerance (µs)
 //	ARGV[4] chat interval (µs)   ARGV[5] chat tolerance (µs)   ARGV[6] longest wait (µs)
 //
 // Returns {1, wait} when a slot was reserved on both limits wait µs from now, or
@@ -77,8 +101,8 @@ func (l RateLimits) chat(chatID int64) RateLimit {
 // when the chat's wait exceeds the global one, because a global slot taken for a
 // later time would hold back every other chat's sends until then; nor when the
 // wait exceeds ARGV[6].
-var reserveScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
+var reserveScript = redis.NewScript(luaClockUS + `
+local now = clockus(ARGV[1])
 local gt = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
 local gwait = math.max(0, gt - tonumber(ARGV[3]) - now)
 if #KEYS > 1 then
@@ -96,7 +120,8 @@ redis.call('SET', KEYS[1], string.format('%d', ng), 'PX', math.ceil((ng - now) /
 return {1, gwait}
 `)
 
-// Reserve reserves a send to chatID (0: the global limit only) at now+wait, and
+// Reserve reserves a send to chatID (0: the global limit only) at now+wait (the
+// zero now: Redis's clock), and
 // returns ok true; the caller sends after waiting. With ok false nothing was
 // reserved and the caller should ask again after wait: sleep when the wait is short,
 // or reschedule the message when it is long (a chat paused by a 429). A wait over
@@ -107,7 +132,7 @@ func (s *Store) Reserve(ctx context.Context, now time.Time, chatID int64, l Rate
 	if chatID != 0 {
 		keys = append(keys, s.keys.RateChat(chatID))
 	}
-	r, err := reserveScript.Run(ctx, s.rdb, keys, now.UnixMicro(),
+	r, err := reserveScript.Run(ctx, s.rdb, keys, clockUS(now),
 		l.Global.interval(), l.Global.tolerance(), c.interval(), c.tolerance(), maxWait.Microseconds()).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: reserve a send to %d: %w", chatID, err)
@@ -121,14 +146,15 @@ func (s *Store) Reserve(ctx context.Context, now time.Time, chatID int64, l Rate
 // pauseScript pushes limits forward after a 429.
 //
 //	KEYS[1] global TAT   KEYS[2] flood ZSET   KEYS[3] chat TAT (optional)
-//	ARGV[1] now (unix µs)   ARGV[2] pause until (unix µs)   ARGV[3] global tolerance (µs)
+//	ARGV[1] now (unix µs; 0: Redis's clock)   ARGV[2] pause (µs) from now   ARGV[3] global tolerance (µs)
 //	ARGV[4] chat tolerance (µs)   ARGV[5] chat id   ARGV[6] flood window (µs)
 //	ARGV[7] chats within the window that pause the global limit
 //
 // Returns 1 when the global limit was paused too. The chat's next send conforms at
-// ARGV[2], whatever its burst.
-var pauseScript = redis.NewScript(`
-local now, untl = tonumber(ARGV[1]), tonumber(ARGV[2])
+// now+ARGV[2], whatever its burst.
+var pauseScript = redis.NewScript(luaClockUS + `
+local now = clockus(ARGV[1])
+local untl = now + tonumber(ARGV[2])
 local function push(key, tol)
   local t = math.max(tonumber(redis.call('GET', key)) or now, untl + tol)
   redis.call('SET', key, string.format('%d', t), 'PX', math.ceil((t - now) / 1000) + 1000)
@@ -150,13 +176,14 @@ return 0
 
 // PauseChat pushes chatID's limit forward by d after a 429 with retry_after d; when
 // l.FloodChats different chats answered 429 within l.FloodWindow (or chatID is 0),
-// the global limit too. It reports whether the global limit was paused.
+// the global limit too. It reports whether the global limit was paused. The zero
+// now is Redis's clock.
 func (s *Store) PauseChat(ctx context.Context, now time.Time, chatID int64, d time.Duration, l RateLimits) (bool, error) {
 	keys := []string{s.keys.RateGlobal(), s.keys.RateFlood()}
 	if chatID != 0 {
 		keys = append(keys, s.keys.RateChat(chatID))
 	}
-	n, err := pauseScript.Run(ctx, s.rdb, keys, now.UnixMicro(), now.Add(d).UnixMicro(),
+	n, err := pauseScript.Run(ctx, s.rdb, keys, clockUS(now), d.Microseconds(),
 		l.Global.tolerance(), l.chat(chatID).tolerance(), chatID,
 		max(l.FloodWindow.Microseconds(), 1), max(l.FloodChats, 1)).Int()
 	if err != nil {

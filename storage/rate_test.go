@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
 )
 
@@ -144,5 +145,38 @@ func TestRatePauseChat(t *testing.T) {
 	}
 	if wait, ok, _ := s.Reserve(ctx, queueT0.Add(6*time.Second), 99, limits, 2*time.Second); !ok || wait != time.Second {
 		t.Errorf("fresh chat under a global pause: wait %v ok %v; want 1s", wait, ok)
+	}
+}
+
+// TestRateOnRedisClock (issue 16): with the zero now, as delivery passes it,
+// slots are reserved on Redis's clock: the global TAT is one interval after
+// Redis's now, and the next send waits about one interval whatever the
+// caller's clock says.
+func TestRateOnRedisClock(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := testenv.RedisEnv(t)
+	s := storage.New(rdb, prefix)
+	limits := storage.DefaultRateLimits()
+	var redisClock time.Time
+	before := rdb.Time(ctx).Val()
+	if wait, ok, err := s.Reserve(ctx, redisClock, 5, limits, time.Second); err != nil || !ok || wait != 0 {
+		t.Fatalf("first reserve = %v, %v, %v", wait, ok, err)
+	}
+	tat, err := rdb.Get(ctx, s.Keys().RateGlobal()).Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.UnixMicro(tat).Sub(before); got < limits.Global.Every || got > limits.Global.Every+time.Second {
+		t.Errorf("global TAT %v after Redis's now, want about %v", got, limits.Global.Every)
+	}
+	wait, ok, err := s.Reserve(ctx, redisClock, 6, limits, time.Second)
+	if err != nil || !ok || wait <= 0 || wait > limits.Global.Every {
+		t.Errorf("second reserve = %v, %v, %v; want a wait within one interval", wait, ok, err)
+	}
+	if _, err := s.PauseChat(ctx, redisClock, 5, time.Minute, limits); err != nil {
+		t.Fatal(err)
+	}
+	if wait, ok, _ := s.Reserve(ctx, redisClock, 5, limits, time.Hour); ok || wait < 59*time.Second {
+		t.Errorf("reserve in a paused chat = %v, %v; want about a minute's wait", wait, ok)
 	}
 }

@@ -192,12 +192,16 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 			webhook.Close()
 		})
 	} else {
-		poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: handle, Arrived: b.Arrived,
-			Logger: logger.With("loop", "poller"), Grace: updateGrace})
+		// One process polls at a time, under the poll lease; a fresh poller per
+		// term, since a poller's state is its own term's.
 		updates.Go(func() {
-			if err := poller.Run(ctx); err != nil {
-				logger.Error("poller stopped", "err", err)
-			}
+			runPolling(ctx, store, logger.With("loop", "poller"), func(ctx context.Context) {
+				poller := telegram.NewPoller(telegram.PollerParams{Caller: tg, Handler: handle, Arrived: b.Arrived,
+					Logger: logger.With("loop", "poller"), Grace: updateGrace})
+				if err := poller.Run(ctx); err != nil {
+					logger.Error("poller stopped", "err", err)
+				}
+			})
 		})
 		logger.Info("receiving updates by long polling")
 	}

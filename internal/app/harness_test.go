@@ -121,7 +121,7 @@ var (
 
 // binary builds cmd/cellbot once per test run, for tests that stop and start the
 // real process.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "cellbot-bin")
@@ -185,7 +185,7 @@ func (p *process) output() string {
 
 // terminate sends SIGTERM and returns how the process exited; PRODUCT.md's
 // operator expects it gone within 10 s.
-func (p *process) terminate(t *testing.T) error {
+func (p *process) terminate(t testing.TB) error {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func (s *Sender) recoverLoop(ctx context.Context) {
 
 func (s *Sender) recoverOnce(ctx context.Context) {
 	for ctx.Err() == nil {
-		requeued, completed, err := s.store.RecoverLeases(ctx, s.now(), storage.QueueBatch)
+		requeued, completed, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("delivery: recover leases", "err", err)
@@ -68,7 +68,7 @@ func (s *Sender) finishLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for ctx.Err() == nil {
-			ids, err := s.store.ClaimFinishedJobs(ctx, s.now(), s.p.Lease, storage.QueueBatch)
+			ids, err := s.store.ClaimFinishedJobs(ctx, redisClock, s.p.Lease, storage.QueueBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Warn("delivery: claim finished jobs", "err", err)
@@ -202,7 +202,7 @@ func (s *Sender) editProgress(ctx context.Context, id string) {
 	err = s.caller.Do(ectx, RawOf(req), nil)
 	if ra, is429 := telegram.RetryAfter(err); is429 {
 		s.metrics.flood.Inc()
-		_, _ = s.store.PauseChat(ctx, s.now(), st.ReportChatID, ra, s.limits)
+		_, _ = s.store.PauseChat(ctx, redisClock, st.ReportChatID, ra, s.limits)
 	}
 	if err != nil && !telegram.IsNotModified(err) {
 		s.log.Warn("delivery: edit progress", "job", id, "err", err)

@@ -84,7 +84,7 @@ func (l *Limited) Do(ctx context.Context, req telegram.Request, result any) erro
 			return err
 		}
 		l.metrics.flood.Inc()
-		if _, perr := l.store.PauseChat(ctx, l.now(), chat, ra, l.limits); perr != nil {
+		if _, perr := l.store.PauseChat(ctx, redisClock, chat, ra, l.limits); perr != nil {
 			l.log.Warn("delivery: pause after 429", "err", perr)
 		}
 		if attempt > 0 || ra > deadline.Sub(l.now()) {

@@ -182,7 +182,7 @@ func (s *Sender) Enqueue(ctx context.Context, msgs ...Message) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.Enqueue(ctx, s.now(), entries)
+	n, err := s.store.Enqueue(ctx, redisClock, entries)
 	if n > 0 {
 		s.wake.notify()
 	}
@@ -213,13 +213,13 @@ func (s *Sender) StartJob(ctx context.Context, job storage.QueueJob, msgs []Mess
 		}
 		seen[e.ID] = true
 	}
-	if _, err := s.store.CreateQueueJob(ctx, s.now(), job, len(entries)); err != nil {
+	if _, err := s.store.CreateQueueJob(ctx, redisClock, job, len(entries)); err != nil {
 		return 0, fmt.Errorf("delivery: %w", err)
 	}
 	if len(entries) == 0 {
 		s.kickFinisher()
 	}
-	n, err := s.store.Enqueue(ctx, s.now(), entries)
+	n, err := s.store.Enqueue(ctx, redisClock, entries)
 	if n > 0 {
 		s.wake.notify()
 	}
@@ -288,6 +288,12 @@ func (s *signal) notify() {
 	s.ch = make(chan struct{})
 }
 
+// redisClock is the zero time: storage then computes leases, rate slots and
+// what is due in the queue from Redis's clock (TIME inside its scripts), so
+// that replicas whose clocks drift share one clock (issue 16). This process's
+// clock (p.Now) still sets quiet hours, retry delays and latency metrics.
+var redisClock time.Time
+
 func (s *Sender) kickFinisher() {
 	select {
 	case s.finish <- struct{}{}:
@@ -301,7 +307,7 @@ func (s *Sender) kickFinisher() {
 // is Redis's, or ctx's.
 func reserve(ctx context.Context, store *storage.Store, now func() time.Time, chat int64, l storage.RateLimits, maxWait time.Duration) (wait time.Duration, reached bool, err error) {
 	for {
-		wait, ok, err := store.Reserve(ctx, now(), chat, l, maxWait)
+		wait, ok, err := store.Reserve(ctx, redisClock, chat, l, maxWait)
 		if err != nil {
 			return 0, false, err
 		}
@@ -344,7 +350,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 		token := s.process + ":" + strconv.FormatUint(s.seq.Add(1), 36)
 		// Not ctx: a claim cut short by shutdown could lease a message and lose
 		// the reply, leaving it to wait for the recoverer.
-		e, next, err := s.store.Claim(context.WithoutCancel(ctx), s.now(), s.p.Lease, token)
+		e, next, err := s.store.Claim(context.WithoutCancel(ctx), redisClock, s.p.Lease, token)
 		if err != nil && e == nil {
 			if ctx.Err() != nil {
 				return
@@ -418,7 +424,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		// stalled (rate waits, a slow Redis) past its lease must not send what
 		// another process may have taken over; a multi-part message may also
 		// outlast one lease.
-		if err := s.store.ExtendLease(hold, e.ID, e.Token, s.now().Add(s.p.Lease)); err != nil {
+		if err := s.store.ExtendLease(hold, e.ID, e.Token, redisClock, s.p.Lease); err != nil {
 			log.Warn("delivery: lease lost before sending; leaving it to its new holder", "err", err)
 			return
 		}
@@ -436,7 +442,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		case is429:
 			s.metrics.flood.Inc()
 			s.metrics.sends.WithLabelValues(resultRateLimited).Inc()
-			global, perr := s.store.PauseChat(hold, s.now(), e.To.ChatID, ra, s.limits)
+			global, perr := s.store.PauseChat(hold, redisClock, e.To.ChatID, ra, s.limits)
 			if perr != nil {
 				log.Warn("delivery: pause after 429", "err", perr)
 			}
@@ -507,7 +513,7 @@ func (s *Sender) reschedule(ctx context.Context, log *slog.Logger, e *storage.Qu
 // progress, the job's end.
 func (s *Sender) complete(ctx context.Context, log *slog.Logger, e *storage.QueueEntry, result storage.QueueResult) {
 	s.metrics.sends.WithLabelValues(string(result)).Inc()
-	d, err := s.store.Done(ctx, s.now(), e.ID, e.Token, result, s.p.ProgressEvery)
+	d, err := s.store.Done(ctx, redisClock, e.ID, e.Token, result, s.p.ProgressEvery)
 	if err != nil {
 		// ErrLeaseLost: another worker took the message over and completes it.
 		log.Warn("delivery: complete", "result", result, "err", err)
