@@ -7,6 +7,9 @@
 //
 // Without REDIS_URL it starts its own redis-server with its data in ./data.
 // SIGINT or SIGTERM stops it gracefully.
+//
+// `cellbot sandbox [-addr 127.0.0.1:8090]` runs it against a Bot API test server
+// with a demo cell instead, and serves a page to try it in a browser.
 package main
 
 import (
@@ -19,10 +22,20 @@ import (
 
 	"github.com/cellbot/cellbot/internal/app"
 	"github.com/cellbot/cellbot/internal/config"
+	"github.com/cellbot/cellbot/internal/sandbox"
 	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sandbox":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := sandbox.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
+		}
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	// go-redis logs pool and reconnect trouble through one package-level logger,
 	// shared by every client in the process; so it is set here, once, and not in
