@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/cellbot/cellbot/internal/app"
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/config"
 	"github.com/cellbot/cellbot/internal/redisserver"
 	"github.com/cellbot/cellbot/internal/telegramtest"
@@ -241,6 +242,12 @@ func (s *Sandbox) seed() {
 	c, err := s.store.CellByChat(ctx, s.group.ID())
 	if err != nil {
 		panic(&telegramtest.Failure{Msg: fmt.Sprintf("the group is not a cell after /setup: %v", err)})
+	}
+	// The delivery loop keeps quiet hours by the real clock, not the sandbox's:
+	// at night it would hold what the page's clock says is day. The demo cell
+	// has none (a visitor can set them with /quiet).
+	if err := s.store.SetCellQuiet(ctx, c.ID, cell.QuietHours{}); err != nil {
+		panic(&telegramtest.Failure{Msg: err.Error()})
 	}
 	members, err := s.store.Members(ctx, c.ID)
 	if err != nil {

@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser the page test drives: Debian's chromium, which
+// scripts/ensure-chromium installs (make test runs it).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the sandbox's page test needs Chromium, and none is on PATH: run scripts/ensure-chromium " +
+		"(make test runs it; Debian/Ubuntu: sudo apt-get install chromium)")
+	return ""
+}
+
+// TestPageMeetingAndRSVP drives the page in headless Chromium: the secretary
+// sends /meeting, a member presses "✅ Tham dự" on the notice, and the group's
+// count shows one coming. The screenshot goes to the test's temporary folder,
+// and to $CELLBOT_SANDBOX_SCREENSHOT when set (docs/sandbox.png is made so).
+func TestPageMeetingAndRSVP(t *testing.T) {
+	t.Parallel()
+	exe := chromium(t)
+	sb := startSandbox(t)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(430, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	defer cancelCtx()
+	// The first Run starts the browser and must not have a deadline; the steps
+	// after it have one.
+	if err := chromedp.Run(ctx, chromedp.Navigate(sb.URL())); err != nil {
+		t.Fatalf("open %s in Chromium: %v", sb.URL(), err)
+	}
+	stepCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+
+	waitText := func(substr string) chromedp.Action {
+		return chromedp.Poll(`document.getElementById("messages").innerText.includes(`+jsString(substr)+`)`, nil,
+			chromedp.WithPollingTimeout(90*time.Second))
+	}
+	hold := func(key string) chromedp.Action {
+		return chromedp.Evaluate(`(() => { const s = document.getElementById("as"); s.value = `+jsString(key)+
+			`; s.dispatchEvent(new Event("change")); return s.value; })()`, nil)
+	}
+	const meeting = "/meeting 03/12/2026 14:00 at Nhà văn hóa"
+	var shot []byte
+	step := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(context.Context) error { t.Log(name); return nil })
+	}
+	err := chromedp.Run(stepCtx,
+		chromedp.WaitReady(`#as option[value="member1"]`, chromedp.ByQuery),
+		step("the page is drawn"),
+		hold("secretary"),
+		chromedp.Click("#tab-private", chromedp.ByQuery),
+		waitText("đã vào chi ủy"),
+		step("the secretary's chat is shown"),
+		chromedp.SendKeys("#text", meeting, chromedp.ByQuery),
+		chromedp.Click("#send", chromedp.ByQuery),
+		waitText("Đã tạo buổi sinh hoạt"),
+		step("the meeting is made"),
+		hold("member1"),
+		waitText("Thông báo sinh hoạt chi bộ"),
+		step("the member has the notice"),
+		// The page redraws its messages at every event, so the button is found
+		// and clicked in one go rather than through a node id that may go stale.
+		chromedp.Poll(`(() => { const b = [...document.querySelectorAll("#messages .kb button")].find((b) => b.textContent === "✅ Tham dự");
+			if (!b) return false; b.click(); return true; })()`, nil, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Click("#tab-group", chromedp.ByQuery),
+		step("pressed; to the group"),
+		waitText("1 tham dự"),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.CaptureScreenshot(&shot),
+	)
+	if err != nil {
+		var text string
+		_ = chromedp.Run(ctx, chromedp.Evaluate(`document.body.innerText`, &text))
+		t.Fatalf("driving the page: %v\npage text:\n%s", err, text)
+	}
+	path := filepath.Join(t.TempDir(), "sandbox.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if out := os.Getenv("CELLBOT_SANDBOX_SCREENSHOT"); out != "" {
+		if err := os.WriteFile(out, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
