@@ -12,6 +12,7 @@ const T = {
     empty: "Chưa có tin nhắn. Gõ /help để bắt đầu.", edited: "đã sửa",
     days: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"],
     uploaded: "Gửi tệp kèm lệnh (ví dụ /import)?", lang: "EN",
+    nothingDue: "Chưa có gì để nhắc: hãy tạo một buổi họp (/meeting).",
   },
   en: {
     subtitle: "Try the bot without Telegram", holding: "Phone of:",
@@ -22,6 +23,7 @@ const T = {
     empty: "No messages yet. Type /help to start.", edited: "edited",
     days: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
     uploaded: "Caption for the file (e.g. /import)?", lang: "VI",
+    nothingDue: "Nothing is due yet: make a meeting first (/meeting).",
   },
 };
 
@@ -47,7 +49,7 @@ async function api(path, body) {
     { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
   const res = await fetch(path, opts);
   if (!res.ok) {
-    showError((await res.text()).trim());
+    showError(res.status === 409 ? t("nothingDue") : (await res.text()).trim());
     return null;
   }
   showError("");
