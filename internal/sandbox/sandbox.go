@@ -125,6 +125,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			_ = s.Close()
 		}
 	}()
+	// The page's port first: when it is taken (another sandbox), say so at once.
+	s.ln, err = net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: the page cannot listen on %s (-addr 127.0.0.1:0 picks a free port): %w", opts.Addr, err)
+	}
 	s.redis, err = redisserver.Start(ctx, redisserver.Options{Dir: filepath.Join(dir, "redis"), Logger: logger.With("component", "redis-server")})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -162,10 +167,6 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("sandbox: setting up the demo cell: %w", err)
 	}
 
-	s.ln, err = net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
 	s.web = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	s.webDone = make(chan struct{})
 	go func() {
