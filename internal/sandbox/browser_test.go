@@ -27,7 +27,7 @@ func chromium(t *testing.T) string {
 }
 
 // TestPageMeetingAndRSVP drives the page in headless Chromium: the secretary
-// sends /meeting, a member presses "✅ Tham dự" on the notice, and the group's
+// sends the roster from the file picker and /meeting, a member presses "✅ Tham dự" on the notice, and the group's
 // count shows one coming. The screenshot goes to the test's temporary folder,
 // and to $CELLBOT_SANDBOX_SCREENSHOT when set (docs/sandbox.png is made so).
 func TestPageMeetingAndRSVP(t *testing.T) {
@@ -69,6 +69,10 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		return chromedp.Evaluate(`(() => { const s = document.getElementById("as"); s.value = `+jsString(key)+
 			`; s.dispatchEvent(new Event("change")); return s.value; })()`, nil)
 	}
+	csvPath := filepath.Join(t.TempDir(), "roster74.csv")
+	if err := os.WriteFile(csvPath, roster, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const meeting = "/meeting 03/12/2026 14:00 at Nhà văn hóa"
 	var shot []byte
 	step := func(name string) chromedp.Action {
@@ -81,6 +85,11 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		chromedp.Click("#tab-private", chromedp.ByQuery),
 		waitText("đã vào chi ủy"),
 		step("the secretary's chat is shown"),
+		// The roster again, from the file picker: a re-import updates by name.
+		chromedp.SetUploadFiles("#file", []string{csvPath}, chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("messages").innerText.split("Đã nhập 74 đồng chí").length > 2`, nil,
+			chromedp.WithPollingTimeout(90*time.Second)),
+		step("the roster is imported again from the file picker"),
 		chromedp.SendKeys("#text", meeting, chromedp.ByQuery),
 		chromedp.Click("#send", chromedp.ByQuery),
 		waitText("Đã tạo buổi sinh hoạt"),

@@ -14,6 +14,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -368,6 +369,9 @@ func (c *Clock) Changed() <-chan struct{} {
 // page's address to stdout; it returns the process's exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		return 2
 	}

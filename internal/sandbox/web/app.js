@@ -11,7 +11,7 @@ const T = {
     placeholder: "Nhập tin nhắn hoặc lệnh, ví dụ /help", send: "Gửi",
     empty: "Chưa có tin nhắn. Gõ /help để bắt đầu.", edited: "đã sửa",
     days: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"],
-    uploaded: "Gửi tệp kèm lệnh (ví dụ /import)?", lang: "EN",
+    lang: "EN",
     nothingDue: "Chưa có gì để nhắc: hãy tạo một buổi họp (/meeting).",
   },
   en: {
@@ -22,7 +22,7 @@ const T = {
     placeholder: "Type a message or a command, e.g. /help", send: "Send",
     empty: "No messages yet. Type /help to start.", edited: "edited",
     days: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
-    uploaded: "Caption for the file (e.g. /import)?", lang: "VI",
+    lang: "VI",
     nothingDue: "Nothing is due yet: make a meeting first (/meeting).",
   },
 };
@@ -194,10 +194,12 @@ $("composer").addEventListener("submit", async (e) => {
 $("file").addEventListener("change", async () => {
   const f = $("file").files[0];
   if (!f) return;
-  const caption = prompt(t("uploaded"), "/import");
+  // The text box, when filled, is the file's caption; /import otherwise.
+  const caption = $("text").value.trim() || "/import";
+  $("text").value = "";
   const fd = new FormData();
   fd.append("as", state.as);
-  fd.append("caption", caption || "");
+  fd.append("caption", caption);
   fd.append("file", f);
   $("file").value = "";
   state.chat = "private";
