@@ -106,6 +106,11 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		waitText("1 tham dự"),
 		chromedp.Sleep(300*time.Millisecond),
 		chromedp.CaptureScreenshot(&shot),
+		// English at a press, the chats unchanged.
+		chromedp.Click("#lang", chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("plus-day").textContent === "+1 day" && document.getElementById("tab-private").textContent.includes("Private chat")`, nil,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		waitText("1 tham dự"),
 	)
 	if err != nil {
 		var text string
