@@ -46,7 +46,7 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(userDataDir(t)),
 		chromedp.WindowSize(430, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -111,6 +111,11 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		chromedp.Poll(`document.getElementById("plus-day").textContent === "+1 day" && document.getElementById("tab-private").textContent.includes("Private chat")`, nil,
 			chromedp.WithPollingTimeout(10*time.Second)),
 		waitText("1 tham dự"),
+		// The clock to the next reminder: the member is reminded of the meeting.
+		chromedp.Click("#tab-private", chromedp.ByQuery),
+		chromedp.Click("#to-next", chromedp.ByQuery),
+		waitText("Nhắc lịch sinh hoạt chi bộ"),
+		step("the clock moved to the reminder"),
 	)
 	if err != nil {
 		var text string
@@ -127,6 +132,29 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// userDataDir is a new empty profile folder for Chromium. It is removed after
+// the browser stops, retrying for a while: Chromium's helper processes may
+// still write to it for a moment after the browser process has exited, and
+// t.TempDir's one try would then fail the test.
+func userDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cellbot-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("remove Chromium's profile: %v", err)
+	})
+	return dir
 }
 
 // jsString quotes s as a JavaScript string literal.
