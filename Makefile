@@ -5,9 +5,11 @@ GO ?= go
 .PHONY: test run bench bench-10k lint
 
 # test installs redis-server when it is missing (the storage tests start real servers),
-# then runs every test with the race detector.
+# and Chromium (the sandbox's page test drives it), then runs every test with the race
+# detector.
 test:
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(GO) test -race ./...
 
 # run starts the bot with the settings in .env, when there is one (README), and

@@ -8,8 +8,9 @@
 // Without REDIS_URL it starts its own redis-server with its data in ./data.
 // SIGINT or SIGTERM stops it gracefully.
 //
-// Subcommands, for operators (docs/operations.md):
+// Subcommands:
 //
+//	cellbot sandbox [-addr 127.0.0.1:8090]   the bot against a Bot API test server with a demo cell, and a page to try it in a browser
 //	cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
 //	cellbot cell export <id>     write one cell's data as JSON to standard output
 //	cellbot cell import <file>   load a cell exported so ("-" for standard input)
@@ -25,17 +26,29 @@ import (
 
 	"github.com/cellbot/cellbot/internal/app"
 	"github.com/cellbot/cellbot/internal/config"
+	"github.com/cellbot/cellbot/internal/sandbox"
 	"github.com/cellbot/cellbot/internal/server"
 	"github.com/redis/go-redis/v9"
 )
 
 const usage = `usage:
   cellbot                      run the bot (settings from the environment)
+  cellbot sandbox [-addr 127.0.0.1:8090]
+                               try the bot in a browser, no token needed
   cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
   cellbot cell export <id>     write cell <id> as JSON to standard output
   cellbot cell import <file>   load a cell from an export ("-" for standard input)`
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sandbox":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := sandbox.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
+		}
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	// go-redis logs pool and reconnect trouble through one package-level logger,
 	// shared by every client in the process; so it is set here, once, and not in

@@ -198,12 +198,46 @@ type Message struct {
 	Pinned           bool
 	Deleted          bool
 	Date             time.Time
+	// FromBot is true for the bot's messages; From and FromID name the user
+	// who sent any other (Transcript).
+	FromBot bool
+	From    string
+	FromID  int64
+	// Entities are the formatting of Text, or of Caption for a document or
+	// photo, in UTF-16 code units as Telegram counts them.
+	Entities []Entity
+	// FileName is the name of a document.
+	FileName string
+}
+
+// Entity is one formatting span of a message (bold, a link…), as Telegram's
+// MessageEntity.
+type Entity struct {
+	Type     string // "bold", "italic", "text_link", "pre"…
+	Offset   int
+	Length   int
+	URL      string
+	Language string
 }
 
 func (m *message) export() Message {
 	out := Message{
 		MessageID: m.id, ChatID: m.chat.id, Text: m.text, RawText: m.raw, ParseMode: m.mode,
 		Caption: m.caption, Edits: m.edits, Pinned: m.pinned, Deleted: m.deleted, Date: m.date,
+		FromBot: m.fromBot,
+	}
+	if m.from != nil {
+		out.From, out.FromID = m.from.firstName, m.from.id
+	}
+	ents := m.entities
+	if m.doc != nil || m.photo != nil {
+		ents = m.captEnts
+	}
+	for _, e := range ents {
+		out.Entities = append(out.Entities, Entity(e))
+	}
+	if m.doc != nil {
+		out.FileName = m.doc.name
 	}
 	for _, row := range m.buttons {
 		out.Buttons = append(out.Buttons, slices.Clone(row))

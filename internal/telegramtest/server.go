@@ -155,6 +155,59 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// New starts a fake Bot API server outside a test, for the sandbox (package
+// sandbox): where a test's server would fail the test, this one panics with a
+// *Failure, which the caller recovers (see Try). Close it with Shutdown.
+func New(opts ...Option) *Server {
+	return NewServer(noTest{}, opts...)
+}
+
+// Failure is what a Server made by New panics with where a test's server would
+// fail the test: a user pressing a button that is not there, say.
+type Failure struct{ Msg string }
+
+func (f *Failure) Error() string { return f.Msg }
+
+// Try runs f and returns the *Failure it panicked with, if any; other panics
+// go on.
+func Try(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fail, ok := r.(*Failure)
+			if !ok {
+				panic(r)
+			}
+			err = fail
+		}
+	}()
+	f()
+	return nil
+}
+
+// noTest stands in for a testing.TB outside tests: Fatalf panics with a
+// *Failure, Cleanup is left to the caller's Shutdown. Any other method of the
+// embedded nil TB would panic; the server calls none.
+type noTest struct{ testing.TB }
+
+func (noTest) Helper()           {}
+func (noTest) Cleanup(func())    {}
+func (noTest) Fatal(args ...any) { panic(&Failure{Msg: fmt.Sprint(args...)}) }
+func (noTest) Fatalf(format string, args ...any) {
+	panic(&Failure{Msg: fmt.Sprintf(format, args...)})
+}
+
+// Shutdown ends long polls and webhook deliveries and closes the server, as
+// the end of the test does for NewServer. Calling it twice does nothing.
+func (s *Server) Shutdown() { s.shutdown() }
+
+// Changed returns a channel that is closed at the next change of the server's
+// state (a message, an edit, a press): for watching it live.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
 func (s *Server) shutdown() {
 	s.mu.Lock()
 	select {

@@ -393,6 +393,22 @@ func (s *Server) Messages(chatID int64) []Message {
 	return out
 }
 
+// Transcript returns every message of a chat in its current state, the users'
+// as well as the bot's, oldest first: what a Telegram client shows.
+func (s *Server) Transcript(chatID int64) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	out := make([]Message, 0, len(c.messages))
+	for _, m := range c.messages {
+		out = append(out, m.export())
+	}
+	return out
+}
+
 func (m Message) contains(sub string) bool {
 	return strings.Contains(m.Text, sub) || strings.Contains(m.Caption, sub) || strings.Contains(m.RawText, sub)
 }
