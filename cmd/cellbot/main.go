@@ -49,7 +49,7 @@ func main() {
 			os.Exit(code)
 		}
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := newLogger()
 	// go-redis logs pool and reconnect trouble through one package-level logger,
 	// shared by every client in the process; so it is set here, once, and not in
 	// app.Run, which tests call many times side by side.
@@ -99,4 +99,12 @@ func loadConfig() *config.Config {
 		os.Exit(2)
 	}
 	return cfg
+}
+
+// newLogger writes JSON lines for a log collector, and text on a terminal.
+func newLogger() *slog.Logger {
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 }
