@@ -193,6 +193,9 @@ func (b *Bot) loadActor(r *request) error {
 		r.lang = b.p.Lang
 	}
 	r.cell, r.member = a.Cell, a.Member
+	if r.cell != nil {
+		r.log = r.log.With("cell", r.cell.ID) // every line of the update names its cell
+	}
 	return nil
 }
 
