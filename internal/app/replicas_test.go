@@ -184,7 +184,7 @@ func startReplicas(t *testing.T, e *env, n int) []*process {
 		}
 	})
 	for _, p := range ps {
-		waitOutput(t, p, "cellbot is running", 60*time.Second)
+		waitOutput(t, p, "cellbot is running", 120*time.Second)
 	}
 	return ps
 }
@@ -201,7 +201,8 @@ func startReplicas(t *testing.T, e *env, n int) []*process {
 // twice, at most 8 repeats of each message kind per kill, and a repeated answer
 // only for an update posted before the kill.
 func TestWebhookReplicasSurviveSIGKILL(t *testing.T) {
-	t.Parallel()
+	// Not parallel: three bot processes and their traffic on two cores starve
+	// beside the other end-to-end tests; run alone, before them, it is steady.
 	if testing.Short() {
 		t.Skip("three processes, a broadcast and a reminder round at Telegram's pace")
 	}
