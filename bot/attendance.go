@@ -328,7 +328,7 @@ func (b *Bot) rollPageTurn(r *request) error {
 // summary with every name, the group the counts, and the committee the absence
 // alerts.
 func (b *Bot) closeMeeting(r *request) error {
-	m, ok, next, err := b.currentMeeting(r)
+	m, ok, _, err := b.currentMeeting(r)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,6 @@ func (b *Bot) closeMeeting(r *request) error {
 		return texts.Errorf(texts.CloseNoMeeting)
 	}
 	if m.Start.After(b.p.Now()) {
-		_ = next
 		return texts.Errorf(texts.CloseNotStarted, texts.DateTime(r.lang, m.Start.In(loc)))
 	}
 	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)

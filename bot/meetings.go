@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"strings"
 	"time"
@@ -40,12 +39,12 @@ func (r *request) location() *time.Location {
 func (r *request) parseWhen(date, clock string, loc *time.Location) (time.Time, error) {
 	day, err := time.ParseInLocation("2/1/2006", date, loc)
 	if err != nil {
-		return time.Time{}, texts.Errorf(texts.MeetingBadDate, texts.Escape(clip(date)))
+		return time.Time{}, texts.Errorf(texts.MeetingBadDate, echo(date))
 	}
 	hm, err := time.Parse("15:04", clock)
 	if err != nil {
 		if hm, err = time.Parse("15h04", clock); err != nil {
-			return time.Time{}, texts.Errorf(texts.MeetingBadTime, texts.Escape(clip(clock)))
+			return time.Time{}, texts.Errorf(texts.MeetingBadTime, echo(clock))
 		}
 	}
 	at := time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
@@ -53,14 +52,6 @@ func (r *request) parseWhen(date, clock string, loc *time.Location) (time.Time, 
 		return time.Time{}, texts.Errorf(texts.MeetingPast, texts.DateTime(r.lang, at))
 	}
 	return at, nil
-}
-
-// clip cuts echoed user text to 100 characters.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 100 {
-		return s
-	}
-	return string([]rune(s)[:100]) + "…"
 }
 
 // splitPlace cuts "… at <place>" off the arguments.
@@ -120,7 +111,7 @@ func (b *Bot) schedule(r *request) error {
 		if len(words) == 0 {
 			return texts.Errorf(texts.ScheduleUsage)
 		}
-		return texts.Errorf(texts.ScheduleBadCron, texts.Escape(clip(strings.Join(words, " "))))
+		return texts.Errorf(texts.ScheduleBadCron, echo(strings.Join(words, " ")))
 	}
 	line := strings.Join(words[:5], " ")
 	workday := false
@@ -138,7 +129,7 @@ func (b *Bot) schedule(r *request) error {
 	loc := r.location()
 	rec, err := scheduler.NewRecurrence(line, workday, holidays, loc)
 	if err != nil {
-		return texts.Errorf(texts.ScheduleBadCron, texts.Escape(clip(line)))
+		return texts.Errorf(texts.ScheduleBadCron, echo(line))
 	}
 	if place == "" {
 		sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
@@ -209,7 +200,7 @@ func (b *Bot) holiday(r *request) error {
 	}
 	day, err := cell.ParseDate(arg)
 	if err != nil {
-		return texts.Errorf(texts.MeetingBadDate, texts.Escape(clip(arg)))
+		return texts.Errorf(texts.MeetingBadDate, echo(arg))
 	}
 	added, err := b.p.Store.AddHoliday(r.ctx, r.cell.ID, day)
 	if err != nil {
@@ -272,7 +263,7 @@ func (b *Bot) move(r *request) error {
 	if err != nil {
 		return err
 	}
-	r.reply(r.t(texts.MeetingMovedDone, texts.DateTime(r.lang, start.In(loc)), peopleCount(r.lang, n)))
+	r.reply(r.t(texts.MeetingMovedDone, texts.DateTime(r.lang, start.In(loc)), texts.Count(r.lang, n, texts.CountMember)))
 	return nil
 }
 
@@ -297,7 +288,7 @@ func (b *Bot) cancelMeeting(r *request) error {
 	if err != nil {
 		return err
 	}
-	r.reply(r.t(texts.MeetingCancelledDone, texts.DateTime(r.lang, old.Start.In(r.location())), peopleCount(r.lang, n)))
+	r.reply(r.t(texts.MeetingCancelledDone, texts.DateTime(r.lang, old.Start.In(r.location())), texts.Count(r.lang, n, texts.CountMember)))
 	return nil
 }
 
@@ -469,15 +460,4 @@ func agendaItems(text string) []string {
 		}
 	}
 	return items
-}
-
-// peopleCount is "3 đồng chí", "1 member", "3 members".
-func peopleCount(lang string, n int) string {
-	switch {
-	case lang != texts.EN:
-		return fmt.Sprintf("%d đồng chí", n)
-	case n == 1:
-		return "1 member"
-	}
-	return fmt.Sprintf("%d members", n)
 }

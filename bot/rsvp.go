@@ -64,34 +64,6 @@ func answerLabel(lang string, a cell.Answer) string {
 	return s
 }
 
-// rsvpMeeting loads the button's meeting and checks answers are still open; a
-// refusal is answered.
-func (b *Bot) rsvpMeeting(r *request, meetingID int64) (cell.Meeting, bool, error) {
-	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, meetingID)
-	if errors.Is(err, storage.ErrNotFound) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return cell.Meeting{}, false, nil
-	}
-	if err != nil {
-		return cell.Meeting{}, false, err
-	}
-	if !m.Open() || !b.p.Now().Before(m.Start) {
-		r.answerCallback(r.t(texts.RSVPClosed), true)
-		return cell.Meeting{}, false, nil
-	}
-	return m, true, nil
-}
-
-// saveAnswer stores a member's answer (the last press wins) and marks the group's
-// counts for an edit.
-func (b *Bot) saveAnswer(r *request, m cell.Meeting, a cell.Answer) error {
-	a.MemberID, a.At = r.member.ID, b.p.Now()
-	if err := b.p.Store.SetAnswer(r.ctx, r.cell.ID, m.ID, r.member.ID, a); err != nil {
-		return err
-	}
-	return b.p.Store.MarkCounts(r.ctx, r.cell.ID, m.ID)
-}
-
 // pressAnswer records the answer a button gives, checking in the same step that
 // the meeting still takes answers; a refusal is answered. The press is answered
 // as soon as the answer is stored, before the group's counts are marked.
@@ -178,25 +150,25 @@ func (b *Bot) rsvpReason(r *request) error {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
-	m, ok, err := b.rsvpMeeting(r, r.button.arg(1))
+	rc := reasonButtons[i].reason
+	a := cell.Answer{Kind: cell.Excused, Reason: rc}
+	reply := r.t(texts.RSVPRecorded, answerLabel(r.lang, a))
+	if rc == cell.ReasonOther {
+		reply = ""
+	}
+	m, ok, err := b.pressAnswer(r, r.button.arg(1), a, reply)
 	if err != nil || !ok {
 		return err
 	}
-	rc := reasonButtons[i].reason
-	a := cell.Answer{Kind: cell.Excused, Reason: rc}
-	if err := b.saveAnswer(r, m, a); err != nil {
-		return err
-	}
+	a.MemberID = r.member.ID
 	if rc == cell.ReasonOther {
 		d := storage.Dialogue{Kind: dialogueReason, CellID: r.cell.ID, Data: map[string]string{"meeting": strconv.FormatInt(m.ID, 10)}}
 		if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, d, dialogueTTL); err != nil {
 			return err
 		}
-		r.answerCallback("", false)
 		r.edit(b.answeredText(r, m, a)+"\n\n"+r.t(texts.RSVPAskReasonText), nil)
 		return nil
 	}
-	r.answerCallback(r.t(texts.RSVPRecorded, answerLabel(r.lang, a)), false)
 	r.edit(b.answeredText(r, m, a), scheduler.RSVPKeyboard(r.lang, r.cell.ID, m.ID))
 	return nil
 }
@@ -219,17 +191,18 @@ func (b *Bot) reasonText(r *request) error {
 		_, _ = b.p.Store.ClearDialogue(r.ctx, r.from.ID)
 		return texts.Errorf(texts.CommonButtonExpired)
 	}
-	m, err := b.p.Store.Meeting(r.ctx, d.CellID, meetingID)
-	if err != nil {
-		return err
-	}
 	if _, err := b.p.Store.ClearDialogue(r.ctx, r.from.ID); err != nil {
 		return err
 	}
-	if !m.Open() || !b.p.Now().Before(m.Start) {
+	a := cell.Answer{MemberID: r.member.ID, Kind: cell.Excused, Reason: cell.ReasonOther, ReasonText: text, At: b.p.Now()}
+	_, err = b.p.Store.Answer(r.ctx, d.CellID, meetingID, a, b.p.Now())
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrClosed):
 		return texts.Errorf(texts.RSVPClosed)
+	case err != nil:
+		return err
 	}
-	if err := b.saveAnswer(r, m, cell.Answer{Kind: cell.Excused, Reason: cell.ReasonOther, ReasonText: text}); err != nil {
+	if err := b.p.Store.MarkCounts(r.ctx, d.CellID, meetingID); err != nil {
 		return err
 	}
 	r.reply(r.t(texts.RSVPReasonSaved))

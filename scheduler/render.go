@@ -52,9 +52,9 @@ func When(lang string, c cell.Cell, m cell.Meeting) string {
 }
 
 func cellLocation(c cell.Cell) *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := c.LoadLocation()
 	if err != nil {
-		return time.UTC
+		return time.UTC // the scheduler's load logs a zone that fails
 	}
 	return loc
 }
@@ -114,12 +114,7 @@ func HumanDuration(lang string, d time.Duration) string {
 	case d >= time.Minute:
 		unit, key = time.Minute, texts.LeadMinutes
 	}
-	n := int((d + unit/2) / unit)
-	s := texts.T(lang, key, n)
-	if lang == texts.EN && n == 1 {
-		s = strings.TrimSuffix(s, "s")
-	}
-	return s
+	return texts.Count(lang, int((d+unit/2)/unit), key)
 }
 
 // Counts are the answers of a meeting's expected members.

@@ -186,7 +186,7 @@ func (s *Scheduler) load(ctx context.Context, cellID int64) (cellData, error) {
 	if err != nil {
 		return cellData{}, err
 	}
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := c.LoadLocation()
 	if err != nil {
 		s.log.Error("scheduler: cell time zone does not load; using UTC", "cell", cellID, "tz", c.TimeZone, "err", err)
 		loc = time.UTC

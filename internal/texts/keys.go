@@ -236,10 +236,10 @@ const (
 	RSVPClosed           Key = "rsvp.closed"
 	RSVPNotMember        Key = "rsvp.not_member"
 	QuarterNoTopical     Key = "quarter.no_topical"
-	LeadDays             Key = "lead.days"
-	LeadHours            Key = "lead.hours"
-	LeadMinutes          Key = "lead.minutes"
-	LeadSeconds          Key = "lead.seconds"
+	LeadDays             Key = "count.days"
+	LeadHours            Key = "count.hours"
+	LeadMinutes          Key = "count.minutes"
+	LeadSeconds          Key = "count.seconds"
 )
 
 // rsvp and attendance (issue 14)
