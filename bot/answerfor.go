@@ -82,8 +82,5 @@ func (b *Bot) answerFor(r *request) error {
 		return err
 	}
 	r.answerCallback(r.t(texts.CardAnswered, texts.Escape(m.Name), answerLabel(r.lang, a)), false)
-	if err := b.p.Store.MarkCounts(r.ctx, r.cell.ID, r.button.arg(2)); err != nil {
-		return err
-	}
 	return b.showCard(r, m, true)
 }

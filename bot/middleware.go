@@ -37,12 +37,16 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 	hctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	log := b.p.Logger.With("update_id", u.UpdateID)
+	r, ok := b.newRequest(hctx, log, u)
+	if !ok {
+		return nil // a kind the bot does not act on: nothing to claim
+	}
 	key, token := u.Key(), newToken()
-	state, err := b.p.Store.ClaimUpdate(hctx, key, token, updateLease)
+	start, err := b.p.Store.StartUpdate(hctx, r.start(key, token))
 	if err != nil {
 		return fmt.Errorf("bot: claim update %d: %w", u.UpdateID, err)
 	}
-	switch state {
+	switch start.State {
 	case storage.UpdateDone:
 		log.Debug("update handled before; skipped")
 		return nil
@@ -50,7 +54,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 		return fmt.Errorf("bot: update %d is being handled elsewhere: %w", u.UpdateID, errRetry)
 	}
 	stopRenew := b.keepClaim(hctx, log, key, token)
-	err = b.handle(hctx, log, u)
+	err = b.handle(r, start)
 	stopRenew()
 	release := func() {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -129,14 +133,10 @@ func (b *Bot) redisDown(ctx context.Context) bool {
 
 // handle runs one update and reports what went wrong to the user. It returns the
 // error only when it might be Redis's fault, for HandleUpdate to decide.
-func (b *Bot) handle(ctx context.Context, log *slog.Logger, u telegram.Update) (err error) {
-	r, ok := b.newRequest(ctx, log, u)
-	if !ok {
-		return nil
-	}
+func (b *Bot) handle(r *request, start storage.Started) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("panic in handler", "panic", p, "stack", string(debug.Stack()))
+			r.log.Error("panic in handler", "panic", p, "stack", string(debug.Stack()))
 			err = nil
 			b.reportError(r, errors.New("panic"))
 		}
@@ -144,10 +144,14 @@ func (b *Bot) handle(ctx context.Context, log *slog.Logger, u telegram.Update) (
 			r.answerCallback("", false)
 		}
 	}()
-	if err := b.loadActor(r); err != nil {
-		b.reportError(r, err)
-		return err
+	if r.anonymous {
+		// An anonymous group admin's commands come from this bot account: the
+		// sender cannot be told apart, so say so rather than stay silent.
+		r.lang = b.p.Lang
+		r.reply(r.t(texts.CommonAnonymous))
+		return nil
 	}
+	b.useActor(r, start)
 	err = b.routes.dispatch(r)
 	if err == nil {
 		return nil
@@ -173,17 +177,11 @@ func (b *Bot) reportError(r *request, err error) {
 	r.reply(texts.T(r.lang, texts.CommonError))
 }
 
-// loadActor finds the sender's language, cell, member record and role.
-func (b *Bot) loadActor(r *request) error {
+// useActor takes in what StartUpdate read of the sender: language, cell,
+// member record, and whether a reply to the chat is still queued.
+func (b *Bot) useActor(r *request, start storage.Started) {
+	a := start.Actor
 	r.owner = slices.Contains(b.p.OwnerIDs, r.from.ID)
-	var group int64
-	if r.chat.IsGroup() {
-		group = r.chat.ID
-	}
-	a, err := b.p.Store.LoadActor(r.ctx, r.from.ID, group)
-	if err != nil {
-		return err
-	}
 	switch {
 	case a.Lang != "":
 		r.lang = a.Lang
@@ -196,7 +194,7 @@ func (b *Bot) loadActor(r *request) error {
 	if r.cell != nil {
 		r.log = r.log.With("cell", r.cell.ID) // every line of the update names its cell
 	}
-	return nil
+	r.behind = map[int64]bool{r.chat.ID: start.RepliesQueued}
 }
 
 // userMessage renders an error meant for the user, in their language.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,12 +41,33 @@ func (a *answerClock) Do(ctx context.Context, req telegram.Request, result any) 
 	return a.nullTelegram.Do(ctx, req, result)
 }
 
+// roundTrips counts the client's round trips to Redis: a command or a
+// pipeline sent on its own.
+type roundTrips struct{ n atomic.Int64 }
+
+func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
 // pressStats runs presses all at once through press and reports throughput,
-// press→answerCallbackQuery median and 99th percentile, and Redis commands a press.
-func pressStats(b *testing.B, name string, rdb *redis.Client, n int, ac *answerClock, press func(i int) error) {
+// press→answerCallbackQuery median and 99th percentile, and Redis round trips
+// and commands (those run inside scripts too) a press.
+func pressStats(b *testing.B, name string, rdb *redis.Client, trips *roundTrips, n int, ac *answerClock, press func(i int) error) {
 	b.Helper()
-	ctx := context.Background()
 	cmdsBefore := commandsProcessed(b, rdb)
+	tripsBefore := trips.n.Load()
 	ac.mu.Lock()
 	ac.at = make(map[string]time.Time, n)
 	ac.mu.Unlock()
@@ -65,6 +87,7 @@ func pressStats(b *testing.B, name string, rdb *redis.Client, n int, ac *answerC
 	close(gate)
 	wg.Wait()
 	took := time.Since(began)
+	rts := trips.n.Load() - tripsBefore
 	cmds := commandsProcessed(b, rdb) - cmdsBefore
 	lat := make([]time.Duration, 0, n)
 	ac.mu.Lock()
@@ -80,8 +103,8 @@ func pressStats(b *testing.B, name string, rdb *redis.Client, n int, ac *answerC
 	b.ReportMetric(float64(n)/took.Seconds(), name+"-presses/s")
 	b.ReportMetric(float64(lat[n/2].Microseconds())/1000, name+"-p50-ms")
 	b.ReportMetric(float64(lat[n*99/100].Microseconds())/1000, name+"-p99-ms")
+	b.ReportMetric(float64(rts)/float64(n), name+"-round-trips/press")
 	b.ReportMetric(float64(cmds)/float64(n), name+"-redis-cmds/press")
-	_ = ctx
 }
 
 func queryID(i int) string { return "q" + strconv.Itoa(i) }
@@ -102,17 +125,25 @@ func commandsProcessed(b *testing.B, rdb *redis.Client) int64 {
 }
 
 // BenchmarkPresses1000 is 1,000 members pressing "✅ Tham dự" at once on a real
-// Redis, through the whole bot (claim, actor, route, answer stored, counts marked,
-// the member's message edited), side by side in the same run with a minimal peer:
-// a bot that answers each press after one HSET and one HGETALL. Telegram answers
-// at once, so the figures are the bot's own.
+// Redis, through the whole bot: the update claimed and the sender's cell and
+// record read (one round trip), the answer checked and stored and the group's
+// counts marked (one), the member's message edited, the update recorded as
+// handled (one). Beside it, in the same run, the minimal peer of issue 14: a bot
+// that answers each press after one HSET and one HGETALL. Telegram answers at
+// once, so the figures are the bot's own. The scripts are loaded first, as the
+// bot does on start (storage.Store.LoadScripts).
 func BenchmarkPresses1000(b *testing.B) {
 	const n = 1000
 	srv := testenv.StartRedis(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 64})
 	defer rdb.Close()
+	trips := &roundTrips{}
+	rdb.AddHook(trips)
 	store := storage.New(rdb, "")
 	ctx := context.Background()
+	if err := store.LoadScripts(ctx); err != nil { // as the bot does on start
+		b.Fatal(err)
+	}
 	c, _, err := store.CreateCell(ctx, cell.Cell{Name: "Chi bộ 3", ChatID: -100, TimeZone: "Asia/Ho_Chi_Minh", Lang: "vi"},
 		cell.Member{Name: "Nguyễn Thị Lan", UserID: 1_000_000})
 	if err != nil {
@@ -140,7 +171,7 @@ func BenchmarkPresses1000(b *testing.B) {
 	bot := New(Params{Store: store, Telegram: ac, Delivery: nullDelivery{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BotUsername: "cellbot_test_bot"})
 	data := scheduler.RSVPData(c.ID, m.ID, scheduler.RSVPComing)
 	for round := range b.N {
-		pressStats(b, "cellbot", rdb, n, ac, func(i int) error {
+		pressStats(b, "cellbot", rdb, trips, n, ac, func(i int) error {
 			uid := int64(2_000_000 + i)
 			u := telegram.Update{UpdateID: round*n + i + 1, CallbackQuery: &telegram.CallbackQuery{
 				ID: queryID(i), From: telegram.User{ID: uid, FirstName: "ĐV"}, Data: data,
@@ -150,7 +181,7 @@ func BenchmarkPresses1000(b *testing.B) {
 			return bot.HandleUpdate(ctx, u)
 		})
 		peerKey := fmt.Sprintf("peer:%d:answers", round)
-		pressStats(b, "peer", rdb, n, ac, func(i int) error {
+		pressStats(b, "peer", rdb, trips, n, ac, func(i int) error {
 			if err := rdb.HSet(ctx, peerKey, strconv.Itoa(i), "coming").Err(); err != nil {
 				return err
 			}

@@ -38,10 +38,23 @@ type request struct {
 	owner    bool
 	answered bool
 	sent     int            // messages sent so far, to name queued replies
-	queuedTo map[int64]bool // chats a reply of this update was queued for
+	behind   map[int64]bool // chats where a reply (maybe this update's) waits in the queue
 	queuedN  map[int64]int  // replies of this update queued, by chat
 	button   button         // the pressed button, decoded
 	thread   int            // the forum topic the message came from; replies go there
+	// cellHint is the cell a pressed button names, when its route checks the
+	// presser's place in that cell: the cell read as the update starts.
+	cellHint  int64
+	anonymous bool // a command of an anonymous group admin, who cannot be told apart
+}
+
+// start is what StartUpdate claims and reads for the request.
+func (r *request) start(key, token string) storage.UpdateStart {
+	u := storage.UpdateStart{Key: key, Token: token, Lease: updateLease, UserID: r.from.ID, CellID: r.cellHint, ChatID: r.chat.ID}
+	if r.chat.IsGroup() {
+		u.GroupChatID = r.chat.ID
+	}
+	return u
 }
 
 func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Update) (*request, bool) {
@@ -85,13 +98,15 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 		// An anonymous group admin's commands come from this bot account: the
 		// sender cannot be told apart, so say so rather than stay silent.
 		if r.from.Username == anonymousAdmin && r.cmd != "" && r.msg != nil {
-			r.log = log
-			r.lang = b.p.Lang
-			r.reply(r.t(texts.CommonAnonymous))
+			r.log, r.anonymous = log, true
+			return r, true
 		}
 		return nil, false
 	}
 	r.log = log.With("user_id", r.from.ID, "chat_id", r.chat.ID)
+	if r.cb != nil {
+		r.cellHint = b.routes.buttonCell(r.cb.Data)
+	}
 	return r, true
 }
 
@@ -173,12 +188,14 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		r.answerCallback("", false)
 	}
 	r.sent++
-	behind := r.queuedTo[chatID]
-	if !behind && r.update.UpdateID != 0 {
+	behind, known := r.behind[chatID]
+	if !known && r.update.UpdateID != 0 {
 		var qerr error
 		behind, qerr = r.b.p.Store.ReplyQueued(r.ctx, chatID)
 		if qerr != nil {
 			r.log.Warn("look for queued replies", "to", chatID, "err", qerr)
+		} else {
+			r.setBehind(chatID, behind)
 		}
 	}
 	if !behind {
@@ -214,14 +231,18 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 		return false, fmt.Errorf("%w; queueing it: %w", err, qerr)
 	}
-	if r.queuedTo == nil {
-		r.queuedTo = map[int64]bool{}
-	}
-	r.queuedTo[chatID] = true
+	r.setBehind(chatID, true)
 	if merr := r.b.p.Store.MarkReplyQueued(r.ctx, chatID, id); merr != nil {
 		r.log.Warn("mark a reply queued", "to", chatID, "err", merr)
 	}
 	return true, nil
+}
+
+func (r *request) setBehind(chatID int64, queued bool) {
+	if r.behind == nil {
+		r.behind = map[int64]bool{}
+	}
+	r.behind[chatID] = queued
 }
 
 // reply answers in the chat the update came from.

@@ -238,6 +238,19 @@ func (rt routes) callback(r *request) error {
 	return c.handle(r)
 }
 
+// buttonCell is the cell a button names when its route checks the presser's
+// place in it (0 otherwise), for the update's start to read that cell.
+func (rt routes) buttonCell(data string) int64 {
+	d, err := decodeButton(data)
+	if err != nil {
+		return 0
+	}
+	if c, ok := rt.callbacks[d.verb]; ok && c.who != anyone {
+		return d.arg(0)
+	}
+	return 0
+}
+
 // buttonActor loads the button's cell and the presser's record in it, and checks
 // the presser may use the button; a refusal is answered.
 func (b *Bot) buttonActor(r *request, cellID int64, who access) (bool, error) {

@@ -66,7 +66,7 @@ func answerLabel(lang string, a cell.Answer) string {
 
 // pressAnswer records the answer a button gives, checking in the same step that
 // the meeting still takes answers; a refusal is answered. The press is answered
-// as soon as the answer is stored, before the group's counts are marked.
+// as soon as the answer is stored (and the group's counts marked).
 func (b *Bot) pressAnswer(r *request, meetingID int64, a cell.Answer, reply string) (cell.Meeting, bool, error) {
 	a.MemberID, a.At = r.member.ID, b.p.Now()
 	m, err := b.p.Store.Answer(r.ctx, r.cell.ID, meetingID, a, b.p.Now())
@@ -84,7 +84,7 @@ func (b *Bot) pressAnswer(r *request, meetingID int64, a cell.Answer, reply stri
 		return m, false, err
 	}
 	r.answerCallback(reply, false)
-	return m, true, b.p.Store.MarkCounts(r.ctx, r.cell.ID, m.ID)
+	return m, true, nil
 }
 
 // rsvp is a press of an RSVP button: cell, meeting, answer. The route has checked
@@ -200,9 +200,6 @@ func (b *Bot) reasonText(r *request) error {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrClosed):
 		return texts.Errorf(texts.RSVPClosed)
 	case err != nil:
-		return err
-	}
-	if err := b.p.Store.MarkCounts(r.ctx, d.CellID, meetingID); err != nil {
 		return err
 	}
 	r.reply(r.t(texts.RSVPReasonSaved))

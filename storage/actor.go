@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -25,7 +24,7 @@ type Actor struct {
 //
 // KEYS[1] cell HASH, KEYS[2] users HASH, KEYS[3] members HASH; ARGV[1] user id
 // Returns {cell fields as a flat list, member JSON or false}.
-var actorScript = redis.NewScript(`
+var actorScript = newScript(`
 local c = redis.call('HGETALL', KEYS[1])
 if #c == 0 then return {c, false} end
 local id = redis.call('HGET', KEYS[2], ARGV[1])
@@ -33,45 +32,45 @@ if not id then return {c, false} end
 return {c, redis.call('HGET', KEYS[3], id)}
 `)
 
-// LoadActor reads a sender's language, cell and member record in two round trips:
-// the user's own keys (and the group's binding), then one script over the cell's.
-// groupChatID is the group the update came from, 0 in a private chat.
-func (s *Store) LoadActor(ctx context.Context, userID, groupChatID int64) (Actor, error) {
-	var user *redis.SliceCmd
-	var chat *redis.StringCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		user = p.HMGet(ctx, s.keys.User(userID), "lang", "cell")
-		if groupChatID != 0 {
-			chat = p.Get(ctx, s.keys.ChatCell(groupChatID))
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return Actor{}, fmt.Errorf("storage: load user %d: %w", userID, err)
-	}
-	var a Actor
+// actorKeys are the keys actorScript reads of a cell.
+func (s *Store) actorKeys(cellID int64) []string {
+	return []string{s.keys.Cell(cellID), s.keys.Users(cellID), s.keys.Members(cellID)}
+}
+
+// userCell reads the sender's language and the cell the update acts on from the
+// user's own keys (HMGET lang cell) and, in a group, the group's binding.
+func userCell(user *redis.SliceCmd, chat *redis.StringCmd) (lang string, cellID int64) {
 	vals := user.Val()
 	if len(vals) == 2 {
-		a.Lang, _ = vals[0].(string)
+		lang, _ = vals[0].(string)
 	}
-	var cellID int64
-	if groupChatID != 0 {
+	if chat != nil {
 		cellID, _ = strconv.ParseInt(chat.Val(), 10, 64)
 	} else if len(vals) == 2 {
 		if v, ok := vals[1].(string); ok {
 			cellID, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	if cellID == 0 {
-		return a, nil
-	}
-	res, err := actorScript.Run(ctx, s.rdb, []string{s.keys.Cell(cellID), s.keys.Users(cellID), s.keys.Members(cellID)}, userID).Slice()
+	return lang, cellID
+}
+
+// actorIn runs actorScript on its own.
+func (s *Store) actorIn(ctx context.Context, a *Actor, cellID, userID int64) error {
+	res, err := actorScript.Run(ctx, s.rdb, s.actorKeys(cellID), userID).Slice()
 	if err != nil {
-		return Actor{}, fmt.Errorf("storage: load user %d in cell %d: %w", userID, cellID, err)
+		return fmt.Errorf("storage: load user %d in cell %d: %w", userID, cellID, err)
+	}
+	return a.fill(cellID, res)
+}
+
+// fill sets the actor's cell and member from actorScript's reply.
+func (a *Actor) fill(cellID int64, res []any) error {
+	if len(res) != 2 {
+		return fmt.Errorf("storage: load cell %d: unexpected reply %v", cellID, res)
 	}
 	flat, _ := res[0].([]any)
 	if len(flat) == 0 {
-		return a, nil
+		return nil
 	}
 	h := make(map[string]string, len(flat)/2)
 	for i := 0; i+1 < len(flat); i += 2 {
@@ -84,9 +83,9 @@ func (s *Store) LoadActor(ctx context.Context, userID, groupChatID int64) (Actor
 	if data, ok := res[1].(string); ok {
 		m, err := decodeMember(data)
 		if err != nil {
-			return Actor{}, err
+			return err
 		}
 		a.Member = &m
 	}
-	return a, nil
+	return nil
 }

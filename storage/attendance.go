@@ -71,7 +71,7 @@ func (s *Store) ClaimGroupNotice(ctx context.Context, cellID, meetingID int64, t
 // KEYS[1] dirty ZSET, KEYS[2] seq HASH; ARGV[1] "cell:meeting"
 // The score is Redis's own clock, the same for every replica; an entry already
 // waiting keeps its (maybe later) time.
-var markCountsScript = redis.NewScript(`
+var markCountsScript = newScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
@@ -82,16 +82,26 @@ return 1
 // MarkCounts records that a meeting's answers changed, for its group notice's
 // counts to be edited.
 func (s *Store) MarkCounts(ctx context.Context, cellID, meetingID int64) error {
-	name := strconv.FormatInt(cellID, 10) + ":" + strconv.FormatInt(meetingID, 10)
-	if err := markCountsScript.Run(ctx, s.rdb, []string{s.keys.CountsDirty(), s.keys.CountsSeq()}, name).Err(); err != nil {
+	var mark *redis.Cmd
+	err := s.pipelined(ctx, func(p *pipe) { mark = s.markCounts(ctx, p, cellID, meetingID) })
+	if err == nil {
+		err = mark.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("storage: mark counts of meeting %d: %w", meetingID, err)
 	}
 	return nil
 }
 
+// markCounts queues markCountsScript in p.
+func (s *Store) markCounts(ctx context.Context, p *pipe, cellID, meetingID int64) *redis.Cmd {
+	name := strconv.FormatInt(cellID, 10) + ":" + strconv.FormatInt(meetingID, 10)
+	return p.eval(ctx, markCountsScript, []string{s.keys.CountsDirty(), s.keys.CountsSeq()}, name)
+}
+
 // claimCountsScript takes dirty notices whose time has come, leasing each for
 // ARGV[1] ms, and returns name, seq pairs.
-var claimCountsScript = redis.NewScript(`
+var claimCountsScript = newScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local got = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
@@ -131,7 +141,7 @@ func (s *Store) ClaimCounts(ctx context.Context, lease time.Duration, limit int)
 
 // doneCountsScript ends a claim: removed when no change came meanwhile, else due
 // again ARGV[3] ms from now (Telegram's pace for one group).
-var doneCountsScript = redis.NewScript(`
+var doneCountsScript = newScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = redis.call('HGET', KEYS[2], ARGV[1]) or '0'
@@ -154,7 +164,7 @@ func (s *Store) DoneCounts(ctx context.Context, c CountsClaim, gap time.Duration
 	return nil
 }
 
-var delayCountsScript = redis.NewScript(`
+var delayCountsScript = newScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
@@ -259,7 +269,7 @@ func (s *Store) OpenCheckinMeeting(ctx context.Context, cellID int64) (int64, er
 // ARGV[1] code, ARGV[2] member id, ARGV[3] presence JSON, ARGV[4] lockout ms,
 // ARGV[5] tries allowed
 // Returns meeting id, or -1 none open, -2 locked out, -3 wrong code.
-var checkinScript = redis.NewScript(`
+var checkinScript = newScript(`
 local meeting = redis.call('HGET', KEYS[1], 'meeting')
 if not meeting then return -1 end
 local tries = tonumber(redis.call('GET', KEYS[2]) or '0')

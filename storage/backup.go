@@ -297,7 +297,7 @@ func (s *Store) ImportCell(ctx context.Context, e *CellExport) error {
 
 // raiseSeqScript sets a sequence to ARGV[1] when it is lower.
 // KEYS[1] sequence STRING; ARGV[1] the least value.
-var raiseSeqScript = redis.NewScript(`
+var raiseSeqScript = newScript(`
 if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], ARGV[1])
 end

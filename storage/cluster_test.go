@@ -27,6 +27,7 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	must(s.LoadScripts(ctx)) // on every master
 	now := time.UnixMilli(1_800_000_000_000)
 
 	var cells []cell.Cell
@@ -100,6 +101,9 @@ func TestOnRedisCluster(t *testing.T) {
 		must(s.SetLeads(ctx, c.ID, []time.Duration{24 * time.Hour}))
 		if _, err := s.AddHoliday(ctx, c.ID, "2027-09-02"); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := s.Answer(ctx, c.ID, m.ID, cell.Answer{MemberID: 1, Kind: cell.Unsure, At: now}, now); err != nil {
+			t.Fatalf("answer: %v", err) // and its counts marked, in two slots
 		}
 		must(s.SetAnswer(ctx, c.ID, m.ID, 2, cell.Answer{MemberID: 2, Kind: cell.Coming, At: now}))
 		must(s.AddNotified(ctx, c.ID, m.ID, []int64{1, 2, 3}))
@@ -191,6 +195,17 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(s.FinishUpdate(ctx, "u:1", time.Hour))
+		for _, u := range []storage.UpdateStart{
+			{Key: "u:2", UserID: 101, ChatID: c.ChatID, GroupChatID: c.ChatID}, // the group's cell
+			{Key: "u:3", UserID: 101, ChatID: 101, CellID: c.ID},               // a button's cell
+			{Key: "u:4", UserID: 101, ChatID: 101},                             // the user's own
+		} {
+			u.Token, u.Lease = "tok", time.Minute
+			st, err := s.StartUpdate(ctx, u)
+			if err != nil || st.State != storage.UpdateClaimed || st.Actor.Cell == nil || st.Actor.Cell.ID != c.ID || st.Actor.Member == nil {
+				t.Fatalf("start %s = %+v, %v", u.Key, st, err)
+			}
+		}
 		l := storage.DefaultRateLimits()
 		if _, ok, err := s.Reserve(ctx, now, 2000, l, time.Second); err != nil || !ok {
 			t.Fatalf("reserve = %v, %v", ok, err)

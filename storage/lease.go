@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // LeasePoll is the lease of the process that polls Telegram for updates.
@@ -22,7 +20,7 @@ const LeasePoll = "poll"
 //
 // Returns 1 when the token holds the lease for ttl from now, 0 when another
 // token holds it.
-var acquireLeaseScript = redis.NewScript(`
+var acquireLeaseScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -48,7 +46,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, token string, ttl time.D
 //	KEYS[1] lease   ARGV[1] token
 //
 // Returns 1 when released, 0 when the token did not hold it.
-var releaseLeaseScript = redis.NewScript(`
+var releaseLeaseScript = newScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1

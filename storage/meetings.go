@@ -23,7 +23,7 @@ var ErrStale = errors.New("meeting changed meanwhile")
 // ARGV[1] origin, ARGV[2] meeting JSON with "id":0 as the placeholder "\"id\":0",
 // ARGV[3] start unix seconds
 // Returns {id, 1} when created, {id, 0} when the origin made one before.
-var createMeetingScript = redis.NewScript(`
+var createMeetingScript = newScript(`
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if id then return {tonumber(id), 0} end
 id = redis.call('INCR', KEYS[2])
@@ -87,7 +87,7 @@ func (s *Store) Meeting(ctx context.Context, cellID, id int64) (cell.Meeting, er
 // KEYS[1] meetings HASH, KEYS[2] by-start ZSET
 // ARGV[1] id, ARGV[2] JSON the caller read, ARGV[3] new JSON, ARGV[4] start unix seconds
 // Returns 1, or 0 when the stored meeting is not the one read.
-var updateMeetingScript = redis.NewScript(`
+var updateMeetingScript = newScript(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
@@ -312,7 +312,7 @@ func (s *Store) Notified(ctx context.Context, cellID, meetingID int64) ([]int64,
 // ARGV[1] meeting id, ARGV[2] member id, ARGV[3] answer JSON, ARGV[4] now (unix s)
 // Returns false when there is no such meeting, else {meeting JSON, 1 recorded or
 // 0 closed (cancelled, closed, or started)}.
-var answerScript = redis.NewScript(`
+var answerScript = newScript(`
 local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m then return false end
 local st = cjson.decode(m).state
@@ -326,22 +326,41 @@ return {m, 1}
 // ErrClosed is an answer to a meeting that no longer takes answers.
 var ErrClosed = errors.New("meeting closed to answers")
 
-// Answer records a member's answer to a meeting in one round trip, while the
-// meeting is scheduled or checking in and has not started by now (ErrClosed
-// otherwise; ErrNotFound when there is no such meeting), and returns the meeting.
+// Answer records a member's answer to a meeting while the meeting is scheduled
+// or checking in and has not started by now (ErrClosed otherwise; ErrNotFound
+// when there is no such meeting), and returns the meeting. In the same round
+// trip (after it, in a Cluster) it marks the meeting's counts for the group
+// notice (MarkCounts); a refused answer marks them too, and the counts loop then
+// finds nothing to edit.
 func (s *Store) Answer(ctx context.Context, cellID, meetingID int64, a cell.Answer, now time.Time) (cell.Meeting, error) {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return cell.Meeting{}, fmt.Errorf("storage: encode answer: %w", err)
 	}
-	res, err := answerScript.Run(ctx, s.rdb,
-		[]string{s.keys.Meetings(cellID), s.keys.Answers(cellID, meetingID), s.keys.MeetingsByStart(cellID)},
-		meetingID, a.MemberID, string(data), now.Unix()).Slice()
-	if errors.Is(err, redis.Nil) {
+	var answer, mark *redis.Cmd
+	err = s.pipelined(ctx, func(p *pipe) {
+		answer = p.eval(ctx, answerScript,
+			[]string{s.keys.Meetings(cellID), s.keys.Answers(cellID, meetingID), s.keys.MeetingsByStart(cellID)},
+			meetingID, a.MemberID, string(data), now.Unix())
+		if !s.cluster {
+			mark = s.markCounts(ctx, p, cellID, meetingID)
+		}
+	})
+	if mark == nil && err == nil {
+		// In a Cluster the two go to different masters at once: the mark
+		// must not land before the answer, or the counts loop could read the
+		// answers without it and take the mark as shown.
+		err = s.MarkCounts(ctx, cellID, meetingID)
+	}
+	if err == nil && mark != nil {
+		err = mark.Err()
+	}
+	res, aerr := answer.Slice()
+	if errors.Is(aerr, redis.Nil) {
 		return cell.Meeting{}, fmt.Errorf("storage: meeting %d of cell %d: %w", meetingID, cellID, ErrNotFound)
 	}
-	if err != nil {
-		return cell.Meeting{}, fmt.Errorf("storage: answer of member %d to meeting %d: %w", a.MemberID, meetingID, err)
+	if aerr != nil || err != nil {
+		return cell.Meeting{}, fmt.Errorf("storage: answer of member %d to meeting %d: %w", a.MemberID, meetingID, errors.Join(aerr, err))
 	}
 	js, _ := res[0].(string)
 	var m cell.Meeting

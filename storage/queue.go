@@ -201,7 +201,7 @@ end
 // Returns the number of messages added. An id that is waiting, in flight, or was
 // completed within QueueRetention is left alone, so that an update handled twice
 // does not send twice.
-var enqueueScript = redis.NewScript(luaClock + `
+var enqueueScript = newScript(luaClock + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local added = 0
 for i = 3, #ARGV, 11 do
@@ -266,7 +266,7 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 //
 // Returns 1 when created, 0 when the job existed (its total is kept). A job of no
 // recipients is complete at once.
-var createJobScript = redis.NewScript(luaClock + `
+var createJobScript = newScript(luaClock + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = clockms(ARGV[3])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'sent', 0, 'unreachable', 0, 'failed', 0,
@@ -312,7 +312,7 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 // limit was reached, or -1 for an empty queue. A due message whose parts all have
 // their sent marker (its worker died after sending) is completed as sent, not
 // leased; an id without its hash is dropped.
-var claimScript = redis.NewScript(luaClock + luaComplete + `
+var claimScript = newScript(luaClock + luaComplete + `
 local qp, now, limit = ARGV[1], clockms(ARGV[2]), tonumber(ARGV[5])
 local leaseEnd = now + tonumber(ARGV[3])
 local looked = 0
@@ -422,7 +422,7 @@ func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
 //
 // Returns 1, or 0 when the lease is lost: another token holds the message, or the
 // recoverer gave it back to the ready set (the token is then stale but equal).
-var extendScript = redis.NewScript(luaClock + `
+var extendScript = newScript(luaClock + `
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] then return 0 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', clockms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
@@ -449,7 +449,7 @@ func (s *Store) ExtendLease(ctx context.Context, id, token string, now time.Time
 //	ARGV[1] id   ARGV[2] token   ARGV[3] not before (unix ms)   ARGV[4] 1 to count an attempt
 //
 // Returns the attempts so far, or -1 when the lease was lost.
-var deferScript = redis.NewScript(`
+var deferScript = newScript(`
 if redis.call('HGET', KEYS[4], 'token') ~= ARGV[2] then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 local key = KEYS[2]
@@ -491,7 +491,7 @@ func (s *Store) Defer(ctx context.Context, id, token string, at time.Time, count
 // Returns {-1} when the lease was lost, else {total, sent, unreachable, failed,
 // completed (1 for the call that completed the job), progress due (1 when the
 // caller won the job's progress throttle)}.
-var doneScript = redis.NewScript(luaClock + luaComplete + `
+var doneScript = newScript(luaClock + luaComplete + `
 local qp, id = ARGV[1], ARGV[3]
 local mk = qp .. 'msg:' .. id
 if redis.call('HGET', mk, 'token') ~= ARGV[4] then return {-1} end
@@ -540,7 +540,7 @@ func (s *Store) Done(ctx context.Context, now time.Time, id, token string, resul
 // Returns {requeued, completed}: a message whose parts all have their sent marker
 // (its worker died between the last send and Done) is completed as sent instead of
 // being sent again.
-var recoverScript = redis.NewScript(luaClock + luaComplete + `
+var recoverScript = newScript(luaClock + luaComplete + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 local requeued, completed = 0, 0
@@ -592,7 +592,7 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (re
 //
 // Returns the job ids; each one's score moves to the lease's end, so that another
 // process takes it only when this one died before ReleaseFinishedJob.
-var claimFinishingScript = redis.NewScript(luaClock + `
+var claimFinishingScript = newScript(luaClock + `
 local now = clockms(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id) end

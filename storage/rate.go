@@ -16,8 +16,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // RateLimit is one GCRA limit: one send every Every, with bursts of Burst.
@@ -101,7 +99,7 @@ func (l RateLimits) chat(chatID int64) RateLimit {
 // when the chat's wait exceeds the global one, because a global slot taken for a
 // later time would hold back every other chat's sends until then; nor when the
 // wait exceeds ARGV[6].
-var reserveScript = redis.NewScript(luaClockUS + `
+var reserveScript = newScript(luaClockUS + `
 local now = clockus(ARGV[1])
 local gt = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
 local gwait = math.max(0, gt - tonumber(ARGV[3]) - now)
@@ -152,7 +150,7 @@ func (s *Store) Reserve(ctx context.Context, now time.Time, chatID int64, l Rate
 //
 // Returns 1 when the global limit was paused too. The chat's next send conforms at
 // now+ARGV[2], whatever its burst.
-var pauseScript = redis.NewScript(luaClockUS + `
+var pauseScript = newScript(luaClockUS + `
 local now = clockus(ARGV[1])
 local untl = now + tonumber(ARGV[2])
 local function push(key, tol)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // queuedReplyTTL bounds how long a chat's queued-reply marker is kept: far beyond
@@ -28,7 +26,7 @@ func (s *Store) MarkReplyQueued(ctx context.Context, chatID int64, id string) er
 //	ARGV[1] queue key prefix
 //
 // Returns 1 while the reply is not done, else 0.
-var replyQueuedScript = redis.NewScript(`
+var replyQueuedScript = newScript(`
 local id = redis.call('GET', KEYS[1])
 if not id then return 0 end
 local st = redis.call('HGET', ARGV[1] .. 'msg:' .. id, 'state')

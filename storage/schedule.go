@@ -66,7 +66,7 @@ func ums(t time.Time) int64 { return t.UnixMilli() }
 // KEYS[1] due ZSET, KEYS[2] leased ZSET
 // ARGV: pairs of (due unix ms, name)
 // Returns how many were added.
-var scheduleScript = redis.NewScript(`
+var scheduleScript = newScript(`
 local n = 0
 for i = 1, #ARGV, 2 do
   local name = ARGV[i+1]
@@ -122,7 +122,7 @@ func (s *Store) UnscheduleDue(ctx context.Context, items ...DueItem) error {
 // KEYS[1] due ZSET, KEYS[2] leased ZSET
 // ARGV[1] now unix ms, ARGV[2] lease end unix ms, ARGV[3] limit
 // Returns a flat list name, due score, in due order.
-var claimDueScript = redis.NewScript(`
+var claimDueScript = newScript(`
 local got = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
 for i = 1, #got, 2 do
   redis.call('ZREM', KEYS[1], got[i])
@@ -159,7 +159,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 //
 // KEYS[1] leased ZSET, KEYS[2] due ZSET
 // ARGV[1] name, ARGV[2] next due ms or "", ARGV[3] next name
-var ackDueScript = redis.NewScript(`
+var ackDueScript = newScript(`
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 return 1
@@ -186,7 +186,7 @@ func (s *Store) ExtendDue(ctx context.Context, d DueItem, now time.Time, lease t
 //
 // KEYS[1] leased ZSET, KEYS[2] due ZSET
 // ARGV[1] now unix ms, ARGV[2] limit
-var recoverDueScript = redis.NewScript(`
+var recoverDueScript = newScript(`
 local got = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, name in ipairs(got) do
   redis.call('ZREM', KEYS[1], name)

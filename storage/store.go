@@ -13,6 +13,9 @@ import (
 type Store struct {
 	rdb  redis.UniversalClient
 	keys Keys
+	// cluster is set on a Redis Cluster, where the commands of one pipeline
+	// go to several masters at once and their order is not kept.
+	cluster bool
 }
 
 // New returns a Store on rdb with keys under prefix ("cellbot" when empty).
@@ -20,7 +23,8 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	if prefix == "" {
 		prefix = "cellbot"
 	}
-	return &Store{rdb: rdb, keys: NewKeys(prefix)}
+	_, cluster := rdb.(*redis.ClusterClient)
+	return &Store{rdb: rdb, keys: NewKeys(prefix), cluster: cluster}
 }
 
 // Keys exposes the key names, for tests that seed or read raw keys.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,28 +20,132 @@ const (
 // handler that holds it, under a short lease the handler renews while it runs
 // (RenewUpdate): after a crash the update can be taken up again as soon as the
 // lease ends.
-var claimUpdateScript = redis.NewScript(`
--- KEYS[1] update key; ARGV[1] token; ARGV[2] lease ms
--- returns 0 claimed, 1 done before, 2 held by another handler
-local v = redis.call('GET', KEYS[1])
-if v == 'done' then return 1 end
-if v then return 2 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 0
-`)
+//
+// The claim is one SET NX GET: the key set to the token when it was free, and
+// the value found there (the holder's token, or "done") when not.
 
 // ClaimUpdate claims an update for handling under token (unique to this
 // handling). The claim lasts lease unless renewed; FinishUpdate keeps it as done
 // for a long while, ReleaseUpdate drops it so a redelivery is handled again.
 func (s *Store) ClaimUpdate(ctx context.Context, key, token string, lease time.Duration) (int, error) {
-	n, err := claimUpdateScript.Run(ctx, s.rdb, []string{s.keys.Update(key)}, token, lease.Milliseconds()).Int()
+	n, err := claimState(s.claimUpdate(ctx, s.rdb, key, token, lease))
 	if err != nil {
 		return 0, fmt.Errorf("storage: claim update %s: %w", key, err)
 	}
 	return n, nil
 }
 
-var renewUpdateScript = redis.NewScript(`
+func (s *Store) claimUpdate(ctx context.Context, c redis.Cmdable, key, token string, lease time.Duration) *redis.StatusCmd {
+	return c.SetArgs(ctx, s.keys.Update(key), token, redis.SetArgs{Mode: "NX", TTL: lease, Get: true})
+}
+
+// claimState reads claimUpdate's reply: UpdateClaimed, UpdateDone or
+// UpdateInProgress.
+func claimState(cmd *redis.StatusCmd) (int, error) {
+	v, err := cmd.Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return UpdateClaimed, nil
+	case err != nil:
+		return 0, err
+	case v == "done":
+		return UpdateDone, nil
+	}
+	return UpdateInProgress, nil
+}
+
+// UpdateStart names what StartUpdate claims and reads as an update arrives.
+type UpdateStart struct {
+	Key, Token string        // the update's claim, as for ClaimUpdate
+	Lease      time.Duration // the claim's lease
+	UserID     int64         // the sender
+	// GroupChatID is the group the update came from, 0 in a private chat: the
+	// update acts on the group's cell, else on the sender's current cell.
+	GroupChatID int64
+	// CellID, when not 0, is the cell the update names (a button's): the
+	// actor's cell is that one, read in the same round trip.
+	CellID int64
+	// ChatID is the chat replies go to, to tell whether a reply queued for it
+	// is still waiting (see ReplyQueued).
+	ChatID int64
+}
+
+// Started is an update's claim and what the bot knows of its sender.
+type Started struct {
+	State         int   // UpdateClaimed, UpdateDone or UpdateInProgress
+	Actor         Actor // read only when State is UpdateClaimed
+	RepliesQueued bool  // a reply queued for ChatID is not sent yet
+}
+
+// StartUpdate claims an update (as ClaimUpdate) and reads its sender's
+// language, cell and member record, and whether a reply to the chat is queued,
+// in one round trip when the update names its cell or the sender has none, and
+// in two otherwise (the user's keys say which cell to read) or when a reply to
+// the chat was queued (whether it is sent yet). On an error the
+// update is not left claimed.
+func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error) {
+	var claim *redis.StatusCmd
+	var actor *redis.Cmd
+	var user *redis.SliceCmd
+	var chat, replies *redis.StringCmd
+	err := s.pipelined(ctx, func(p *pipe) {
+		claim = s.claimUpdate(ctx, p, u.Key, u.Token, u.Lease)
+		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
+		switch {
+		case u.CellID != 0:
+			actor = p.eval(ctx, actorScript, s.actorKeys(u.CellID), u.UserID)
+		case u.GroupChatID != 0:
+			chat = p.Get(ctx, s.keys.ChatCell(u.GroupChatID))
+		}
+		if u.ChatID != 0 {
+			replies = p.Get(ctx, s.keys.QueuedReply(u.ChatID)) // mostly none
+		}
+	})
+	if err != nil {
+		return Started{}, fmt.Errorf("storage: start update %s: %w", u.Key, err)
+	}
+	state, err := claimState(claim)
+	if err != nil {
+		return Started{}, fmt.Errorf("storage: claim update %s: %w", u.Key, err)
+	}
+	st := Started{State: state}
+	if state != UpdateClaimed {
+		return st, nil
+	}
+	if replies != nil && replies.Val() != "" {
+		// A reply was queued for the chat: is it sent yet?
+		if st.RepliesQueued, err = s.ReplyQueued(ctx, u.ChatID); err != nil {
+			return Started{}, s.releaseAfter(ctx, u, err)
+		}
+	}
+	lang, cellID := userCell(user, chat)
+	st.Actor.Lang = lang
+	switch {
+	case u.CellID != 0:
+		res, err := actor.Slice()
+		if err != nil {
+			return Started{}, fmt.Errorf("storage: load user %d in cell %d: %w", u.UserID, u.CellID, err)
+		}
+		err = st.Actor.fill(u.CellID, res)
+	case cellID != 0:
+		err = s.actorIn(ctx, &st.Actor, cellID, u.UserID)
+	}
+	if err != nil {
+		return Started{}, s.releaseAfter(ctx, u, err)
+	}
+	return st, nil
+}
+
+// releaseAfter releases a claim StartUpdate took before failing: the update is
+// handled when it comes again.
+func (s *Store) releaseAfter(ctx context.Context, u UpdateStart, err error) error {
+	if rerr := s.ReleaseUpdate(context.WithoutCancel(ctx), u.Key, u.Token); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+var renewUpdateScript = newScript(`
 -- KEYS[1] update key; ARGV[1] token; ARGV[2] lease ms
 -- returns 1 renewed, 0 the claim is no longer this token's
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -70,7 +175,7 @@ func (s *Store) FinishUpdate(ctx context.Context, key string, keep time.Duration
 	return nil
 }
 
-var releaseUpdateScript = redis.NewScript(`
+var releaseUpdateScript = newScript(`
 -- KEYS[1] update key; ARGV[1] token
 -- returns 1 released, 0 the claim was not this token's
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -58,6 +58,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return err
 	}
 	store := storage.New(rdb, opts.KeyPrefix)
+	if err := store.LoadScripts(ctx); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
 	// Data migrations, before any update is handled; each is idempotent and safe
 	// with several processes starting at once.
 	if n, err := store.MigrateNames(ctx); err != nil {
