@@ -19,6 +19,7 @@ type Planner interface {
 	Planned(ctx context.Context, c cell.Cell, m cell.Meeting) error
 	Changed(ctx context.Context, old, m cell.Meeting) (int, error)
 	Replan(ctx context.Context, cellID int64, version int) error
+	RemindersChanged(ctx context.Context, cellID int64, oldLeads []time.Duration) error
 }
 
 // location is the cell's time zone; a name that does not load is logged, and
@@ -252,7 +253,7 @@ func (b *Bot) move(r *request) error {
 		if m.Version != old.Version || !m.Open() {
 			return storage.ErrStale
 		}
-		m.Start = start
+		m.Start, m.Moved = start, true
 		m.Version++
 		return nil
 	})
@@ -341,7 +342,14 @@ func (b *Bot) reminders(r *request) error {
 	if err != nil {
 		return texts.Errorf(texts.RemindersUsage)
 	}
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
 	if err := b.p.Store.SetLeads(r.ctx, r.cell.ID, leads); err != nil {
+		return err
+	}
+	if err := b.p.Planner.RemindersChanged(r.ctx, r.cell.ID, sched.Leads); err != nil {
 		return err
 	}
 	r.reply(r.t(texts.RemindersDone, scheduler.FormatLeads(leads)))
@@ -361,6 +369,14 @@ func (b *Bot) quiet(r *request) error {
 		}
 	}
 	if err := b.p.Store.SetCellQuiet(r.ctx, r.cell.ID, q); err != nil {
+		return err
+	}
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	// Reminders due in quiet hours go before they begin: their times move.
+	if err := b.p.Planner.RemindersChanged(r.ctx, r.cell.ID, sched.Leads); err != nil {
 		return err
 	}
 	r.reply(r.t(texts.QuietDone, quietText(r, q)))
@@ -424,9 +440,16 @@ func (b *Bot) guest(r *request) error {
 	if name == "" || utf8.RuneCountInString(name) > 100 || utf8.RuneCountInString(title) > 200 {
 		return texts.Errorf(texts.GuestUsage)
 	}
-	next, err := b.nextMeeting(r)
+	// Guests are mostly recorded in the room: the meeting under way (or about
+	// to begin) first, else the next one.
+	next, ok, _, err := b.currentMeeting(r)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		if next, err = b.nextMeeting(r); err != nil {
+			return err
+		}
 	}
 	_, err = b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, next.ID, func(m *cell.Meeting) error {
 		for _, g := range m.Guests {

@@ -242,12 +242,24 @@ func (cd cellData) leads() []time.Duration {
 // the notice serves), and the quarter's topical check.
 func Items(c cell.Cell, quiet cell.QuietHours, leads []time.Duration, m cell.Meeting, now time.Time) []storage.DueItem {
 	loc := cellLocation(c)
-	items := []storage.DueItem{{Kind: storage.DueNotice, CellID: c.ID, MeetingID: m.ID, Version: m.Version, At: now}}
-	items = append(items, reminderItems(c.ID, loc, quiet, leads, m, now)...)
+	at := NoticeAt(m, now)
+	items := []storage.DueItem{{Kind: storage.DueNotice, CellID: c.ID, MeetingID: m.ID, Version: m.Version, At: at}}
+	// A lead longer than the time left at the notice is skipped: the notice
+	// serves.
+	items = append(items, reminderItems(c.ID, loc, quiet, leads, m, at)...)
 	if q, ok := quarterItem(c.ID, loc, m.Start, now); ok {
 		items = append(items, q)
 	}
 	return items
+}
+
+// NoticeAt is when a meeting's notice goes: at once for a one-off meeting, and
+// NoticeLead before a recurring one (at once when that has passed).
+func NoticeAt(m cell.Meeting, now time.Time) time.Time {
+	if at := m.Start.Add(-NoticeLead); !m.Nominal.IsZero() && at.After(now) {
+		return at
+	}
+	return now
 }
 
 func reminderItems(cellID int64, loc *time.Location, quiet cell.QuietHours, leads []time.Duration, m cell.Meeting, now time.Time) []storage.DueItem {
@@ -313,60 +325,129 @@ func (s *Scheduler) Planned(ctx context.Context, c cell.Cell, m cell.Meeting) er
 	return nil
 }
 
-// plan materialises the cell's recurring meetings whose notice is due (7 days
-// before), and schedules itself for the next one.
+// plan materialises the cell's recurring meetings: those whose notice is due (7
+// days before) and the next one after them, so that /meetings, /rsvp, /agenda
+// and /move see the next meeting as soon as there is a schedule; its notice waits
+// for its time (Items). The item comes back when that notice is due, for the one
+// after.
 func (s *Scheduler) plan(ctx context.Context, d storage.DueItem) error {
-	cd, err := s.load(ctx, d.CellID)
+	next, err := s.planCell(ctx, d.CellID, d.Version)
+	if err != nil {
+		return err
+	}
+	if err := s.p.Store.AckDue(ctx, d); err != nil {
+		return err
+	}
+	if next.IsZero() {
+		return nil
+	}
+	d.At = next
+	return s.p.Store.RescheduleDue(ctx, d)
+}
+
+// planCell does plan's work for the schedule's version, and returns when to
+// plan again (zero: never, the schedule changed or ended).
+func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (time.Time, error) {
+	cd, err := s.load(ctx, cellID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return s.p.Store.AckDue(ctx, d)
+		return time.Time{}, nil
 	}
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	if cd.sched.Cron == "" || cd.sched.Version != d.Version {
-		return s.p.Store.AckDue(ctx, d) // a later /schedule planned its own
+	if cd.sched.Cron == "" || cd.sched.Version != version {
+		return time.Time{}, nil // a later /schedule planned its own
 	}
-	holidays, err := s.p.Store.Holidays(ctx, d.CellID)
+	holidays, err := s.p.Store.Holidays(ctx, cellID)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	rec, err := NewRecurrence(cd.sched.Cron, cd.sched.Workday, holidays, cd.loc)
 	if err != nil {
-		s.log.Error("scheduler: stored cron line does not parse; planning stops", "cell", d.CellID, "err", err)
-		return s.p.Store.AckDue(ctx, d)
+		s.log.Error("scheduler: stored cron line does not parse; planning stops", "cell", cellID, "err", err)
+		return time.Time{}, nil
 	}
 	now := s.p.Now()
+	// The occurrences planned already, by their nominal time: a holiday may
+	// have moved one since.
+	planned, err := s.p.Store.Meetings(ctx, cellID, now.Add(-NoticeLead), now.AddDate(2, 0, 0))
+	if err != nil {
+		return time.Time{}, err
+	}
+	byNominal := make(map[int64]cell.Meeting, len(planned))
+	for _, m := range planned {
+		if !m.Nominal.IsZero() {
+			byNominal[m.Nominal.Unix()] = m
+		}
+	}
 	t := now
 	for range 12 {
 		occ, ok := rec.Next(t)
 		if !ok {
-			return s.p.Store.AckDue(ctx, d)
+			return time.Time{}, nil
 		}
-		if occ.Start.Add(-NoticeLead).After(now) {
-			next := d
-			next.At = occ.Start.Add(-NoticeLead)
-			if err := s.p.Store.AckDue(ctx, d); err != nil {
-				return err
-			}
-			return s.p.Store.RescheduleDue(ctx, next)
+		if err := s.occurrence(ctx, cd, byNominal, occ, now); err != nil {
+			return time.Time{}, err
 		}
-		m := cell.Meeting{CellID: d.CellID, Kind: cell.KindRegular, Start: occ.Start, Place: cd.sched.Place, Nominal: occ.Nominal}
-		origin := fmt.Sprintf("occ:%d:%d", occ.Nominal.Unix(), occ.Start.Unix())
-		m, created, err := s.p.Store.CreateMeeting(ctx, origin, m)
-		if err != nil {
-			return err
-		}
-		if m.Open() {
-			if err := s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...); err != nil {
-				return err
-			}
-		}
-		if created {
-			s.log.Info("scheduler: recurring meeting planned", "cell", d.CellID, "meeting", m.ID, "start", m.Start)
+		if at := occ.Start.Add(-NoticeLead); at.After(now) {
+			return at, nil
 		}
 		t = occ.Start
 	}
-	return s.p.Store.AckDue(ctx, d)
+	return time.Time{}, nil
+}
+
+// occurrence makes sure one occurrence of the schedule is a meeting with its
+// items: created when new, moved (whoever got its notice told) when a holiday
+// or workday shift moved it and the committee had not moved it by hand.
+func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[int64]cell.Meeting, occ Occurrence, now time.Time) error {
+	m, found := byNominal[occ.Nominal.Unix()]
+	switch {
+	case !found:
+		m = cell.Meeting{CellID: cd.cell.ID, Kind: cell.KindRegular, Start: occ.Start, Place: cd.sched.Place, Nominal: occ.Nominal}
+		origin := fmt.Sprintf("occ:%d:%d", occ.Nominal.Unix(), occ.Start.Unix())
+		var created bool
+		var err error
+		m, created, err = s.p.Store.CreateMeeting(ctx, origin, m)
+		if err != nil {
+			return err
+		}
+		if created {
+			s.log.Info("scheduler: recurring meeting planned", "cell", cd.cell.ID, "meeting", m.ID, "start", m.Start)
+		}
+	case m.Open() && !m.Moved && !m.Start.Equal(occ.Start):
+		old := m
+		moved, err := s.p.Store.UpdateMeeting(ctx, cd.cell.ID, m.ID, func(m *cell.Meeting) error {
+			if m.Version != old.Version || !m.Open() || m.Moved {
+				return storage.ErrStale
+			}
+			m.Start = occ.Start
+			m.Version++
+			return nil
+		})
+		if errors.Is(err, storage.ErrStale) {
+			return nil // moved or closed meanwhile: that change stands
+		}
+		if err != nil {
+			return err
+		}
+		s.log.Info("scheduler: recurring meeting moved by the schedule", "cell", cd.cell.ID, "meeting", m.ID, "from", old.Start, "to", moved.Start)
+		_, err = s.Changed(ctx, old, moved)
+		return err
+	}
+	if !m.Open() {
+		return nil
+	}
+	if found {
+		// Planned before: its items are due already, unless planning stopped
+		// between the meeting and its items; once its notice went, a notice
+		// item under a later version would announce it twice.
+		notified, err := s.p.Store.Notified(ctx, cd.cell.ID, m.ID)
+		if err != nil || len(notified) > 0 {
+			return err
+		}
+	}
+	return s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...)
 }
 
 // meetingFor loads the item's meeting, and says whether the item still applies to
@@ -627,8 +708,16 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 		return 0, err
 	}
 	now := s.p.Now()
+	notified, err := s.p.Store.Notified(ctx, m.CellID, m.ID)
+	if err != nil {
+		return 0, err
+	}
+	from := now
+	if len(notified) == 0 {
+		from = NoticeAt(m, now) // the notice has not gone: reminders come after it
+	}
 	if m.Open() {
-		items := reminderItems(m.CellID, cd.loc, cd.cell.Quiet, cd.leads(), m, now)
+		items := reminderItems(m.CellID, cd.loc, cd.cell.Quiet, cd.leads(), m, from)
 		if err := s.p.Store.ScheduleDue(ctx, items...); err != nil {
 			return 0, err
 		}
@@ -637,13 +726,9 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 	if err := s.p.Store.MarkCounts(ctx, m.CellID, m.ID); err != nil {
 		return 0, err
 	}
-	notified, err := s.p.Store.Notified(ctx, m.CellID, m.ID)
-	if err != nil {
-		return 0, err
-	}
 	if len(notified) == 0 && m.Open() {
-		// The notice had not gone yet: send it now, at the new time.
-		return 0, s.p.Store.ScheduleDue(ctx, storage.DueItem{Kind: storage.DueNotice, CellID: m.CellID, MeetingID: m.ID, Version: m.Version, At: now})
+		// The notice had not gone yet: it goes at its time, with the new one.
+		return 0, s.p.Store.ScheduleDue(ctx, storage.DueItem{Kind: storage.DueNotice, CellID: m.CellID, MeetingID: m.ID, Version: m.Version, At: from})
 	}
 	byID := make(map[int64]cell.Member, len(cd.roster))
 	for _, mem := range cd.roster {
@@ -821,9 +906,55 @@ func (s *Scheduler) editCounts(ctx context.Context, c storage.CountsClaim) (time
 	return countsGap, nil
 }
 
+// RemindersChanged plans anew the reminders of the cell's meetings to come after
+// /reminders or /quiet: those of the leads it had (oldLeads) are dropped, and
+// those of its leads now are planned, but for the leads whose time has passed
+// (a reminder that went already has its message id, and does not go twice).
+func (s *Scheduler) RemindersChanged(ctx context.Context, cellID int64, oldLeads []time.Duration) error {
+	cd, err := s.load(ctx, cellID)
+	if err != nil {
+		return err
+	}
+	if len(oldLeads) == 0 {
+		oldLeads = DefaultLeads
+	}
+	now := s.p.Now()
+	ms, err := s.p.Store.Meetings(ctx, cellID, now, now.AddDate(2, 0, 0))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if !m.Open() {
+			continue
+		}
+		if err := s.p.Store.UnscheduleDue(ctx, ReminderItems(cd.cell, cd.cell.Quiet, oldLeads, m)...); err != nil {
+			return err
+		}
+		notified, err := s.p.Store.Notified(ctx, cellID, m.ID)
+		if err != nil {
+			return err
+		}
+		from := now
+		if len(notified) == 0 {
+			from = NoticeAt(m, now)
+		}
+		if err := s.p.Store.ScheduleDue(ctx, reminderItems(cellID, cd.loc, cd.cell.Quiet, cd.leads(), m, from)...); err != nil {
+			return err
+		}
+	}
+	s.Wake()
+	return nil
+}
+
 // Replan starts planning the cell's recurring meeting anew after /schedule or
 // /holiday: it plans from now under the schedule's version.
 func (s *Scheduler) Replan(ctx context.Context, cellID int64, version int) error {
+	// Planned at once, so that the command's reply comes after the next
+	// meeting exists; the item does it again (it changes nothing then) and
+	// keeps planning.
+	if _, err := s.planCell(ctx, cellID, version); err != nil {
+		s.log.Warn("scheduler: plan after a schedule change; the loop tries again", "cell", cellID, "err", err)
+	}
 	if err := s.p.Store.RescheduleDue(ctx, storage.DueItem{Kind: storage.DuePlan, CellID: cellID, Version: version, At: s.p.Now()}); err != nil {
 		return err
 	}

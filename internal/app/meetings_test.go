@@ -516,3 +516,118 @@ func TestCommitteeAnswersForMemberWithoutTelegram(t *testing.T) {
 	}
 	t.Error("Lê Thị Hoa is not on the roster")
 }
+
+// TestScheduleNextMeetingEarly: after /schedule the next regular meeting is
+// there at once (/meetings, /rsvp) while its notice waits for its day; workday
+// and /holiday move that one meeting (before its notice silently, after it with
+// one "moved" message each), never making a second; /reminders applies to it
+// too; /guest after the start records the guest on the meeting under way.
+func TestScheduleNextMeetingEarly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
+	mc := newMeetingCell(t, e)
+	sec, member := mc.secretary, mc.members[mc.regular[0]]
+	ctx := context.Background()
+	openMeetings := func() []cell.Meeting {
+		t.Helper()
+		now := mc.clock.Now()
+		ms, err := e.store.Meetings(ctx, mc.cell.ID, now.Add(-24*time.Hour), now.AddDate(1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var open []cell.Meeting
+		for _, m := range ms {
+			if m.Open() {
+				open = append(open, m)
+			}
+		}
+		return open
+	}
+
+	sec.Send("/schedule 0 14 20 * * at Hội trường")
+	sec.WaitMessage("Buổi tới: Chủ Nhật, 20/12/2026 14:00")
+	member.Send("/meetings")
+	member.WaitMessage("Chủ Nhật, 20/12/2026 14:00")
+	if n := count(member, "Thông báo sinh hoạt chi bộ"); n != 0 {
+		t.Errorf("the notice came %d times, 19 days early", n)
+	}
+
+	// Workday: Sunday the 20th moves to Monday the 21st; a holiday on the 21st
+	// moves it again, to Tuesday the 22nd. Still one meeting.
+	sec.Send("/schedule 0 14 20 * * workday")
+	sec.WaitMessage("Buổi tới: Thứ Hai, 21/12/2026 14:00")
+	sec.Send("/holiday 21/12/2026")
+	sec.WaitMessage("Đã thêm ngày nghỉ 21/12/2026")
+	member.Send("/rsvp")
+	member.WaitMessage("Thứ Ba, 22/12/2026 14:00")
+	member.Press("✅ Tham dự")
+	e.srv.WaitUntil(func() bool {
+		ms := openMeetings()
+		if len(ms) != 1 {
+			return false
+		}
+		as, err := e.store.Answers(ctx, mc.cell.ID, ms[0].ID)
+		if err != nil || len(as) != 1 {
+			return false
+		}
+		for _, a := range as {
+			return a.Kind == cell.Coming
+		}
+		return false
+	})
+	if ms := openMeetings(); len(ms) != 1 || !ms[0].Start.Equal(time.Date(2026, 12, 22, 14, 0, 0, 0, hcm)) {
+		t.Fatalf("open meetings = %+v, want one on 22/12 14:00", ms)
+	}
+
+	// The notice, seven days before: once each, with the 22nd.
+	mc.advance(t, time.Date(2026, 12, 15, 14, 0, 0, 0, hcm))
+	for name, u := range mc.members {
+		m := u.WaitMessage("Thông báo sinh hoạt chi bộ")
+		if !strings.Contains(m.Text, "Thứ Ba, 22/12/2026 14:00") {
+			t.Errorf("%s's notice: %q", name, m.Text)
+		}
+	}
+	// A holiday on an announced meeting moves it, and each member is told once.
+	sec.Send("/holiday 22/12/2026")
+	sec.WaitMessage("Đã thêm ngày nghỉ 22/12/2026")
+	for _, u := range mc.members {
+		u.WaitMessage("Đổi lịch sinh hoạt chi bộ")
+	}
+	// Reminders set now apply to this meeting: only 30 minutes before.
+	sec.Send("/reminders 30m")
+	sec.WaitMessage("Đã đặt nhắc lịch trước giờ họp: 30m")
+	mc.advance(t, time.Date(2026, 12, 20, 14, 0, 0, 0, hcm)) // once the "3d" reminder's time
+	member.Send("/meetings")
+	member.WaitMessage("Thứ Tư, 23/12/2026 14:00")
+	mc.advance(t, time.Date(2026, 12, 23, 13, 30, 0, 0, hcm))
+	member.WaitMessage("Nhắc lịch sinh hoạt chi bộ")
+
+	mc.advance(t, time.Date(2026, 12, 23, 14, 10, 0, 0, hcm))
+	sec.Send("/guest Lê Văn Khách, Bí thư Đoàn phường")
+	sec.WaitMessage("Đã ghi khách mời Lê Văn Khách vào buổi họp Thứ Tư, 23/12/2026 14:00")
+
+	for name, u := range mc.members {
+		want := map[string]int{"Thông báo sinh hoạt chi bộ": 1, "Đổi lịch sinh hoạt chi bộ": 1}
+		if u == member {
+			want["Thông báo sinh hoạt chi bộ"]++ // the /rsvp answer shows the notice
+		}
+		for s, n := range want {
+			if got := count(u, s); got != n {
+				t.Errorf("%s got %q %d times, want %d", name, s, got, n)
+			}
+		}
+		if got := count(u, "nhắc muộn"); got != 0 {
+			t.Errorf("%s got %d late reminders", name, got)
+		}
+	}
+	if got := count(member, "Nhắc lịch sinh hoạt chi bộ"); got != 1 {
+		t.Errorf("the member got %d reminders, want 1 (30 minutes before)", got)
+	}
+	ms, err := e.store.Meetings(ctx, mc.cell.ID, time.Date(2026, 12, 1, 0, 0, 0, 0, hcm), time.Date(2027, 1, 1, 0, 0, 0, 0, hcm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || len(ms[0].Guests) != 1 || ms[0].Guests[0].Name != "Lê Văn Khách" {
+		t.Errorf("December's meetings = %+v, want one with the guest", ms)
+	}
+}

@@ -48,6 +48,9 @@ type Meeting struct {
 	// Version grows with each /move, so that reminders planned for an earlier
 	// time are known to be stale.
 	Version int `json:"ver"`
+	// Moved is set by /move: the committee chose the time, and a later holiday
+	// or schedule change leaves it alone.
+	Moved bool `json:"moved,omitempty"`
 }
 
 // Open reports whether the meeting is still to happen (scheduled, or checking in).

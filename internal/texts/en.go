@@ -227,7 +227,7 @@ var en = map[Key]string{
 	HolidayDone:          "Holiday %s added.",
 	HolidayKnown:         "%s is already a holiday.",
 	RemindersUsage:       "Please give the reminder lead times, units d (days), h (hours), m (minutes), s (seconds), for example: /reminders 3d 1d 2h",
-	RemindersDone:        "Reminders go %s before each meeting. This applies to meetings created from now on.",
+	RemindersDone:        "Reminders go %s before each meeting, every meeting to come included.",
 	QuietUsage:           "Please give the quiet hours as HH:MM-HH:MM, for example: /quiet 21:30-06:00 (/quiet off for none).",
 	QuietDone:            "Quiet hours: %s. Announcements wait until they end.",
 	SettingsShow:         "<b>Settings of %s</b>\nTime zone: %s\nLanguage: %s\nRegular meeting: %s\nPlace: %s\nReminders before: %s\nQuiet hours: %s\nHolidays: %s\nAttendance target: %d%%",

@@ -230,7 +230,7 @@ var vi = map[Key]string{
 	HolidayDone:          "Đã thêm ngày nghỉ %s.",
 	HolidayKnown:         "Ngày %s đã có trong danh sách ngày nghỉ.",
 	RemindersUsage:       "Xin gõ các mốc nhắc trước giờ họp, đơn vị d (ngày), h (giờ), m (phút), s (giây), ví dụ: /reminders 3d 1d 2h",
-	RemindersDone:        "Đã đặt nhắc lịch trước giờ họp: %s. Áp dụng cho các buổi họp tạo từ nay.",
+	RemindersDone:        "Đã đặt nhắc lịch trước giờ họp: %s. Áp dụng cho mọi buổi họp sắp tới.",
 	QuietUsage:           "Xin gõ giờ yên lặng theo dạng giờ:phút-giờ:phút, ví dụ: /quiet 21:30-06:00 (gõ /quiet off để bỏ).",
 	QuietDone:            "Đã đặt giờ yên lặng: %s. Thông báo chung sẽ chờ đến hết giờ này.",
 	SettingsShow:         "<b>Cài đặt của %s</b>\nMúi giờ: %s\nNgôn ngữ: %s\nLịch định kỳ: %s\nNơi họp: %s\nNhắc trước: %s\nGiờ yên lặng: %s\nNgày nghỉ: %s\nChỉ tiêu tỷ lệ dự họp: %d%%",
