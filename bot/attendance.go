@@ -140,11 +140,10 @@ func (b *Bot) checkin(r *request) error {
 	return nil
 }
 
-// checkinCode marks the sender present when code is the open check-in's.
+// checkinCode marks the sender present when code is the open check-in's. In
+// the group (`/checkin 1234`, never a bare number there) the confirmation goes
+// privately, so that forty members checking in make no noise in the group.
 func (b *Bot) checkinCode(r *request, code string) error {
-	if !r.chat.IsPrivate() {
-		return texts.Errorf(texts.CommonPrivateOnly, b.p.BotUsername)
-	}
 	if r.member == nil {
 		return texts.Errorf(texts.CommonNoCellPrivate)
 	}
@@ -170,7 +169,14 @@ func (b *Bot) checkinCode(r *request, code string) error {
 	if err != nil {
 		return err
 	}
-	r.reply(r.t(texts.CheckinDone, texts.DateTime(r.lang, m.Start.In(r.location()))))
+	done := r.t(texts.CheckinDone, texts.DateTime(r.lang, m.Start.In(r.location())))
+	if !r.chat.IsPrivate() {
+		if _, err := r.send(r.from.ID, done, nil); err == nil {
+			return nil
+		}
+		// Never opened the bot: say it where they wrote.
+	}
+	r.reply(done)
 	return nil
 }
 

@@ -127,8 +127,9 @@ func TestRSVPCheckinRollCallClose(t *testing.T) {
 		t.Errorf("%d answers stored, want 51", len(stored))
 	}
 
-	// Check-in from 13:30: 40 by code (one of them after typing the code alone),
-	// one locked out after three wrong codes.
+	// Check-in from 13:30: 40 by code (some typing the code alone in private,
+	// some sending /checkin CODE in the group), one locked out after three
+	// wrong codes.
 	ck.Set(time.Date(2026, 12, 3, 13, 30, 0, 0, hcm))
 	sec.Send("/checkin")
 	opened := sec.WaitMessage("Mã điểm danh")
@@ -138,9 +139,13 @@ func TestRSVPCheckinRollCallClose(t *testing.T) {
 	}
 	sec.Send("/checkin " + code[1])
 	for n := 12; n <= 50; n++ {
-		if n%2 == 0 {
+		switch {
+		case n%5 == 0:
+			s.group.Add(who(n))
+			who(n).SendIn(s.group, "/checkin "+code[1])
+		case n%2 == 0:
 			who(n).Send(code[1])
-		} else {
+		default:
 			who(n).Send("/checkin " + code[1])
 		}
 	}
@@ -152,7 +157,10 @@ func TestRSVPCheckinRollCallClose(t *testing.T) {
 	locked.Send("/checkin " + code[1])
 	locked.WaitMessage("sai mã 3 lần")
 	for n := 12; n <= 50; n++ {
-		who(n).WaitMessage("Đã điểm danh")
+		who(n).WaitMessage("Đã điểm danh") // privately, from the group too
+	}
+	if n := countContaining(e.srv.Messages(s.group.ID()), "Đã điểm danh"); n != 0 {
+		t.Errorf("%d check-ins from the group were confirmed in the group, want them in private", n)
 	}
 	sec.WaitMessage("Đã điểm danh")
 
