@@ -290,8 +290,11 @@ func retryStart(ctx context.Context, logger *slog.Logger, what, hint string, fir
 	}
 }
 
-// waitRedis pings until Redis answers.
+// waitRedis pings until Redis answers. Meanwhile go-redis's own pool-dial
+// failures go to Debug (RedisLogger): the hint below says it once.
 func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
+	redisWaits.Add(1)
+	defer redisWaits.Add(-1)
 	hint := "cannot reach Redis at " + strings.Join(redisAddrs(rdb), ", ") + ": check that it runs, or REDIS_URL"
 	return retryStart(ctx, logger, "waiting for redis", hint, 500*time.Millisecond, 30*time.Second, func() error {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
