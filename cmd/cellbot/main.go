@@ -1,7 +1,7 @@
 // Command cellbot runs the cellbot Telegram bot: meeting notices and reminders,
 // broadcasts, RSVPs and attendance for party cells, with all state in Redis.
 //
-// Settings come from the environment (see README.md and PRODUCT.md):
+// Settings come from the environment (see README.md, "Settings"):
 //
 //	TELEGRAM_BOT_TOKEN=123:abc go run ./cmd/cellbot
 //

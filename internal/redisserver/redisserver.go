@@ -1,5 +1,5 @@
 // Package redisserver runs a local redis-server as a child process: the bot's own Redis
-// when REDIS_URL is empty (PRODUCT.md, "Settings"), and the Redis that tests start.
+// when REDIS_URL is empty (README, "Settings"), and the Redis that tests start.
 //
 // The server listens on 127.0.0.1 only, keeps its data in one directory and writes its
 // log there (redis.log). With AppendOnly it persists every write to the append-only file,
