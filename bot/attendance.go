@@ -15,7 +15,7 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// Check-in opens this long before the start (PRODUCT.md).
+// Check-in opens this long before the start (README, docs/commands.md).
 const checkinOpens = 60 * time.Minute
 
 // A meeting can be closed, and its roll call taken, for this long after its start.

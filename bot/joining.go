@@ -13,10 +13,9 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// Joining (issue 11, PRODUCT.md "Joining"): no join request vanishes. It waits
-// until a committee member confirms or declines it, listed first in /members
-// and shown to a committee member who opens the bot, and expires after
-// joinExpiry, when the member is told.
+// Joining (issue 11): no join request vanishes. It waits until a committee member
+// confirms or declines it, listed first in /members and shown to a committee
+// member who opens the bot, and expires after joinExpiry, when the member is told.
 
 const (
 	joinExpiry      = 14 * 24 * time.Hour

@@ -33,7 +33,7 @@ type Recurrence struct {
 }
 
 // ParseCron checks a 5-field cron line (minute hour day-of-month month
-// day-of-week, PRODUCT.md's /schedule). Time zone prefixes and descriptors
+// day-of-week, as /schedule takes it). Time zone prefixes and descriptors
 // (@every) are refused: the cell's time zone applies, and a meeting is not an
 // interval.
 func ParseCron(line string) (cron.Schedule, error) {
@@ -118,7 +118,7 @@ func (r *Recurrence) dayOff(d time.Time) bool {
 	return wd == time.Saturday || wd == time.Sunday || r.holidays[d.Format(time.DateOnly)]
 }
 
-// DefaultLeads are PRODUCT.md's reminder lead times: 3d 1d 2h.
+// DefaultLeads are the reminder lead times of a cell that set none: 3d 1d 2h.
 var DefaultLeads = []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour}
 
 // MaxLead is the longest lead time taken (a notice goes 7 days before).
@@ -216,8 +216,8 @@ func FormatLeads(ds []time.Duration) string {
 }
 
 // ReminderDue is when the reminder lead before start is due: start-lead, or, when
-// that falls in the cell's quiet hours, a minute before they begin (PRODUCT.md:
-// reminders due in quiet hours go out just before they begin).
+// that falls in the cell's quiet hours, a minute before they begin (reminders
+// due in quiet hours go out just before they begin).
 func ReminderDue(start time.Time, lead time.Duration, quiet cell.QuietHours, loc *time.Location) time.Time {
 	due := start.Add(-lead).In(loc)
 	if began, ok := quiet.Began(due); ok {

@@ -29,7 +29,7 @@ func TestRecurrenceNext(t *testing.T) {
 		wantNominal time.Time
 		wantStart   time.Time
 	}{
-		// 03/04/2025 is a Thursday (PRODUCT.md's April meeting).
+		// 03/04/2025 is a Thursday (a real cell's April meeting).
 		{"3rd at 14:00", "0 14 3 * *", false, nil, at(2025, 4, 1, 0, 0), at(2025, 4, 3, 14, 0), at(2025, 4, 3, 14, 0)},
 		{"strictly after", "0 14 3 * *", false, nil, at(2025, 4, 3, 14, 0), at(2025, 5, 3, 14, 0), at(2025, 5, 3, 14, 0)},
 		{"evening 19:30", "30 19 1 * *", false, nil, at(2025, 4, 1, 20, 0), at(2025, 5, 1, 19, 30), at(2025, 5, 1, 19, 30)},

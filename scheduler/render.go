@@ -27,7 +27,7 @@ func RSVPData(cellID, meetingID int64, answer int) string {
 	return "1:" + VerbRSVP + ":" + strconv.FormatInt(cellID, 36) + ":" + strconv.FormatInt(meetingID, 36) + ":" + strconv.FormatInt(int64(answer), 36)
 }
 
-// RSVPKeyboard is PRODUCT.md's three RSVP buttons.
+// RSVPKeyboard is the three RSVP buttons: attending, excused, not sure.
 func RSVPKeyboard(lang string, cellID, meetingID int64) *telegram.InlineKeyboardMarkup {
 	b := func(key texts.Key, a int) telegram.InlineKeyboardButton {
 		return telegram.InlineKeyboardButton{Text: texts.T(lang, key), CallbackData: RSVPData(cellID, meetingID, a)}

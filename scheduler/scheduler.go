@@ -464,7 +464,7 @@ func (s *Scheduler) meetingFor(ctx context.Context, d storage.DueItem) (cell.Mee
 }
 
 // notice sends a meeting's notice to the group and to every member who gets
-// notices (PRODUCT.md: exempt and away members too), with the RSVP buttons.
+// notices (exempt and away members too), with the RSVP buttons.
 func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 	m, ok, err := s.meetingFor(ctx, d)
 	if err != nil || !ok {
@@ -626,7 +626,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 }
 
 // silentReport tells the committee, privately, who has not answered: names are
-// for the committee only (PRODUCT.md, privacy).
+// for the committee only (privacy: members see counts).
 func (s *Scheduler) silentReport(cd cellData, m cell.Meeting, id string, silent []cell.Member) []delivery.Message {
 	var msgs []delivery.Message
 	for _, mem := range cd.roster {

@@ -1,7 +1,7 @@
 // Command cellbot runs the cellbot Telegram bot: meeting notices and reminders,
 // broadcasts, RSVPs and attendance for party cells, with all state in Redis.
 //
-// Settings come from the environment (see README.md and PRODUCT.md):
+// Settings come from the environment (see README.md, "Settings"):
 //
 //	TELEGRAM_BOT_TOKEN=123:abc go run ./cmd/cellbot
 //
@@ -33,6 +33,7 @@ import (
 
 const usage = `usage:
   cellbot                      run the bot (settings from the environment)
+  cellbot help                 this help
   cellbot sandbox [-addr 127.0.0.1:8090]
                                try the bot in a browser, no token needed
   cellbot healthcheck          exit 0 when the running bot's /healthz answers on CELLBOT_HTTP_ADDR
@@ -60,6 +61,9 @@ func main() {
 	args := os.Args[1:]
 	switch {
 	case len(args) == 0:
+	case len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		fmt.Println(usage)
+		return
 	case args[0] == "healthcheck" && len(args) == 1:
 		addr := os.Getenv(config.EnvHTTPAddr)
 		if addr == "" {
@@ -77,8 +81,11 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case args[0] == "healthcheck" || args[0] == "cell" || args[0] == "help":
+		fmt.Fprintf(os.Stderr, "cellbot: wrong arguments for %s\n%s\n", args[0], usage)
+		os.Exit(2)
 	default:
-		fmt.Fprintln(os.Stderr, usage)
+		fmt.Fprintf(os.Stderr, "cellbot: unknown command %s\n%s\n", args[0], usage)
 		os.Exit(2)
 	}
 

@@ -244,7 +244,7 @@ func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (re
 	}
 	srv, err := redisserver.Start(ctx, redisserver.Options{Dir: cfg.DataDir, AppendOnly: true, Logger: logger.With("component", "redis-server")})
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: REDIS_URL is not set, so cellbot runs its own redis-server: %w", err)
+		return nil, nil, managedRedisError(cfg.DataDir, err)
 	}
 	logger.Info("started a local redis-server", "addr", srv.Addr(), "dir", cfg.DataDir)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
@@ -254,6 +254,38 @@ func openRedis(ctx context.Context, cfg *config.Config, logger *slog.Logger) (re
 			logger.Warn("stop local redis-server", "err", err)
 		}
 	}, nil
+}
+
+// problem is a start-up failure said as one sentence to whoever starts the bot,
+// without the packages' prefixes: cmd/cellbot prints it after "cellbot cannot
+// start: ". The cause stays for errors.Is and errors.As.
+type problem struct {
+	msg string
+	err error
+}
+
+func (p problem) Error() string { return p.msg }
+func (p problem) Unwrap() error { return p.err }
+
+// managedRedisError says why the bot's own redis-server did not start: the
+// data folder's problems and a missing redis-server as a sentence each.
+func managedRedisError(dataDir string, err error) error {
+	var dirErr *redisserver.DirError
+	switch {
+	case errors.As(err, &dirErr):
+		dir := dataDir
+		if dir != dirErr.Dir {
+			dir += " (" + dirErr.Dir + ")"
+		}
+		return problem{fmt.Sprintf("%s=%s cannot be written to (%s): give a folder you may write to, or set %s",
+			config.EnvDataDir, dir, dirErr.Reason(), config.EnvRedisURL), err}
+	case errors.Is(err, redisserver.ErrNotInstalled):
+		return problem{fmt.Sprintf("%s is empty, so cellbot runs its own redis-server, but %v, or set %s to a Redis you have, or run the bot with docker compose up",
+			config.EnvRedisURL, redisserver.ErrNotInstalled, config.EnvRedisURL), err}
+	case errors.Is(err, redisserver.ErrDirInUse):
+		return problem{strings.TrimPrefix(err.Error(), "redisserver: "), err}
+	}
+	return fmt.Errorf("app: REDIS_URL is not set, so cellbot runs its own redis-server: %w", err)
 }
 
 // errFinal stops retryStart at once.
@@ -290,8 +322,11 @@ func retryStart(ctx context.Context, logger *slog.Logger, what, hint string, fir
 	}
 }
 
-// waitRedis pings until Redis answers.
+// waitRedis pings until Redis answers. Meanwhile go-redis's own pool-dial
+// failures go to Debug (RedisLogger): the hint below says it once.
 func waitRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) error {
+	redisWaits.Add(1)
+	defer redisWaits.Add(-1)
 	hint := "cannot reach Redis at " + strings.Join(redisAddrs(rdb), ", ") + ": check that it runs, or REDIS_URL"
 	return retryStart(ctx, logger, "waiting for redis", hint, 500*time.Millisecond, 30*time.Second, func() error {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -313,7 +348,7 @@ func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, l
 		tg, err = telegram.New(ctx, cfg.Token, cfg.APIEndpoint, hc)
 		var apiErr *telegram.APIError
 		if errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound) {
-			return errFinal{fmt.Errorf("app: Telegram rejected TELEGRAM_BOT_TOKEN (%s): check the token from @BotFather", apiErr.Description)}
+			return errFinal{problem{fmt.Sprintf("Telegram rejected TELEGRAM_BOT_TOKEN (%s): check the token from @BotFather", apiErr.Description), err}}
 		}
 		return err
 	})

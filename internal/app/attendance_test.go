@@ -13,7 +13,7 @@ import (
 	"github.com/cellbot/cellbot/internal/telegramtest"
 )
 
-// TestRSVPCheckinRollCallClose is PRODUCT.md's cell: 74 members, 51 expected,
+// TestRSVPCheckinRollCallClose is a real cell: 74 members, 51 expected,
 // all linked. Every expected member answers at once (the bot is restarted in the
 // middle of the presses), 6 of them excused with different reasons; 40 check in by
 // code, 3 more by roll call; /close gives the committee the summary and the group

@@ -183,8 +183,8 @@ func (p *process) output() string {
 	return p.out.String()
 }
 
-// terminate sends SIGTERM and returns how the process exited; PRODUCT.md's
-// operator expects it gone within 10 s.
+// terminate sends SIGTERM and returns how the process exited; an operator
+// expects it gone within 10 s (README).
 func (p *process) terminate(t testing.TB) error {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

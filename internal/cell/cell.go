@@ -58,7 +58,7 @@ const (
 // Participation says whether a member is expected at meetings.
 type Participation string
 
-// Participations, as PRODUCT.md lists them.
+// Participations, as /import and the secretary's guide (docs/) name them.
 const (
 	Regular  Participation = "regular"
 	Exempt   Participation = "exempt"

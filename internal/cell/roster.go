@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// RosterColumns is the header line of a roster CSV, as PRODUCT.md gives it.
+// RosterColumns is the header line of a roster CSV, as /import takes it.
 var RosterColumns = []string{"name", "standing", "participation", "until", "reason"}
 
 // LineProblem says what is wrong with a roster line.

@@ -11,7 +11,7 @@ import (
 
 var ict = time.FixedZone("ICT", 7*3600)
 
-// meetingDay is the April meeting of PRODUCT.md: the afternoon of the 3rd.
+// meetingDay is a real cell's April meeting: the afternoon of the 3rd.
 var meetingDay = time.Date(2026, 4, 3, 14, 0, 0, 0, ict)
 
 // at is a moment on the meeting day, for answers and marks.
@@ -405,7 +405,7 @@ func fiveRegular() []Member {
 	return ms
 }
 
-// TestSummarizeCell74 is the cell of PRODUCT.md: 74 members, 51 expected, 23
+// TestSummarizeCell74 is a real cell: 74 members, 51 expected, 23
 // exempt or away; its meeting had 43 of the 51 present, 6 excused with
 // different reasons and 2 absent without reason.
 //

@@ -1,4 +1,4 @@
-// Package config holds cellbot's settings (PRODUCT.md, "Settings (environment)") as one
+// Package config holds cellbot's settings (README.md, "Settings") as one
 // struct, read through an environment lookup function so that tests can feed it a map.
 //
 // Load checks every variable and reports all problems at once, one line per problem,
@@ -28,7 +28,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Names of the environment variables, as PRODUCT.md spells them.
+// Names of the environment variables, as README's Settings table spells them.
 const (
 	EnvToken         = "TELEGRAM_BOT_TOKEN"
 	EnvAPIEndpoint   = "TELEGRAM_API_ENDPOINT"
@@ -42,7 +42,7 @@ const (
 	EnvHTTPAddr      = "CELLBOT_HTTP_ADDR"
 )
 
-// Defaults, as PRODUCT.md gives them.
+// Defaults, as README's Settings table gives them.
 const (
 	DefaultAPIEndpoint = "https://api.telegram.org/bot%s/%s"
 	DefaultDataDir     = "./data"

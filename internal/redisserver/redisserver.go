@@ -1,5 +1,5 @@
 // Package redisserver runs a local redis-server as a child process: the bot's own Redis
-// when REDIS_URL is empty (PRODUCT.md, "Settings"), and the Redis that tests start.
+// when REDIS_URL is empty (README, "Settings"), and the Redis that tests start.
 //
 // The server listens on 127.0.0.1 only, keeps its data in one directory and writes its
 // log there (redis.log). With AppendOnly it persists every write to the append-only file,
@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -26,14 +27,37 @@ import (
 	"time"
 )
 
-// ErrNotInstalled is returned (wrapped) by Start when the redis-server binary is not found.
+// ErrNotInstalled is returned (wrapped) by Start when the redis-server binary is not
+// found. It says only how to install it: the bot adds its own ways round (REDIS_URL,
+// docker compose), which the sandbox and the tests do not have.
 var ErrNotInstalled = errors.New("redis-server is not installed: install it " +
-	"(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), " +
-	"or set REDIS_URL to an existing Redis, or run the bot with docker compose up")
+	"(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)")
 
 // ErrDirInUse is returned (wrapped) by Start when another process holds the
 // data directory's lock: two redis-servers on one append-only file would corrupt it.
 var ErrDirInUse = errors.New("the data folder is in use by another cellbot")
+
+// DirError is returned (wrapped) by Start when the data directory cannot be
+// created or written to (its lock or log cannot be opened).
+type DirError struct {
+	Dir string // absolute
+	Err error  // the system's error, with the path
+}
+
+func (e *DirError) Error() string {
+	return "redisserver: the data folder " + e.Dir + " cannot be written to (" + e.Reason() + ")"
+}
+
+func (e *DirError) Unwrap() error { return e.Err }
+
+// Reason is the system's reason without the path: "permission denied".
+func (e *DirError) Reason() string {
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) {
+		return pe.Err.Error()
+	}
+	return e.Err.Error()
+}
 
 const (
 	// LogFile is the name of the server's log in its directory.
@@ -99,7 +123,8 @@ type process struct {
 
 // Start runs redis-server with opts and returns once it answers PING. ctx bounds only
 // the start; the server runs until Stop. When the binary cannot be found, the error wraps
-// ErrNotInstalled; when the server fails to start, the error quotes the end of its log.
+// ErrNotInstalled; when the data directory cannot be written to, it is a *DirError; when
+// the server fails to start, the error quotes the end of its log.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("redisserver: start: Options.Dir is empty")
@@ -129,7 +154,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("redisserver: data dir %s: %w", opts.Dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("redisserver: create data dir: %w", err)
+		return nil, &DirError{Dir: dir, Err: err}
 	}
 	opts.Dir = dir
 
@@ -154,7 +179,7 @@ func (s *Server) lockLocked() error {
 	path := filepath.Join(s.opts.Dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("redisserver: open lock %s: %w", path, err)
+		return &DirError{Dir: s.opts.Dir, Err: err}
 	}
 	held, err := flock(f)
 	if err != nil {
@@ -312,7 +337,7 @@ func (s *Server) tryStart(ctx context.Context) (inUse bool, err error) {
 	logPath := s.LogPath()
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return false, fmt.Errorf("redisserver: open log: %w", err)
+		return false, &DirError{Dir: s.opts.Dir, Err: err}
 	}
 	// The child keeps its own descriptor; ours is not needed once it has started.
 	defer logFile.Close()

@@ -137,7 +137,7 @@ func quarter(t testing.TB) Data {
 	}
 }
 
-// largeYear is the real cell of PRODUCT.md over a year: 74 members
+// largeYear is a real cell over a year: 74 members
 // (testdata/roster74.csv), 12 regular meetings on the 3rd and 4 topical ones
 // ten days later, each member absent from one meeting in four.
 func largeYear(t testing.TB) Data {

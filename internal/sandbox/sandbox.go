@@ -132,6 +132,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("sandbox: the page cannot listen on %s (-addr 127.0.0.1:0 picks a free port): %w", opts.Addr, err)
 	}
 	s.redis, err = redisserver.Start(ctx, redisserver.Options{Dir: filepath.Join(dir, "redis"), Logger: logger.With("component", "redis-server")})
+	if errors.Is(err, redisserver.ErrNotInstalled) {
+		// Only how to install it: the sandbox ignores REDIS_URL, and docker
+		// compose runs the real bot, not the sandbox.
+		return nil, fmt.Errorf("the sandbox runs its own redis-server, but %w", redisserver.ErrNotInstalled)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}

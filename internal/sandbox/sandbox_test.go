@@ -211,3 +211,26 @@ func children(t *testing.T, name string) []int {
 	}
 	return out
 }
+
+// TestWithoutRedisServer: without redis-server on PATH the sandbox says only how
+// to install it; REDIS_URL and docker compose, the bot's ways round, do not
+// apply to it. Not parallel: it empties PATH.
+func TestWithoutRedisServer(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	s, err := Start(context.Background(), Options{Addr: "127.0.0.1:0"})
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("the sandbox started without redis-server on PATH")
+	}
+	msg := err.Error()
+	for _, want := range []string{"redis-server", "sudo apt-get install redis-server", "brew install redis"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("does not say %q: %s", want, msg)
+		}
+	}
+	for _, not := range []string{"REDIS_URL", "docker", "redisserver:"} {
+		if strings.Contains(msg, not) {
+			t.Errorf("says %q: %s", not, msg)
+		}
+	}
+}

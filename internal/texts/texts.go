@@ -1,6 +1,6 @@
 // Package texts owns every word cellbot says: one catalog per language (Vietnamese
 // first, English), typed keys so that a misspelt key does not compile, the date
-// format PRODUCT.md asks for, and HTML escaping of user text.
+// format the bot shows, and HTML escaping of user text.
 package texts
 
 import (
@@ -56,7 +56,7 @@ func Escape(s string) string { return html.EscapeString(s) }
 
 var weekdaysVI = [...]string{"Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"}
 
-// DateTime shows a time as PRODUCT.md asks: "Thứ Năm, 03/04/2025 14:00", in t's
+// DateTime shows a time with its weekday: "Thứ Năm, 03/04/2025 14:00", in t's
 // location.
 func DateTime(lang string, t time.Time) string {
 	day := t.Weekday().String()
