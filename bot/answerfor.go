@@ -84,3 +84,58 @@ func (b *Bot) answerFor(r *request) error {
 	r.answerCallback(r.t(texts.CardAnswered, texts.Escape(m.Name), answerLabel(r.lang, a)), false)
 	return b.showCard(r, m, true)
 }
+
+// presenceForRow is the card's line with the member's mark at the meeting under
+// way (check-in open, started, or starting within the hour) and the buttons to
+// mark them present or absent; "" when no meeting is under way.
+func (b *Bot) presenceForRow(r *request, m cell.Member) (string, []telegram.InlineKeyboardButton, error) {
+	cur, ok, _, err := b.currentMeeting(r)
+	if err != nil || !ok {
+		return "", nil, err
+	}
+	pres, err := b.p.Store.Presences(r.ctx, r.cell.ID, cur.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	state := r.t(texts.CardUnmarked)
+	if p, marked := pres[m.ID]; marked && p.Present() {
+		state = r.t(texts.CardPresent)
+	} else if marked {
+		state = r.t(texts.CardAbsent)
+	}
+	line := r.t(texts.CardPresence, texts.DateTime(r.lang, cur.Start.In(r.location())), state)
+	return line, row(
+		cb(r.t(texts.CardMarkPresent), verbCardPresent, r.cell.ID, m.ID, cur.ID, 1),
+		cb(r.t(texts.CardMarkAbsent), verbCardPresent, r.cell.ID, m.ID, cur.ID, 0),
+	), nil
+}
+
+// presentFor is a committee member checking in (or marking absent) a member
+// without Telegram from their card: cell, member, meeting, mark.
+func (b *Bot) presentFor(r *request) error {
+	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
+	if errors.Is(err, storage.ErrNotFound) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	meeting, err := b.p.Store.Meeting(r.ctx, r.cell.ID, r.button.arg(2))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !meeting.Open()) {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	mark, state := cell.MarkedAbsent, r.t(texts.CardAbsent)
+	if r.button.arg(3) == 1 {
+		mark, state = cell.PresentByRollCall, r.t(texts.CardPresent)
+	}
+	if err := b.p.Store.SetPresence(r.ctx, r.cell.ID, meeting.ID, cell.Presence{MemberID: m.ID, Mark: mark, At: b.p.Now()}); err != nil {
+		return err
+	}
+	r.answerCallback(r.t(texts.CardAnswered, m.Name, state), false)
+	return b.showCard(r, m, true)
+}

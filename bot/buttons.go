@@ -32,6 +32,7 @@ const (
 	verbRollCall    = "rc"               // cell, meeting, member, page: toggle present / absent
 	verbRollPage    = "rp"               // cell, meeting, page of /attendance
 	verbAnswerFor   = "ra"               // cell, member, meeting, answer code: the committee answers for a member without Telegram
+	verbCardPresent = "cp"               // cell, member, meeting, mark (1 present, 0 absent): the committee checks in for them from their card
 
 	// issue 11
 	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry

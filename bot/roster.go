@@ -217,7 +217,8 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 	}
 	rows := [][]telegram.InlineKeyboardButton{parts[:2], parts[2:], row(cb(r.t(texts.CardToggleStand), verbStanding, r.cell.ID, m.ID))}
 	if m.UserID == 0 {
-		// A member without Telegram: the committee answers for them.
+		// A member without Telegram: the committee answers and checks in for
+		// them.
 		line, answerRows, err := b.answerForRows(r, m)
 		if err != nil {
 			return err
@@ -225,6 +226,14 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 		if line != "" {
 			lines = append(lines, line)
 			rows = append(rows, answerRows...)
+		}
+		line, presenceRow, err := b.presenceForRow(r, m)
+		if err != nil {
+			return err
+		}
+		if line != "" {
+			lines = append(lines, line)
+			rows = append(rows, presenceRow)
 		}
 	}
 	if r.role() == cell.RoleSecretary && m.Role != cell.RoleSecretary {

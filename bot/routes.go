@@ -123,6 +123,7 @@ func (b *Bot) newRoutes() routes {
 			verbRollCall:    {handle: b.rollToggle, who: committee},
 			verbRollPage:    {handle: b.rollPageTurn, who: committee},
 			verbAnswerFor:   {handle: b.answerFor, who: committee},
+			verbCardPresent: {handle: b.presentFor, who: committee},
 			verbSelfLink:    {handle: b.selfLink, who: committee},
 			verbSelfNone:    {handle: b.selfNone, who: committee},
 		},

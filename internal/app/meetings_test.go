@@ -506,15 +506,38 @@ func TestCommitteeAnswersForMemberWithoutTelegram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var hoa cell.Member
 	for _, m := range ms {
 		if m.Name == "Lê Thị Hoa" {
-			if a := answers[m.ID]; a.Kind != cell.Excused || a.Reason != cell.ReasonIllness {
-				t.Errorf("stored answer %+v, want excused for illness", a)
-			}
-			return
+			hoa = m
 		}
 	}
-	t.Error("Lê Thị Hoa is not on the roster")
+	if hoa.ID == 0 {
+		t.Fatal("Lê Thị Hoa is not on the roster")
+	}
+	if a := answers[hoa.ID]; a.Kind != cell.Excused || a.Reason != cell.ReasonIllness {
+		t.Errorf("stored answer %+v, want excused for illness", a)
+	}
+
+	// She came after all: at the meeting, the card checks her in.
+	ck.Set(time.Date(2026, 12, 3, 14, 5, 0, 0, hcm))
+	before := len(sec.Messages())
+	sec.Send("/members")
+	e.srv.WaitUntil(func() bool {
+		msgs := sec.Messages()
+		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "Trang 1/1")
+	})
+	sec.Press(label)
+	sec.WaitMessage("Điểm danh buổi Thứ Năm, 03/12/2026 14:00: chưa điểm danh")
+	sec.Press("✅ Có mặt")
+	sec.WaitMessage("Điểm danh buổi Thứ Năm, 03/12/2026 14:00: có mặt")
+	pres, err := e.store.Presences(context.Background(), cs.cell.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pres[hoa.ID]; !p.Present() || p.Mark != cell.PresentByRollCall {
+		t.Errorf("presence %+v, want present by the committee", p)
+	}
 }
 
 // TestScheduleNextMeetingEarly: after /schedule the next regular meeting is

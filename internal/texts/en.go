@@ -414,4 +414,11 @@ var en = map[Key]string{
 	CardAnswerFor: "Meeting of %s: %s. The committee answers for them with the buttons below.",
 	CardNoAnswer:  "no answer",
 	CardAnswered:  "Recorded for %s: %s",
+
+	CardPresence:    "Attendance at the meeting of %s: %s.",
+	CardPresent:     "present",
+	CardAbsent:      "absent",
+	CardUnmarked:    "not checked in",
+	CardMarkPresent: "✅ Present",
+	CardMarkAbsent:  "❌ Absent",
 }

@@ -427,4 +427,12 @@ const (
 	CardAnswerFor Key = "card.answer_for"
 	CardNoAnswer  Key = "card.no_answer"
 	CardAnswered  Key = "card.answered"
+
+	// checking in for them at the meeting under way
+	CardPresence    Key = "card.presence"
+	CardPresent     Key = "card.present"
+	CardAbsent      Key = "card.absent"
+	CardUnmarked    Key = "card.unmarked"
+	CardMarkPresent Key = "card.mark_present"
+	CardMarkAbsent  Key = "card.mark_absent"
 )

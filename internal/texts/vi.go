@@ -418,4 +418,11 @@ var vi = map[Key]string{
 	CardAnswerFor: "Buổi họp %s: %s. Chi ủy trả lời giúp bằng các nút dưới đây.",
 	CardNoAnswer:  "chưa trả lời",
 	CardAnswered:  "Đã ghi nhận cho đồng chí %s: %s",
+
+	CardPresence:    "Điểm danh buổi %s: %s.",
+	CardPresent:     "có mặt",
+	CardAbsent:      "vắng mặt",
+	CardUnmarked:    "chưa điểm danh",
+	CardMarkPresent: "✅ Có mặt",
+	CardMarkAbsent:  "❌ Vắng mặt",
 }
