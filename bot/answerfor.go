@@ -81,6 +81,6 @@ func (b *Bot) answerFor(r *request) error {
 	case err != nil:
 		return err
 	}
-	r.answerCallback(r.t(texts.CardAnswered, texts.Escape(m.Name), answerLabel(r.lang, a)), false)
+	r.answerCallback(r.alertWithName(texts.CardAnswered, m.Name, answerLabel(r.lang, a)), false)
 	return b.showCard(r, m, true)
 }
