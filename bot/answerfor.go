@@ -81,7 +81,7 @@ func (b *Bot) answerFor(r *request) error {
 	case err != nil:
 		return err
 	}
-	r.answerCallback(r.t(texts.CardAnswered, texts.Escape(m.Name), answerLabel(r.lang, a)), false)
+	r.answerCallback(r.alertWithName(texts.CardAnswered, m.Name, answerLabel(r.lang, a)), false)
 	return b.showCard(r, m, true)
 }
 
@@ -136,6 +136,6 @@ func (b *Bot) presentFor(r *request) error {
 	if err := b.p.Store.SetPresence(r.ctx, r.cell.ID, meeting.ID, cell.Presence{MemberID: m.ID, Mark: mark, At: b.p.Now()}); err != nil {
 		return err
 	}
-	r.answerCallback(r.t(texts.CardAnswered, m.Name, state), false)
+	r.answerCallback(r.alertWithName(texts.CardAnswered, m.Name, state), false)
 	return b.showCard(r, m, true)
 }

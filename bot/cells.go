@@ -314,7 +314,11 @@ func (b *Bot) joinPick(r *request) error {
 // notifyCommittee queues a message to every committee member with Telegram but
 // except, each in their own language, with ids "<id>:<member>" so that an update
 // handled again sends nothing twice. When nobody on the committee has Telegram,
-// the message goes to the cell's group if toGroup allows.
+// the message goes to the cell's group if toGroup allows. A text over
+// Telegram's limit (a /close summary with many excuses) goes in several
+// messages (delivery.Split), cut between lines where it can be, with the
+// keyboard on the last: no tag of build's text may stay open across a line
+// break, nor across a space in a line longer than a message.
 func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, except int64, toGroup bool, build func(lang string) (string, *telegram.InlineKeyboardMarkup)) error {
 	roster, err := b.p.Store.Members(ctx, c.ID)
 	if err != nil {
@@ -326,7 +330,7 @@ func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, excep
 		msgs = append(msgs, delivery.Message{
 			ID:       fmt.Sprintf("%s:%d", id, to.ID),
 			To:       storage.QueueRecipient{CellID: c.ID, MemberID: to.ID, ChatID: chatID, Name: to.Name},
-			Parts:    delivery.TextParts(chatID, []string{text}, kb),
+			Parts:    delivery.TextParts(chatID, delivery.Split(text, delivery.MaxText), kb),
 			Purpose:  "committee notice",
 			Priority: storage.PriorityUrgent,
 		})

@@ -15,18 +15,15 @@ func (b *Bot) help(r *request) error {
 			r.reply(r.t(texts.HelpGroup) + "\n\n" + r.t(texts.HelpGroupNoCell))
 			return nil
 		}
-		r.reply(b.helpText(r.lang, audience{group: true, who: committee}))
+		// The sender's own group menu (syncMenus): the committee's for its
+		// members, the group's default menu (RegisterCommands) for everyone
+		// else, members or not, since anyone in the group may use its member
+		// commands (/join first of all).
+		who := max(r.access(), member)
+		r.reply(b.helpText(r.lang, audience{group: true, who: who}))
 		return nil
 	}
-	who := anyone
-	switch {
-	case r.role() == cell.RoleSecretary && r.member != nil:
-		who = secretary
-	case r.isCommittee():
-		who = committee
-	case r.member != nil:
-		who = member
-	}
+	who := r.access()
 	text := b.helpText(r.lang, audience{who: who})
 	if who == anyone || who >= committee {
 		// What an operator puts in CELLBOT_OWNER_IDS (README).
@@ -34,6 +31,20 @@ func (b *Bot) help(r *request) error {
 	}
 	r.reply(text)
 	return nil
+}
+
+// access is the highest access the sender has in r.cell: anyone when they
+// are not in it.
+func (r *request) access() access {
+	switch {
+	case r.role() == cell.RoleSecretary && r.member != nil:
+		return secretary
+	case r.isCommittee():
+		return committee
+	case r.member != nil:
+		return member
+	}
+	return anyone
 }
 
 // setLang is /lang vi|en.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 )
 
 // answers records the callback queries answered.
@@ -73,5 +77,74 @@ func TestPressAnsweredOnce(t *testing.T) {
 	b.presses.mu.Unlock()
 	if left != 1 { // "slow" is forgotten only when its handler finishes
 		t.Errorf("%d presses remembered, want 1", left)
+	}
+}
+
+// alerts records the texts of the callback queries answered.
+type alerts struct {
+	mu    sync.Mutex
+	texts map[string]string
+}
+
+func (a *alerts) Do(_ context.Context, req telegram.Request, _ any) error {
+	if q, ok := req.(telegram.AnswerCallbackQuery); ok {
+		a.mu.Lock()
+		a.texts[q.ID] = q.Text
+		a.mu.Unlock()
+	}
+	return nil
+}
+
+// TestAnswersArePlainText: Telegram shows the answer to a press unformatted, so
+// the bot's HTML goes as plain text, names as typed, within 200 characters,
+// and a long name is shortened rather than the words after it.
+func TestAnswersArePlainText(t *testing.T) {
+	tg := &alerts{texts: map[string]string{}}
+	b := New(Params{Telegram: tg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	name := `Lê Thị <b>Hoa</b> & "Co"`
+	long := strings.Repeat("😀", 100) // 200 UTF-16 code units
+	coming := answerLabel(texts.EN, cell.Answer{Kind: cell.Coming})
+	tests := []struct {
+		name   string
+		lang   string
+		text   func(r *request) string
+		want   string // the whole text, or with suffix its end
+		suffix bool
+	}{
+		{"a name taken, as self.go wrote it", texts.VI,
+			func(r *request) string { return r.t(texts.JoinNameTaken, texts.Escape(name)) },
+			`Tên Lê Thị <b>Hoa</b> & "Co" đã gắn với một tài khoản Telegram khác. Xin liên hệ bí thư chi bộ.`, false},
+		{"a name taken", texts.EN,
+			func(r *request) string { return r.alertWithName(texts.JoinNameTaken, name) },
+			`The name Lê Thị <b>Hoa</b> & "Co" is already linked to another Telegram account. Please contact the secretary.`, false},
+		{"a long name taken", texts.VI,
+			func(r *request) string { return r.alertWithName(texts.JoinNameTaken, long) },
+			"… đã gắn với một tài khoản Telegram khác. Xin liên hệ bí thư chi bộ.", true},
+		{"an answer recorded for a member", texts.EN,
+			func(r *request) string { return r.alertWithName(texts.CardAnswered, name, coming) },
+			`Recorded for Lê Thị <b>Hoa</b> & "Co": ` + coming, false},
+		{"a long name answered for", texts.EN,
+			func(r *request) string { return r.alertWithName(texts.CardAnswered, long, coming) },
+			"…: " + coming, true},
+		{"a long text", texts.VI,
+			func(*request) string { return "<b>" + strings.Repeat("a", 300) + "</b>" },
+			strings.Repeat("a", 199) + "…", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := "q" + strconv.Itoa(i)
+			r := &request{ctx: context.Background(), b: b, log: b.p.Logger, lang: tt.lang,
+				cb: &telegram.CallbackQuery{ID: id, From: telegram.User{ID: 5}}}
+			r.answerCallback(tt.text(r), true)
+			tg.mu.Lock()
+			got := tg.texts[id]
+			tg.mu.Unlock()
+			if n := texts.Len(got); n > texts.MaxAlert {
+				t.Errorf("answer is %d long: %q", n, got)
+			}
+			if tt.suffix && !strings.HasSuffix(got, tt.want) || !tt.suffix && got != tt.want {
+				t.Errorf("answer = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

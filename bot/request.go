@@ -286,10 +286,14 @@ func (r *request) removeButtons() {
 }
 
 // answerCallback stops the button's spinner. Telegram wants it within seconds.
+// text is a text of the bot (HTML, user text in it escaped); Telegram shows it
+// unformatted, so it goes as plain text, cut to fit (texts.MaxAlert). A name in
+// it is best put through alertWithName, so that the text around it fits too.
 func (r *request) answerCallback(text string, alert bool) {
 	if r.cb == nil || r.answered {
 		return
 	}
+	text = texts.Cut(texts.Plain(text), texts.MaxAlert)
 	r.answered = true
 	if !r.b.presses.take(r.cb.ID) {
 		if text != "" {
@@ -301,4 +305,13 @@ func (r *request) answerCallback(text string, alert bool) {
 	if err != nil {
 		r.log.Warn("answer callback", "err", err)
 	}
+}
+
+// alertWithName is key's text for answerCallback with a user-given name as its
+// first argument and rest after it: the name escaped as in any text of the bot
+// (answerCallback decodes it), and shortened so that the whole text fits in an
+// answer to a button press.
+func (r *request) alertWithName(key texts.Key, name string, rest ...any) string {
+	room := texts.MaxAlert - texts.Len(texts.Plain(r.t(key, append([]any{""}, rest...)...)))
+	return r.t(key, append([]any{texts.Escape(texts.Cut(name, room))}, rest...)...)
 }

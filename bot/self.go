@@ -105,7 +105,7 @@ func (b *Bot) selfLink(r *request) error {
 		return nil
 	case errors.Is(err, storage.ErrMemberLinked):
 		i := slices.IndexFunc(roster, func(m cell.Member) bool { return m.ID == target })
-		r.answerCallback(r.t(texts.JoinNameTaken, texts.Escape(roster[i].Name)), true)
+		r.answerCallback(r.alertWithName(texts.JoinNameTaken, roster[i].Name), true)
 		return nil
 	case err != nil:
 		return err

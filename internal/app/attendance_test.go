@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegramtest"
@@ -240,4 +243,86 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestCloseSummaryOverOneMessage: 39 members excused with 200-character
+// reasons make a committee summary over Telegram's 4,096 characters; it arrives
+// in several messages, each within the limit, with every reason and the vote.
+func TestCloseSummaryOverOneMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ck := &clock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, hcm)}
+	e.now = ck.Now
+	e.start()
+	s := seedCell(t, e, names(40), nil)
+	sec := s.secretary
+	sec.Send("/meeting 03/12/2026 14:00")
+	sec.WaitMessage("Đã tạo buổi")
+	ctx := context.Background()
+	meetings, err := e.store.Meetings(ctx, s.cell.ID, ck.Now(), ck.Now().AddDate(0, 1, 0))
+	if err != nil || len(meetings) != 1 {
+		t.Fatalf("meetings = %v, %v; want one", meetings, err)
+	}
+	ms, err := e.store.Members(ctx, s.cell.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each reason is unique, 200 characters, with characters HTML escapes.
+	reasons := map[string]string{}
+	for _, m := range ms {
+		if m.UserID == sec.ID() {
+			continue
+		}
+		reason := m.Name + ":"
+		for utf8.RuneCountInString(reason) < 200 {
+			reason += " đi công tác <xa> & về muộn"
+		}
+		reason = string([]rune(reason)[:200])
+		reasons[m.Name] = reason
+		a := cell.Answer{MemberID: m.ID, Kind: cell.Excused, Reason: cell.ReasonOther, ReasonText: reason, At: ck.Now()}
+		if err := e.store.SetAnswer(ctx, s.cell.ID, meetings[0].ID, m.ID, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(reasons) != 39 {
+		t.Fatalf("%d reasons, want 39", len(reasons))
+	}
+
+	ck.Set(time.Date(2026, 12, 3, 14, 5, 0, 0, hcm))
+	sec.Send("/close")
+	sec.WaitMessage("đồng chí biểu quyết")
+	// The summary's parts, from its head to the vote; the reply to /close may
+	// come between them.
+	msgs := sec.Messages()
+	head := slices.IndexFunc(msgs, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Tổng kết buổi sinh hoạt") })
+	if head < 0 {
+		t.Fatal("no summary")
+	}
+	var parts []string
+	for _, m := range msgs[head:] {
+		if !strings.Contains(m.Text, "Đã kết thúc buổi họp") {
+			parts = append(parts, m.Text)
+		}
+		if strings.Contains(m.Text, "đồng chí biểu quyết") {
+			break
+		}
+	}
+	if len(parts) < 2 || !strings.Contains(parts[0], "Tổng kết buổi sinh hoạt") || !strings.Contains(parts[len(parts)-1], "đồng chí biểu quyết") {
+		t.Fatalf("summary in %d messages, want several from its head to the vote: %q", len(parts), parts)
+	}
+	for i, p := range parts {
+		if n := len(utf16.Encode([]rune(p))); n > 4096 {
+			t.Errorf("part %d is %d characters long", i+1, n)
+		}
+	}
+	// A cut drops the space or line break it is made at.
+	all := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+	if !strings.Contains(all, "Vắng có lý do (39)") {
+		t.Errorf("the summary does not count 39 excused")
+	}
+	for name, reason := range reasons {
+		if want := strings.Join(strings.Fields(reason), " "); !strings.Contains(all, want) {
+			t.Errorf("the reason of %s is not whole in the summary: %q", name, want)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/telegramtest"
 )
 
 // TestMembersPagesAndCards: /members pages through the 74-member roster, a name
@@ -136,6 +137,63 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	e.srv.WaitIdle()
 	if m := rosterByName(t, e, c.ID)["Trần Văn An"]; m.UserID != 0 {
 		t.Errorf("a declined join linked %+v", m)
+	}
+}
+
+// TestGroupHelpByRole: /help in the cell's group lists what the sender can do
+// there: the committee's commands for the committee only.
+func TestGroupHelpByRole(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start()
+	cs := importedCell(t, e, []byte(smallRoster), 4)
+	secretary, g, payload := cs.secretary, cs.group, cs.payload
+	member := e.srv.User("Hoa")
+	joinAs(t, member, secretary, payload, "Lê Thị Hoa")
+	committee := e.srv.User("An")
+	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
+	secretary.Send("/promote Nguyễn Văn An")
+	secretary.WaitMessage("Nguyễn Văn An đã vào chi ủy")
+	stranger := e.srv.User("Khách")
+	for _, u := range []*telegramtest.User{member, committee, stranger} {
+		g.Add(u)
+	}
+
+	// Committee-only commands usable in a group, and what everyone there can do.
+	committeeOnly := []string{"/schedule", "/meeting ", "/quiet", "/close", "/agenda"}
+	everyone := []string{"/help", "/join", "/meetings"}
+	tests := []struct {
+		who        string
+		user       *telegramtest.User
+		want, deny []string
+	}{
+		{"member", member, everyone, committeeOnly},
+		{"not in the cell", stranger, everyone, committeeOnly},
+		{"committee", committee, append(everyone, committeeOnly...), []string{"/promote", "/members"}},
+		{"secretary", secretary, append(everyone, committeeOnly...), []string{"/promote", "/members"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.who, func(t *testing.T) {
+			e.srv.WaitIdle()
+			before := len(e.srv.Messages(g.ID()))
+			tt.user.SendIn(g, "/help")
+			e.srv.WaitUntil(func() bool { return len(e.srv.Messages(g.ID())) > before })
+			msgs := e.srv.Messages(g.ID())
+			text := msgs[len(msgs)-1].Text
+			if !strings.Contains(text, "/help — Bot giúp được gì") {
+				t.Fatalf("%s's /help in the group: got %q", tt.who, text)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s's /help in the group has no %q: %q", tt.who, w, text)
+				}
+			}
+			for _, d := range tt.deny {
+				if strings.Contains(text, d) {
+					t.Errorf("%s's /help in the group offers %q: %q", tt.who, d, text)
+				}
+			}
+		})
 	}
 }
 

@@ -160,8 +160,58 @@ func TestQuietHours(t *testing.T) {
 			t.Errorf("Until(%s) = %s, %v; want %s, %v", tt.now.Format("15:04"), until, quiet, tt.until, tt.quiet)
 		}
 	}
-	if _, err := ParseQuiet("25:00-06:00"); err == nil {
-		t.Error("ParseQuiet accepted 25:00")
+}
+
+func TestParseQuiet(t *testing.T) {
+	const evening, noon = 21*60 + 30, 12 * 60
+	tests := []struct {
+		name string
+		in   string
+		want QuietHours
+		bad  bool
+	}{
+		{"hyphen", "21:30-06:00", DefaultQuiet, false},
+		{"en dash, as the contract writes it", "21:30–06:00", DefaultQuiet, false},
+		{"em dash", "21:30—06:00", DefaultQuiet, false},
+		{"spaces around the dash", "21:30 – 06:00", DefaultQuiet, false},
+		{"no-break spaces around the dash", "21:30\u00a0-\u00a006:00", DefaultQuiet, false},
+		{"one-digit hour", "21:30-6:00", DefaultQuiet, false},
+		{"same day", "12:00-13:30", QuietHours{Start: noon, End: noon + 90}, false},
+		{"midnight to the last minute", "00:00-23:59", QuietHours{Start: 0, End: 23*60 + 59}, false},
+		{"equal: none", "21:30-21:30", QuietHours{Start: evening, End: evening}, false},
+		{"midnight to midnight: none", "00:00-00:00", QuietHours{}, false},
+
+		{"trailing letter", "21:30-06:00x", QuietHours{}, true},
+		{"trailing dash", "21:30-06:00-", QuietHours{}, true},
+		{"a third time", "21:30-06:00-07:00", QuietHours{}, true},
+		{"leading junk", "x21:30-06:00", QuietHours{}, true},
+		{"hour 24", "24:00-06:00", QuietHours{}, true},
+		{"hour 25", "25:00-06:00", QuietHours{}, true},
+		{"minute 60", "21:60-06:00", QuietHours{}, true},
+		{"end minute 60", "21:30-06:60", QuietHours{}, true},
+		{"signed hour", "21:30-+6:00", QuietHours{}, true},
+		{"negative hour", "21:30--6:00", QuietHours{}, true},
+		{"one-digit minute", "21:3-06:00", QuietHours{}, true},
+		{"three-digit hour", "021:30-06:00", QuietHours{}, true},
+		{"no dash", "21:30 06:00", QuietHours{}, true},
+		{"two dashes", "21:30--06:00", QuietHours{}, true},
+		{"no minutes", "21-06", QuietHours{}, true},
+		{"empty", "", QuietHours{}, true},
+		{"only a dash", "–", QuietHours{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseQuiet(tt.in)
+			if tt.bad {
+				if err == nil {
+					t.Errorf("ParseQuiet(%q) = %v, want an error", tt.in, got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ParseQuiet(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
 	}
 }
 

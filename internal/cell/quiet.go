@@ -2,7 +2,11 @@ package cell
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // QuietHours is a daily span, in the cell's time zone, when broadcasts wait.
@@ -14,14 +18,49 @@ type QuietHours struct {
 // DefaultQuiet is 21:30–06:00.
 var DefaultQuiet = QuietHours{Start: 21*60 + 30, End: 6 * 60}
 
-// ParseQuiet reads "HH:MM-HH:MM".
+// quietDashes are the dashes a span may be written with: a keyboard's hyphen,
+// and the en and em dashes of written text ("21:30–06:00").
+const quietDashes = "-–—"
+
+// ParseQuiet reads "HH:MM-HH:MM", the dash a hyphen, an en dash or an em dash,
+// with or without spaces around it; an hour may have one digit ("6:00").
+// Anything else, trailing text included, is an error.
 func ParseQuiet(s string) (QuietHours, error) {
-	var h1, m1, h2, m2 int
-	if _, err := fmt.Sscanf(s, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil ||
-		h1 < 0 || h1 > 23 || h2 < 0 || h2 > 23 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 {
-		return QuietHours{}, fmt.Errorf("not a span HH:MM-HH:MM: %q", s)
+	bad := fmt.Errorf("not a span HH:MM-HH:MM: %q", s)
+	i := strings.IndexAny(s, quietDashes)
+	if i < 0 {
+		return QuietHours{}, bad
 	}
-	return QuietHours{Start: h1*60 + m1, End: h2*60 + m2}, nil
+	_, size := utf8.DecodeRuneInString(s[i:])
+	start, ok1 := parseClock(strings.TrimFunc(s[:i], unicode.IsSpace))
+	end, ok2 := parseClock(strings.TrimFunc(s[i+size:], unicode.IsSpace))
+	if !ok1 || !ok2 {
+		return QuietHours{}, bad
+	}
+	return QuietHours{Start: start, End: end}, nil
+}
+
+// parseClock reads "HH:MM" or "H:MM" as minutes after midnight.
+func parseClock(s string) (int, bool) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
+		return 0, false
+	}
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	if hh > 23 || mm > 59 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+func digits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (q QuietHours) String() string {

@@ -1,6 +1,7 @@
 // Package texts owns every word cellbot says: one catalog per language (Vietnamese
 // first, English), typed keys so that a misspelt key does not compile, the date
-// format the bot shows, and HTML escaping of user text.
+// format the bot shows, HTML escaping of user text, and plain text where Telegram
+// shows none (the answer to a button press).
 package texts
 
 import (
