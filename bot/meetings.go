@@ -364,7 +364,7 @@ func (b *Bot) quiet(r *request) error {
 	case strings.EqualFold(arg, "off") || strings.EqualFold(arg, "tắt"):
 	default:
 		var err error
-		if q, err = cell.ParseQuiet(strings.ReplaceAll(arg, " ", "")); err != nil {
+		if q, err = cell.ParseQuiet(arg); err != nil {
 			return texts.Errorf(texts.QuietUsage)
 		}
 	}
