@@ -56,6 +56,9 @@ func (b *Bot) setLang(r *request) error {
 	if err := b.p.Store.SetUserLang(r.ctx, r.from.ID, lang); err != nil {
 		return err
 	}
+	if r.cell != nil && r.member != nil {
+		r.syncMenus(*r.cell, *r.member) // the menus in that language too
+	}
 	r.lang = lang
 	r.reply(r.t(texts.LangDone))
 	return nil

@@ -201,10 +201,16 @@ func (b *Bot) RegisterCommands(ctx context.Context) error {
 // syncMenus gives a committee member their menus, in their private chat with
 // the bot (chat scope) and in their cell's group (chat_member scope), or takes
 // them away from a member who left the committee, so that they see the members'
-// menus again. A menu already set is not set again.
+// menus again. A member who chose a language with /lang gets their menus in it
+// there too, whatever their Telegram app's language (Telegram picks a menu by
+// the app's). A menu already set is not set again.
 func (b *Bot) syncMenus(ctx context.Context, c cell.Cell, m cell.Member) error {
 	if m.UserID == 0 {
 		return nil
+	}
+	lang, err := b.p.Store.UserLang(ctx, m.UserID)
+	if err != nil {
+		return err
 	}
 	who := member
 	switch {
@@ -221,26 +227,35 @@ func (b *Bot) syncMenus(ctx context.Context, c cell.Cell, m cell.Member) error {
 		{telegram.CommandScope{Type: "chat", ChatID: m.UserID}, audience{who: who}},
 		{telegram.CommandScope{Type: "chat_member", ChatID: c.ChatID, UserID: m.UserID}, audience{group: true, who: who}},
 	} {
-		errs = append(errs, b.syncMenu(ctx, s.scope, s.a))
+		errs = append(errs, b.syncMenu(ctx, s.scope, s.a, lang))
 	}
 	return errors.Join(errs...)
 }
 
-func (b *Bot) syncMenu(ctx context.Context, scope telegram.CommandScope, a audience) error {
+// syncMenu sets a's menu in scope, in lang for every app language when lang is
+// not "", or deletes the scope's menus when the wider scope's serve (a plain
+// member who chose no language).
+func (b *Bot) syncMenu(ctx context.Context, scope telegram.CommandScope, a audience, lang string) error {
 	key := scopeName(scope)
 	old, err := b.p.Store.MenuMark(ctx, key)
 	if err != nil {
 		return err
 	}
+	menuIn := func(appLang string) []telegram.BotCommand {
+		if lang != "" {
+			return b.menu(lang, a)
+		}
+		return b.menu(appLang, a)
+	}
 	mark := ""
-	if a.who >= committee {
+	if a.who >= committee || lang != "" {
 		// The bot's name is part of the mark: another bot over the same Redis
 		// (a new token) has none of these menus yet.
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\x00", b.p.BotUsername)
-		for _, lang := range b.menuLangs() {
-			for _, c := range b.menu(lang, a) {
-				fmt.Fprintf(h, "%s\x00%s\x00%s\x00", lang, c.Command, c.Description)
+		for _, l := range b.menuLangs() {
+			for _, c := range menuIn(l) {
+				fmt.Fprintf(h, "%s\x00%s\x00%s\x00", l, c.Command, c.Description)
 			}
 		}
 		mark = hex.EncodeToString(h.Sum(nil))[:16]
@@ -248,18 +263,24 @@ func (b *Bot) syncMenu(ctx context.Context, scope telegram.CommandScope, a audie
 	if mark == old {
 		return nil
 	}
-	if mark == "" {
-		for i, lang := range b.menuLangs() {
-			req := telegram.DeleteMyCommands{Scope: scope}
+	for i, l := range b.menuLangs() {
+		var req telegram.Request
+		if mark == "" {
+			del := telegram.DeleteMyCommands{Scope: scope}
 			if i > 0 {
-				req.LanguageCode = lang
+				del.LanguageCode = l
 			}
-			if err := b.p.Telegram.Do(ctx, req, nil); err != nil {
-				return fmt.Errorf("bot: delete %s menu of %s: %w", lang, key, err)
+			req = del
+		} else {
+			set := telegram.SetMyCommands{Commands: menuIn(l), Scope: scope}
+			if i > 0 {
+				set.LanguageCode = l
 			}
+			req = set
 		}
-	} else if err := b.setMenu(ctx, scope, a); err != nil {
-		return err
+		if err := b.p.Telegram.Do(ctx, req, nil); err != nil {
+			return fmt.Errorf("bot: %s %s menu of %s: %w", req.Method(), l, key, err)
+		}
 	}
 	return b.p.Store.SetMenuMark(ctx, key, mark)
 }

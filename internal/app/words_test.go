@@ -197,6 +197,22 @@ func TestMenusFollowRoles(t *testing.T) {
 	if got := e.srv.CommandsFor(anChat, ""); len(got) != 0 {
 		t.Errorf("a removed committee member keeps the committee's menu: %v", names(got))
 	}
+
+	// /lang en: the menus follow, whatever the app's language (Vietnamese here).
+	an.Send("/lang en")
+	an.WaitMessage("English")
+	e.srv.WaitUntil(func() bool { return len(e.srv.CommandsFor(anChat, "")) > 0 })
+	check(anChat, "", []string{"help", "rsvp"}, []string{"members"})
+	if got := e.srv.CommandsFor(anChat, ""); got[0].Description != "What the bot can do for you" {
+		t.Errorf("a member's menu after /lang en = %v", got)
+	}
+	sec.Send("/lang en")
+	sec.WaitMessage("English")
+	e.srv.WaitUntil(func() bool {
+		got := e.srv.CommandsFor(secChat, "")
+		return len(got) > 0 && got[0].Description == "What the bot can do for you"
+	})
+	check(secChat, "", []string{"members", "promote"}, nil)
 }
 
 // TestSecondBotOnOneDataFolder: a second bot started on the data folder of a
