@@ -36,7 +36,8 @@ func (b *Bot) broadcast(r *request) error {
 	if !cell.Readable(text) && doc == nil {
 		return texts.Errorf(texts.BroadcastUnreadable)
 	}
-	header := texts.T(r.cell.Lang, texts.BroadcastHeader, texts.Escape(r.cell.Name))
+	name := texts.Escape(r.cell.Name)
+	header := func(lang string) string { return texts.T(lang, texts.BroadcastHeader, name) }
 	if doc != nil {
 		return b.deliver(r, "broadcast", documentParts(header, doc.FileID, text), storage.PriorityBulk)
 	}
@@ -63,48 +64,57 @@ func (b *Bot) agenda(r *request) error {
 	}); err != nil {
 		return err
 	}
-	lang := r.cell.Lang
-	header := "📋 <b>" + texts.Escape(r.cell.Name) + "</b>\n" +
-		texts.T(lang, texts.AgendaForMeeting, texts.DateTime(lang, next.Start.In(r.location())))
+	name, start := texts.Escape(r.cell.Name), next.Start.In(r.location())
+	header := func(lang string) string {
+		return "📋 <b>" + name + "</b>\n" + texts.T(lang, texts.AgendaForMeeting, texts.DateTime(lang, start))
+	}
 	return b.deliver(r, "agenda", textParts(header, text), storage.PriorityBulk)
 }
 
-// partsFor builds one recipient's requests.
-type partsFor func(chatID int64) []telegram.Raw
+// partsFor builds one recipient's requests, with the bot's words in their
+// language.
+type partsFor func(chatID int64, lang string) []telegram.Raw
 
-// textParts is the header and the user's text, split at line breaks into messages
-// Telegram takes. The raw text is split before escaping, so that no part ends
-// inside an entity; Telegram counts the length after entity parsing.
-func textParts(header, text string) partsFor {
+// textParts is the header (in the recipient's language) and the user's text,
+// split at line breaks into messages Telegram takes. The raw text is split
+// before escaping, so that no part ends inside an entity; Telegram counts the
+// length after entity parsing.
+func textParts(header func(lang string) string, text string) partsFor {
 	chunks := delivery.Split(text, textLimit-headerRoom)
-	bodies := make([]string, 0, len(chunks))
-	for i, c := range chunks {
-		body := texts.Escape(c)
-		if i == 0 {
-			body = header + "\n\n" + body
+	byLang := map[string][]string{}
+	return func(chatID int64, lang string) []telegram.Raw {
+		bodies, ok := byLang[lang]
+		if !ok {
+			for i, c := range chunks {
+				body := texts.Escape(c)
+				if i == 0 {
+					body = header(lang) + "\n\n" + body
+				}
+				bodies = append(bodies, body)
+			}
+			byLang[lang] = bodies
 		}
-		bodies = append(bodies, body)
+		return delivery.TextParts(chatID, bodies, nil)
 	}
-	return func(chatID int64) []telegram.Raw { return delivery.TextParts(chatID, bodies, nil) }
 }
 
 // documentParts sends the document with the header and text as its caption, or,
 // when the text is too long for a caption, the document then the text.
-func documentParts(header, fileID, text string) partsFor {
+func documentParts(header func(lang string) string, fileID, text string) partsFor {
 	// Telegram counts UTF-16 units (an emoji is two), as Split does.
 	if len(delivery.Split(text, captionLimit-headerRoom)) <= 1 {
-		caption := header
-		if text != "" {
-			caption += "\n\n" + texts.Escape(text)
-		}
-		return func(chatID int64) []telegram.Raw {
+		return func(chatID int64, lang string) []telegram.Raw {
+			caption := header(lang)
+			if text != "" {
+				caption += "\n\n" + texts.Escape(text)
+			}
 			return []telegram.Raw{delivery.RawOf(telegram.SendDocument{ChatID: chatID, FileID: fileID, Caption: caption})}
 		}
 	}
 	rest := textParts(header, text)
-	return func(chatID int64) []telegram.Raw {
-		doc := delivery.RawOf(telegram.SendDocument{ChatID: chatID, FileID: fileID, Caption: header})
-		return append([]telegram.Raw{doc}, rest(chatID)...)
+	return func(chatID int64, lang string) []telegram.Raw {
+		doc := delivery.RawOf(telegram.SendDocument{ChatID: chatID, FileID: fileID, Caption: header(lang)})
+		return append([]telegram.Raw{doc}, rest(chatID, lang)...)
 	}
 }
 
@@ -133,6 +143,14 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	if len(recipients) == 0 {
 		return texts.Errorf(texts.BroadcastNoOne)
 	}
+	ids := make([]int64, 0, len(recipients))
+	for _, m := range recipients {
+		ids = append(ids, m.UserID)
+	}
+	langs, err := b.p.Store.UserLangs(r.ctx, ids) // each gets the bot's words in their language
+	if err != nil {
+		return err
+	}
 	now := b.p.Now().In(r.cell.Location())
 	var notBefore time.Time
 	status := r.t(texts.DeliveryStarted, texts.Count(r.lang, len(recipients), texts.CountMember))
@@ -160,10 +178,14 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	jobID := purpose + "-" + r.update.Key()
 	msgs := make([]delivery.Message, 0, len(recipients))
 	for _, m := range recipients {
+		lang := langs[m.UserID]
+		if lang == "" {
+			lang = r.cell.Lang
+		}
 		msgs = append(msgs, delivery.Message{
 			ID:        fmt.Sprintf("%s:%d", jobID, m.ID),
 			To:        storage.QueueRecipient{CellID: r.cell.ID, MemberID: m.ID, ChatID: m.UserID, Name: m.Name},
-			Parts:     parts(m.UserID),
+			Parts:     parts(m.UserID, lang),
 			Purpose:   purpose,
 			Priority:  priority,
 			NotBefore: notBefore,

@@ -107,6 +107,10 @@ func TestBroadcastReachesEveryMemberOnce(t *testing.T) {
 	s := seedCell(t, e, roster, func(n string) bool { return n != neverOpened })
 	s.members[blocked].Block()
 
+	english := s.members[roster[20]]
+	english.Send("/lang en")
+	english.WaitMessage("Language set to English")
+
 	const text = "Họp chi bộ chiều Thứ Năm 03/04 lúc 14:00 tại nhà văn hóa. Mang theo <sổ ghi chép> & bút."
 	s.secretary.Send("/broadcast " + text)
 	report := s.secretary.WaitMessage("Chưa nhắn được 2 đồng chí")
@@ -122,6 +126,13 @@ func TestBroadcastReachesEveryMemberOnce(t *testing.T) {
 		if got != want {
 			t.Errorf("%s got the broadcast %d times, want %d", name, got, want)
 		}
+	}
+	// The bot's own words in each member's language; the secretary's as typed.
+	if n := countContaining(english.Messages(), "📢 Announcement from"); n != 1 {
+		t.Errorf("the member who chose English got %d English headers", n)
+	}
+	if n := countContaining(s.members[roster[21]].Messages(), "📢 Thông báo của"); n != 1 {
+		t.Errorf("a member got %d Vietnamese headers", n)
 	}
 	if n := e.srv.Stats().TooManyRequests; n != 0 {
 		t.Errorf("the server answered 429 %d times", n)
