@@ -258,6 +258,8 @@ func TestCloseSummaryOverOneMessage(t *testing.T) {
 	sec := s.secretary
 	sec.Send("/meeting 03/12/2026 14:00")
 	sec.WaitMessage("Đã tạo buổi")
+	// The notice first, so that it cannot come between the summary's parts.
+	sec.WaitMessage("Thông báo sinh hoạt chi bộ")
 	ctx := context.Background()
 	meetings, err := e.store.Meetings(ctx, s.cell.ID, ck.Now(), ck.Now().AddDate(0, 1, 0))
 	if err != nil || len(meetings) != 1 {
