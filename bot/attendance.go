@@ -449,6 +449,9 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		if k, ok := reasonKey(e.Reason); ok {
 			reason = texts.T(lang, k)
 		}
+		if e.Unstated {
+			reason = texts.T(lang, texts.ReasonUnstated)
+		}
 		if e.Text != "" {
 			reason += ": " + texts.Escape(e.Text)
 		}

@@ -25,6 +25,9 @@ type Excuse struct {
 	Member Member
 	Reason ReasonCategory // ReasonOther when the answer gave none
 	Text   string
+	// Unstated is set when the member asked to be excused and never chose a
+	// reason: counted under ReasonOther, shown as such.
+	Unstated bool
 }
 
 // Vote is the vote base of a meeting with the figures it comes from. A
@@ -150,7 +153,7 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 			if reason == "" {
 				reason = ReasonOther
 			}
-			s.Excused = append(s.Excused, Excuse{Member: m, Reason: reason, Text: a.ReasonText})
+			s.Excused = append(s.Excused, Excuse{Member: m, Reason: reason, Text: a.ReasonText, Unstated: a.Reason == "" && a.ReasonText == ""})
 			s.ByReason[reason]++
 		default:
 			out = OutcomeAbsent

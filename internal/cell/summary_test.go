@@ -75,7 +75,11 @@ func view(s Summary, roster []Member, withOutcomes bool) summaryView {
 		Vote:                s.Vote,
 	}
 	for _, e := range s.Excused {
-		v.Excused = append(v.Excused, e.Member.Name+":"+string(e.Reason))
+		ex := e.Member.Name + ":" + string(e.Reason)
+		if e.Unstated {
+			ex += " (none chosen)"
+		}
+		v.Excused = append(v.Excused, ex)
 	}
 	for _, g := range s.Guests {
 		v.Guests = append(v.Guests, g.Name+", "+g.Title)
@@ -128,6 +132,29 @@ func TestSummarize(t *testing.T) {
 				Outcomes: map[string]Outcome{
 					"O1": OutcomePresent, "O2": OutcomePresent, "O3": OutcomeAbsent,
 					"P1": OutcomePresent, "P2": OutcomeExcused,
+				},
+			},
+		},
+		{
+			name: "excused without choosing a reason: counted as other, shown as none chosen",
+			roster: []Member{
+				official(1, "O1", Regular, ""),
+				official(2, "O2", Regular, ""),
+				official(3, "O3", Regular, ""),
+			},
+			answers:  []Answer{{MemberID: 2, Kind: Excused, At: at(9, 0)}, excused(3, ReasonOther, "ốm")},
+			presence: came(1),
+			want: summaryView{
+				Expected:        3,
+				PresentOfficial: []string{"O1"},
+				Excused:         []string{"O2:other (none chosen)", "O3:other"},
+				ByReason:        map[ReasonCategory]int{ReasonOther: 2},
+				PresentExpected: 1,
+				// Official 3, less the two excused (any reason given counts, an
+				// unchosen one too: they asked): base 1, threshold 1/2+1 = 1.
+				Vote: Vote{Official: 3, Excused: 2, Base: 1, Threshold: 1},
+				Outcomes: map[string]Outcome{
+					"O1": OutcomePresent, "O2": OutcomeExcused, "O3": OutcomeExcused,
 				},
 			},
 		},
@@ -296,7 +323,7 @@ func TestSummarize(t *testing.T) {
 			want: summaryView{
 				Expected:        6, // O1..O6
 				PresentOfficial: []string{"O1", "O5"},
-				Excused:         []string{"O3:family", "O6:other"},
+				Excused:         []string{"O3:family", "O6:other (none chosen)"},
 				AbsentNoReason:  []string{"O2", "O4"},
 				ComingNotCame:   []string{"O2", "E1"},
 				ByReason:        map[ReasonCategory]int{ReasonFamily: 1, ReasonOther: 1},

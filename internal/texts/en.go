@@ -259,6 +259,7 @@ var en = map[Key]string{
 	ReasonIllness:      "🤒 Illness",
 	ReasonFamily:       "🏠 Family matters",
 	ReasonOther:        "✏️ Other reason",
+	ReasonUnstated:     "no reason chosen",
 	CheckinOpened:      "Check-in for the meeting of %s is open.\nCode: <b>%s</b>\nPlease read or show this code in the room. Members send the bot privately: /checkin %s (or just the code). The code ends when the committee sends /close.",
 	CheckinNotYet:      "Check-in opens 60 minutes before the meeting. Next meeting: %s.",
 	CheckinDone:        "✅ Checked in: you are present at the meeting of %s. Thank you.",

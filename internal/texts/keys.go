@@ -254,6 +254,7 @@ const (
 	ReasonIllness      Key = "reason.illness"
 	ReasonFamily       Key = "reason.family"
 	ReasonOther        Key = "reason.other"
+	ReasonUnstated     Key = "reason.unstated"
 	CheckinOpened      Key = "checkin.opened"
 	CheckinNotYet      Key = "checkin.not_yet"
 	CheckinDone        Key = "checkin.done"

@@ -262,6 +262,7 @@ var vi = map[Key]string{
 	ReasonIllness:      "🤒 Ốm đau",
 	ReasonFamily:       "🏠 Việc gia đình",
 	ReasonOther:        "✏️ Lý do khác",
+	ReasonUnstated:     "chưa chọn lý do",
 	CheckinOpened:      "Đã mở điểm danh buổi %s.\nMã điểm danh: <b>%s</b>\nXin đọc hoặc chiếu mã này tại phòng họp. Các đồng chí nhắn riêng cho bot: /checkin %s (hoặc chỉ gõ mã). Mã hết hiệu lực khi chi ủy gõ /close.",
 	CheckinNotYet:      "Chỉ mở điểm danh từ 60 phút trước giờ họp. Buổi tới: %s.",
 	CheckinDone:        "✅ Đã điểm danh: đồng chí có mặt tại buổi %s. Cảm ơn đồng chí.",
