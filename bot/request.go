@@ -37,11 +37,10 @@ type request struct {
 	member   *cell.Member // the sender's member record in that cell
 	owner    bool
 	answered bool
-	sent     int            // messages sent so far, to name queued replies
-	behind   map[int64]bool // chats where a reply (maybe this update's) waits in the queue
-	queuedN  map[int64]int  // replies of this update queued, by chat
-	button   button         // the pressed button, decoded
-	thread   int            // the forum topic the message came from; replies go there
+	sent     int                 // messages sent so far, to name queued replies
+	queues   map[int64]chatQueue // chats where a reply (maybe this update's) waits in the queue
+	button   button              // the pressed button, decoded
+	thread   int                 // the forum topic the message came from; replies go there
 	// cellHint is the cell a pressed button names, when its route checks the
 	// presser's place in that cell: the cell read as the update starts.
 	cellHint  int64
@@ -170,9 +169,14 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 	return m, err
 }
 
-// replySpacing is the pace of one private chat (storage.DefaultRateLimits):
-// queued replies to a chat are that far apart.
-const replySpacing = 1100 * time.Millisecond
+// replySpacing is the pace of one chat (storage.DefaultRateLimits: a private
+// chat's one a second, a group's twenty a minute), with a margin.
+func replySpacing(chatID int64) time.Duration {
+	if chatID < 0 {
+		return 3100 * time.Millisecond
+	}
+	return 1100 * time.Millisecond
+}
 
 // call makes a request that Telegram's flood limits count (a message or an
 // edit) for the update:
@@ -188,17 +192,17 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		r.answerCallback("", false)
 	}
 	r.sent++
-	behind, known := r.behind[chatID]
+	q, known := r.queues[chatID]
 	if !known && r.update.UpdateID != 0 {
-		var qerr error
-		behind, qerr = r.b.p.Store.ReplyQueued(r.ctx, chatID)
+		queued, due, qerr := r.b.p.Store.ReplyQueued(r.ctx, chatID)
 		if qerr != nil {
 			r.log.Warn("look for queued replies", "to", chatID, "err", qerr)
 		} else {
-			r.setBehind(chatID, behind)
+			q = chatQueue{queued: queued, due: due}
+			r.setQueue(chatID, q)
 		}
 	}
-	if !behind {
+	if !q.queued {
 		ctx := r.ctx
 		if r.cb != nil {
 			ctx = delivery.WithMaxWait(ctx, 0)
@@ -210,13 +214,17 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 	}
 	id := fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent)
-	// Replies queued for one chat are spaced by the chat's pace, so that two
-	// workers never send them at once and out of order.
-	if r.queuedN == nil {
-		r.queuedN = map[int64]int{}
+	// Replies queued for one chat, this update's and earlier ones', are due
+	// two of the chat's paces apart: the worker of the earlier one may wait up
+	// to a pace for the chat's slot (a send just made), and the later one must
+	// not take that slot first.
+	notBefore := time.Now() // the queue's clock, not the bot's
+	if q.queued {
+		if q.due.After(notBefore) {
+			notBefore = q.due
+		}
+		notBefore = notBefore.Add(2 * replySpacing(chatID))
 	}
-	notBefore := time.Now().Add(time.Duration(r.queuedN[chatID]) * replySpacing) // the queue's clock, not the bot's
-	r.queuedN[chatID]++
 	_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
 		ID:        id,
 		To:        storage.QueueRecipient{ChatID: chatID},
@@ -231,18 +239,25 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 		return false, fmt.Errorf("%w; queueing it: %w", err, qerr)
 	}
-	r.setBehind(chatID, true)
+	r.setQueue(chatID, chatQueue{queued: true, due: notBefore})
 	if merr := r.b.p.Store.MarkReplyQueued(r.ctx, chatID, id); merr != nil {
 		r.log.Warn("mark a reply queued", "to", chatID, "err", merr)
 	}
 	return true, nil
 }
 
-func (r *request) setBehind(chatID int64, queued bool) {
-	if r.behind == nil {
-		r.behind = map[int64]bool{}
+// chatQueue is what a request knows of a chat's queued replies: whether one is
+// not sent yet, and when the newest is due.
+type chatQueue struct {
+	queued bool
+	due    time.Time
+}
+
+func (r *request) setQueue(chatID int64, q chatQueue) {
+	if r.queues == nil {
+		r.queues = map[int64]chatQueue{}
 	}
-	r.behind[chatID] = queued
+	r.queues[chatID] = q
 }
 
 // reply answers in the chat the update came from.

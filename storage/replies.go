@@ -25,22 +25,27 @@ func (s *Store) MarkReplyQueued(ctx context.Context, chatID int64, id string) er
 //	KEYS[1] the chat's marker
 //	ARGV[1] queue key prefix
 //
-// Returns 1 while the reply is not done, else 0.
+// Returns, while the reply is not done, the time it is due (unix ms; 1 when
+// unknown), else 0.
 var replyQueuedScript = newScript(`
 local id = redis.call('GET', KEYS[1])
 if not id then return 0 end
-local st = redis.call('HGET', ARGV[1] .. 'msg:' .. id, 'state')
-if st and st ~= 'done' then return 1 end
+local st = redis.call('HMGET', ARGV[1] .. 'msg:' .. id, 'state', 'nbf')
+if st[1] and st[1] ~= 'done' then return tonumber(st[2]) or 1 end
 redis.call('DEL', KEYS[1])
 return 0
 `)
 
-// ReplyQueued reports whether a reply queued for chatID is not sent yet: a new
-// reply to the chat must then be queued too, to arrive after it.
-func (s *Store) ReplyQueued(ctx context.Context, chatID int64) (bool, error) {
-	n, err := replyQueuedScript.Run(ctx, s.rdb, []string{s.keys.QueuedReply(chatID)}, s.keys.queuePrefix()).Int()
+// ReplyQueued reports whether a reply queued for chatID is not sent yet, and
+// when it is due: a new reply to the chat must then be queued too, due after
+// it, to arrive after it.
+func (s *Store) ReplyQueued(ctx context.Context, chatID int64) (bool, time.Time, error) {
+	ms, err := replyQueuedScript.Run(ctx, s.rdb, []string{s.keys.QueuedReply(chatID)}, s.keys.queuePrefix()).Int64()
 	if err != nil {
-		return false, fmt.Errorf("storage: queued replies of %d: %w", chatID, err)
+		return false, time.Time{}, fmt.Errorf("storage: queued replies of %d: %w", chatID, err)
 	}
-	return n == 1, nil
+	if ms == 0 {
+		return false, time.Time{}, nil
+	}
+	return true, time.UnixMilli(ms), nil
 }

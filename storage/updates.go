@@ -72,9 +72,10 @@ type UpdateStart struct {
 
 // Started is an update's claim and what the bot knows of its sender.
 type Started struct {
-	State         int   // UpdateClaimed, UpdateDone or UpdateInProgress
-	Actor         Actor // read only when State is UpdateClaimed
-	RepliesQueued bool  // a reply queued for ChatID is not sent yet
+	State         int       // UpdateClaimed, UpdateDone or UpdateInProgress
+	Actor         Actor     // read only when State is UpdateClaimed
+	RepliesQueued bool      // a reply queued for ChatID is not sent yet
+	RepliesDue    time.Time // when it is due to go
 }
 
 // StartUpdate claims an update (as ClaimUpdate) and reads its sender's
@@ -114,7 +115,7 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	}
 	if replies != nil && replies.Val() != "" {
 		// A reply was queued for the chat: is it sent yet?
-		if st.RepliesQueued, err = s.ReplyQueued(ctx, u.ChatID); err != nil {
+		if st.RepliesQueued, st.RepliesDue, err = s.ReplyQueued(ctx, u.ChatID); err != nil {
 			return Started{}, s.releaseAfter(ctx, u, err)
 		}
 	}
