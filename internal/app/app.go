@@ -59,7 +59,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	store := storage.New(rdb, opts.KeyPrefix)
 	if err := store.LoadScripts(ctx); err != nil {
-		return fmt.Errorf("app: %w", err)
+		// Not fatal: a script Redis does not know is sent with its first use.
+		logger.Warn("could not load the Lua scripts into Redis ahead; they go with their first use", "err", err)
 	}
 	// Data migrations, before any update is handled; each is idempotent and safe
 	// with several processes starting at once.
