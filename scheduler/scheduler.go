@@ -446,6 +446,16 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[i
 		if err != nil || len(notified) > 0 {
 			return err
 		}
+		// Not announced yet: it takes the schedule's place, if /schedule
+		// changed it since.
+		if place := cd.sched.Place; place != "" && m.Place != place && !m.Moved {
+			if m, err = s.p.Store.UpdateMeeting(ctx, cd.cell.ID, m.ID, func(x *cell.Meeting) error {
+				x.Place = place
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	return s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...)
 }

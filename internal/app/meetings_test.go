@@ -577,7 +577,7 @@ func TestScheduleNextMeetingEarly(t *testing.T) {
 
 	// Workday: Sunday the 20th moves to Monday the 21st; a holiday on the 21st
 	// moves it again, to Tuesday the 22nd. Still one meeting.
-	sec.Send("/schedule 0 14 20 * * workday")
+	sec.Send("/schedule 0 14 20 * * workday at Nhà văn hóa khu 3")
 	sec.WaitMessage("Buổi tới: Thứ Hai, 21/12/2026 14:00")
 	sec.Send("/holiday 21/12/2026")
 	sec.WaitMessage("Đã thêm ngày nghỉ 21/12/2026")
@@ -606,7 +606,7 @@ func TestScheduleNextMeetingEarly(t *testing.T) {
 	mc.advance(t, time.Date(2026, 12, 15, 14, 0, 0, 0, hcm))
 	for name, u := range mc.members {
 		m := u.WaitMessage("Thông báo sinh hoạt chi bộ")
-		if !strings.Contains(m.Text, "Thứ Ba, 22/12/2026 14:00") {
+		if !strings.Contains(m.Text, "Thứ Ba, 22/12/2026 14:00") || !strings.Contains(m.Text, "Nhà văn hóa khu 3") {
 			t.Errorf("%s's notice: %q", name, m.Text)
 		}
 	}
