@@ -289,6 +289,18 @@ func (b *Bot) cancelMeeting(r *request) error {
 	if err != nil {
 		return err
 	}
+	if !old.Nominal.IsZero() {
+		// The regular meeting after it becomes the next one: plan it now.
+		sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+		if err != nil {
+			return err
+		}
+		if sched.Cron != "" {
+			if err := b.p.Planner.Replan(r.ctx, r.cell.ID, sched.Version); err != nil {
+				return err
+			}
+		}
+	}
 	r.reply(r.t(texts.MeetingCancelledDone, texts.DateTime(r.lang, old.Start.In(r.location())), texts.Count(r.lang, n, texts.CountMember)))
 	return nil
 }

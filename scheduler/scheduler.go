@@ -386,10 +386,12 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 		if !ok {
 			return time.Time{}, nil
 		}
-		if err := s.occurrence(ctx, cd, byNominal, occ, now); err != nil {
+		open, err := s.occurrence(ctx, cd, byNominal, occ, now)
+		if err != nil {
 			return time.Time{}, err
 		}
-		if at := occ.Start.Add(-NoticeLead); at.After(now) {
+		// A cancelled occurrence is no "next meeting": the one after it is.
+		if at := occ.Start.Add(-NoticeLead); at.After(now) && open {
 			return at, nil
 		}
 		t = occ.Start
@@ -399,8 +401,9 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 
 // occurrence makes sure one occurrence of the schedule is a meeting with its
 // items: created when new, moved (whoever got its notice told) when a holiday
-// or workday shift moved it and the committee had not moved it by hand.
-func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[int64]cell.Meeting, occ Occurrence, now time.Time) error {
+// or workday shift moved it and the committee had not moved it by hand. It
+// reports whether the meeting is open (not cancelled or closed).
+func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[int64]cell.Meeting, occ Occurrence, now time.Time) (bool, error) {
 	m, found := byNominal[occ.Nominal.Unix()]
 	switch {
 	case !found:
@@ -410,7 +413,7 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[i
 		var err error
 		m, created, err = s.p.Store.CreateMeeting(ctx, origin, m)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if created {
 			s.log.Info("scheduler: recurring meeting planned", "cell", cd.cell.ID, "meeting", m.ID, "start", m.Start)
@@ -426,17 +429,17 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[i
 			return nil
 		})
 		if errors.Is(err, storage.ErrStale) {
-			return nil // moved or closed meanwhile: that change stands
+			return true, nil // moved or closed meanwhile: that change stands
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		s.log.Info("scheduler: recurring meeting moved by the schedule", "cell", cd.cell.ID, "meeting", m.ID, "from", old.Start, "to", moved.Start)
 		_, err = s.Changed(ctx, old, moved)
-		return err
+		return true, err
 	}
 	if !m.Open() {
-		return nil
+		return false, nil
 	}
 	if found {
 		// Planned before: its items are due already, unless planning stopped
@@ -444,7 +447,7 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[i
 		// item under a later version would announce it twice.
 		notified, err := s.p.Store.Notified(ctx, cd.cell.ID, m.ID)
 		if err != nil || len(notified) > 0 {
-			return err
+			return true, err
 		}
 		// Not announced yet: it takes the schedule's place, if /schedule
 		// changed it since.
@@ -453,11 +456,11 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[i
 				x.Place = place
 				return nil
 			}); err != nil {
-				return err
+				return true, err
 			}
 		}
 	}
-	return s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...)
+	return true, s.p.Store.ScheduleDue(ctx, Items(cd.cell, cd.cell.Quiet, cd.leads(), m, now)...)
 }
 
 // meetingFor loads the item's meeting, and says whether the item still applies to

@@ -629,6 +629,15 @@ func TestScheduleNextMeetingEarly(t *testing.T) {
 	sec.Send("/guest Lê Văn Khách, Bí thư Đoàn phường")
 	sec.WaitMessage("Đã ghi khách mời Lê Văn Khách vào buổi họp Thứ Tư, 23/12/2026 14:00")
 
+	// January's meeting is the next; cancelled, February's (the 20th is a
+	// Saturday: Monday the 22nd) is the next at once.
+	sec.Send("/meetings")
+	sec.WaitMessage("Thứ Tư, 20/01/2027 14:00")
+	sec.Send("/cancelmeeting")
+	sec.WaitMessage("Đã hoãn buổi họp")
+	sec.Send("/meetings")
+	sec.WaitMessage("Thứ Hai, 22/02/2027 14:00")
+
 	for name, u := range mc.members {
 		want := map[string]int{"Thông báo sinh hoạt chi bộ": 1, "Đổi lịch sinh hoạt chi bộ": 1}
 		if u == member {
