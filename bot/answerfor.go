@@ -63,12 +63,8 @@ func (b *Bot) answerFor(r *request) error {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
-	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
-	if errors.Is(err, storage.ErrNotFound) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	if err != nil {
+	m, ok, err := b.buttonMember(r)
+	if err != nil || !ok {
 		return err
 	}
 	a := answerForCodes[i].answer
@@ -113,20 +109,12 @@ func (b *Bot) presenceForRow(r *request, m cell.Member) (string, []telegram.Inli
 // presentFor is a committee member checking in (or marking absent) a member
 // without Telegram from their card: cell, member, meeting, mark.
 func (b *Bot) presentFor(r *request) error {
-	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
-	if errors.Is(err, storage.ErrNotFound) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	if err != nil {
+	m, ok, err := b.buttonMember(r)
+	if err != nil || !ok {
 		return err
 	}
-	meeting, err := b.p.Store.Meeting(r.ctx, r.cell.ID, r.button.arg(2))
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !meeting.Open()) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	if err != nil {
+	meeting, ok, err := b.openButtonMeeting(r, 2)
+	if err != nil || !ok {
 		return err
 	}
 	mark, state := cell.MarkedAbsent, r.t(texts.CardAbsent)

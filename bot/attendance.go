@@ -270,9 +270,10 @@ func (b *Bot) rollCall(r *request, m cell.Meeting, page int) (string, *telegram.
 	return text, keyboard(rows...), nil
 }
 
-// rollMeeting loads a roll call button's meeting, refusing one that is closed.
-func (b *Bot) rollMeeting(r *request) (cell.Meeting, bool, error) {
-	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, r.button.arg(1))
+// openButtonMeeting loads the meeting a button names in its argument arg,
+// refusing (as an expired button) one that is gone or no longer open.
+func (b *Bot) openButtonMeeting(r *request, arg int) (cell.Meeting, bool, error) {
+	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, r.button.arg(arg))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !m.Open()) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return cell.Meeting{}, false, nil
@@ -283,7 +284,7 @@ func (b *Bot) rollMeeting(r *request) (cell.Meeting, bool, error) {
 // rollToggle is a press on a name in the roll call: not checked → present →
 // absent → present…
 func (b *Bot) rollToggle(r *request) error {
-	m, ok, err := b.rollMeeting(r)
+	m, ok, err := b.openButtonMeeting(r, 1)
 	if err != nil || !ok {
 		return err
 	}
@@ -317,7 +318,7 @@ func (b *Bot) rollToggle(r *request) error {
 
 // rollPageTurn is a press on the roll call's page buttons.
 func (b *Bot) rollPageTurn(r *request) error {
-	m, ok, err := b.rollMeeting(r)
+	m, ok, err := b.openButtonMeeting(r, 1)
 	if err != nil || !ok {
 		return err
 	}

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -24,12 +23,8 @@ var standingCodes = []cell.Standing{cell.Official, cell.Probationary}
 
 // cardAskStanding asks before a member's standing changes.
 func (b *Bot) cardAskStanding(r *request) error {
-	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
-	if errors.Is(err, storage.ErrNotFound) {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
-	}
-	if err != nil {
+	m, ok, err := b.buttonMember(r)
+	if err != nil || !ok {
 		return err
 	}
 	to := cell.Probationary

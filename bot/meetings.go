@@ -211,17 +211,21 @@ func (b *Bot) holiday(r *request) error {
 		r.reply(r.t(texts.HolidayKnown, cell.FormatDate(day)))
 		return nil
 	}
-	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
-	if err != nil {
+	if err := b.replanSchedule(r); err != nil {
 		return err
-	}
-	if sched.Cron != "" {
-		if err := b.p.Planner.Replan(r.ctx, r.cell.ID, sched.Version); err != nil {
-			return err
-		}
 	}
 	r.reply(r.t(texts.HolidayDone, cell.FormatDate(day)))
 	return nil
+}
+
+// replanSchedule plans the cell's recurring meeting anew (after /holiday, or a
+// cancelled occurrence), when it has one.
+func (b *Bot) replanSchedule(r *request) error {
+	sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
+	if err != nil || sched.Cron == "" {
+		return err
+	}
+	return b.p.Planner.Replan(r.ctx, r.cell.ID, sched.Version)
 }
 
 // nextMeeting is the cell's next meeting, or a user error saying there is none.
@@ -291,14 +295,8 @@ func (b *Bot) cancelMeeting(r *request) error {
 	}
 	if !old.Nominal.IsZero() {
 		// The regular meeting after it becomes the next one: plan it now.
-		sched, err := b.p.Store.Schedule(r.ctx, r.cell.ID)
-		if err != nil {
+		if err := b.replanSchedule(r); err != nil {
 			return err
-		}
-		if sched.Cron != "" {
-			if err := b.p.Planner.Replan(r.ctx, r.cell.ID, sched.Version); err != nil {
-				return err
-			}
 		}
 	}
 	r.reply(r.t(texts.MeetingCancelledDone, texts.DateTime(r.lang, old.Start.In(r.location())), texts.Count(r.lang, n, texts.CountMember)))

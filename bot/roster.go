@@ -172,14 +172,21 @@ func (b *Bot) rosterCounts(lang string, roster []cell.Member) string {
 	return texts.T(lang, texts.MembersCounts, n[0], n[1], n[2], n[3])
 }
 
-// memberCard shows one member with buttons to change them.
-func (b *Bot) memberCard(r *request) error {
-	m, err := b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
+// buttonMember is the member a card's button names (its second argument); a
+// member no longer on the roster is answered as an expired button (ok false).
+func (b *Bot) buttonMember(r *request) (m cell.Member, ok bool, err error) {
+	m, err = b.p.Store.Member(r.ctx, r.cell.ID, r.button.arg(1))
 	if errors.Is(err, storage.ErrNotFound) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		return nil
+		return m, false, nil
 	}
-	if err != nil {
+	return m, err == nil, err
+}
+
+// memberCard shows one member with buttons to change them.
+func (b *Bot) memberCard(r *request) error {
+	m, ok, err := b.buttonMember(r)
+	if err != nil || !ok {
 		return err
 	}
 	r.answerCallback("", false)

@@ -253,6 +253,16 @@ func Items(c cell.Cell, quiet cell.QuietHours, leads []time.Duration, m cell.Mee
 	return items
 }
 
+// remindersFrom is the time from which a meeting's reminders are planned: now,
+// or, while its notice has not gone (nobody notified), the notice's time, since
+// reminders come after it.
+func remindersFrom(m cell.Meeting, notified []int64, now time.Time) time.Time {
+	if len(notified) == 0 {
+		return NoticeAt(m, now)
+	}
+	return now
+}
+
 // NoticeAt is when a meeting's notice goes: at once for a one-off meeting, and
 // NoticeLead before a recurring one (at once when that has passed).
 func NoticeAt(m cell.Meeting, now time.Time) time.Time {
@@ -725,10 +735,7 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	from := now
-	if len(notified) == 0 {
-		from = NoticeAt(m, now) // the notice has not gone: reminders come after it
-	}
+	from := remindersFrom(m, notified, now)
 	if m.Open() {
 		items := reminderItems(m.CellID, cd.loc, cd.cell.Quiet, cd.leads(), m, from)
 		if err := s.p.Store.ScheduleDue(ctx, items...); err != nil {
@@ -947,10 +954,7 @@ func (s *Scheduler) RemindersChanged(ctx context.Context, cellID int64, oldLeads
 		if err != nil {
 			return err
 		}
-		from := now
-		if len(notified) == 0 {
-			from = NoticeAt(m, now)
-		}
+		from := remindersFrom(m, notified, now)
 		if err := s.p.Store.ScheduleDue(ctx, reminderItems(cellID, cd.loc, cd.cell.Quiet, cd.leads(), m, from)...); err != nil {
 			return err
 		}

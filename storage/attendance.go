@@ -82,21 +82,16 @@ return 1
 // MarkCounts records that a meeting's answers changed, for its group notice's
 // counts to be edited.
 func (s *Store) MarkCounts(ctx context.Context, cellID, meetingID int64) error {
-	var mark *redis.Cmd
-	err := s.pipelined(ctx, func(p *pipe) { mark = s.markCounts(ctx, p, cellID, meetingID) })
-	if err == nil {
-		err = mark.Err()
-	}
-	if err != nil {
+	keys, name := s.countsMark(cellID, meetingID)
+	if err := markCountsScript.Run(ctx, s.rdb, keys, name).Err(); err != nil {
 		return fmt.Errorf("storage: mark counts of meeting %d: %w", meetingID, err)
 	}
 	return nil
 }
 
-// markCounts queues markCountsScript in p.
-func (s *Store) markCounts(ctx context.Context, p *pipe, cellID, meetingID int64) *redis.Cmd {
-	name := strconv.FormatInt(cellID, 10) + ":" + strconv.FormatInt(meetingID, 10)
-	return p.eval(ctx, markCountsScript, []string{s.keys.CountsDirty(), s.keys.CountsSeq()}, name)
+// countsMark is markCountsScript's keys and argument for a meeting.
+func (s *Store) countsMark(cellID, meetingID int64) ([]string, string) {
+	return []string{s.keys.CountsDirty(), s.keys.CountsSeq()}, strconv.FormatInt(cellID, 10) + ":" + strconv.FormatInt(meetingID, 10)
 }
 
 // claimCountsScript takes dirty notices whose time has come, leasing each for

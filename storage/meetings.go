@@ -343,7 +343,8 @@ func (s *Store) Answer(ctx context.Context, cellID, meetingID int64, a cell.Answ
 			[]string{s.keys.Meetings(cellID), s.keys.Answers(cellID, meetingID), s.keys.MeetingsByStart(cellID)},
 			meetingID, a.MemberID, string(data), now.Unix())
 		if !s.cluster {
-			mark = s.markCounts(ctx, p, cellID, meetingID)
+			keys, name := s.countsMark(cellID, meetingID)
+			mark = p.eval(ctx, markCountsScript, keys, name)
 		}
 	})
 	if mark == nil && err == nil {

@@ -298,7 +298,7 @@ var en = map[Key]string{
 	CmdReminders:     "Set the reminder lead times",
 	CmdQuiet:         "Set the quiet hours (no announcements)",
 	CmdSettings:      "The cell's settings",
-	CmdGuest:         "Record a guest on the next meeting",
+	CmdGuest:         "Record a guest on the meeting under way or the next one",
 	CmdRSVP:          "Say whether you will attend the next meeting",
 	CmdCheckin:       "Check in with the code shown in the room",
 	CmdAttendance:    "Roll call (for members without Telegram)",

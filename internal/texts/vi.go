@@ -301,7 +301,7 @@ var vi = map[Key]string{
 	CmdReminders:     "Đặt các mốc nhắc lịch trước giờ họp",
 	CmdQuiet:         "Đặt giờ yên lặng (không gửi thông báo chung)",
 	CmdSettings:      "Xem cài đặt của chi bộ",
-	CmdGuest:         "Ghi khách mời vào buổi họp sắp tới",
+	CmdGuest:         "Ghi khách mời vào buổi đang họp hoặc buổi sắp tới",
 	CmdRSVP:          "Báo có tham dự buổi họp sắp tới không",
 	CmdCheckin:       "Điểm danh bằng mã tại phòng họp",
 	CmdAttendance:    "Điểm danh từng người (cho người không dùng Telegram)",
