@@ -143,11 +143,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	if len(recipients) == 0 {
 		return texts.Errorf(texts.BroadcastNoOne)
 	}
-	ids := make([]int64, 0, len(recipients))
-	for _, m := range recipients {
-		ids = append(ids, m.UserID)
-	}
-	langs, err := b.p.Store.UserLangs(r.ctx, ids) // each gets the bot's words in their language
+	langs, err := b.langsOf(r.ctx, *r.cell, recipients) // each gets the bot's words in their language
 	if err != nil {
 		return err
 	}
@@ -179,9 +175,6 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	msgs := make([]delivery.Message, 0, len(recipients))
 	for _, m := range recipients {
 		lang := langs[m.UserID]
-		if lang == "" {
-			lang = r.cell.Lang
-		}
 		msgs = append(msgs, delivery.Message{
 			ID:        fmt.Sprintf("%s:%d", jobID, m.ID),
 			To:        storage.QueueRecipient{CellID: r.cell.ID, MemberID: m.ID, ChatID: m.UserID, Name: m.Name},

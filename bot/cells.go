@@ -335,18 +335,18 @@ func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, excep
 			Priority: storage.PriorityUrgent,
 		})
 	}
+	var committee []cell.Member
 	for _, m := range roster {
-		if !m.Role.IsCommittee() || m.UserID == 0 || m.ID == except {
-			continue
+		if m.Role.IsCommittee() && m.UserID != 0 && m.ID != except {
+			committee = append(committee, m)
 		}
-		lang, err := b.p.Store.UserLang(ctx, m.UserID)
-		if err != nil {
-			return err
-		}
-		if lang == "" {
-			lang = c.Lang
-		}
-		add(m, m.UserID, lang)
+	}
+	langs, err := b.langsOf(ctx, c, committee)
+	if err != nil {
+		return err
+	}
+	for _, m := range committee {
+		add(m, m.UserID, langs[m.UserID])
 	}
 	if len(msgs) == 0 && toGroup && c.ChatID != 0 {
 		add(cell.Member{}, c.ChatID, c.Lang)
@@ -358,6 +358,25 @@ func (b *Bot) notifyCommittee(ctx context.Context, c cell.Cell, id string, excep
 		return fmt.Errorf("queue a notice to the committee of cell %d: %w", c.ID, err)
 	}
 	return nil
+}
+
+// langsOf is each member's language by Telegram user id, in one round trip: the
+// one they chose with /lang, else the cell's.
+func (b *Bot) langsOf(ctx context.Context, c cell.Cell, members []cell.Member) (map[int64]string, error) {
+	ids := make([]int64, 0, len(members))
+	for _, m := range members {
+		ids = append(ids, m.UserID)
+	}
+	langs, err := b.p.Store.UserLangs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if langs[id] == "" {
+			langs[id] = c.Lang
+		}
+	}
+	return langs, nil
 }
 
 // joinDecide is a committee member confirming or declining a join request.
