@@ -71,9 +71,8 @@ func (s *Store) ClaimGroupNotice(ctx context.Context, cellID, meetingID int64, t
 // KEYS[1] dirty ZSET, KEYS[2] seq HASH; ARGV[1] "cell:meeting"
 // The score is Redis's own clock, the same for every replica; an entry already
 // waiting keeps its (maybe later) time.
-var markCountsScript = newScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var markCountsScript = newScript(luaClock + `
+local now = clockms(0)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('ZADD', KEYS[1], 'NX', now, ARGV[1])
 return 1
@@ -96,9 +95,8 @@ func (s *Store) countsMark(cellID, meetingID int64) ([]string, string) {
 
 // claimCountsScript takes dirty notices whose time has come, leasing each for
 // ARGV[1] ms, and returns name, seq pairs.
-var claimCountsScript = newScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var claimCountsScript = newScript(luaClock + `
+local now = clockms(0)
 local got = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for _, name in ipairs(got) do
@@ -136,9 +134,8 @@ func (s *Store) ClaimCounts(ctx context.Context, lease time.Duration, limit int)
 
 // doneCountsScript ends a claim: removed when no change came meanwhile, else due
 // again ARGV[3] ms from now (Telegram's pace for one group).
-var doneCountsScript = newScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var doneCountsScript = newScript(luaClock + `
+local now = clockms(0)
 local seq = redis.call('HGET', KEYS[2], ARGV[1]) or '0'
 if seq == ARGV[2] then
   redis.call('ZREM', KEYS[1], ARGV[1])
@@ -159,9 +156,8 @@ func (s *Store) DoneCounts(ctx context.Context, c CountsClaim, gap time.Duration
 	return nil
 }
 
-var delayCountsScript = newScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var delayCountsScript = newScript(luaClock + `
+local now = clockms(0)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 `)
