@@ -349,6 +349,9 @@ func (b *Bot) reminders(r *request) error {
 		return texts.Errorf(texts.RemindersUsage)
 	}
 	leads, err := scheduler.ParseLeads(args)
+	if errors.Is(err, scheduler.ErrShortLead) {
+		return texts.Errorf(texts.RemindersTooShort)
+	}
 	if err != nil {
 		return texts.Errorf(texts.RemindersUsage)
 	}

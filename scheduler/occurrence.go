@@ -127,6 +127,14 @@ const MaxLead = 7 * 24 * time.Hour
 // ErrBadLead is a lead time that is not a number with a unit d, h, m or s.
 var ErrBadLead = errors.New("scheduler: bad lead time")
 
+// MinLead is the shortest lead time taken. When a process dies holding a
+// reminder, another one takes it over within Takeover; a minute leaves room
+// for that and for the sending, so that a reminder is never lost to a crash.
+const MinLead = time.Minute
+
+// ErrShortLead is a lead time under MinLead.
+var ErrShortLead = fmt.Errorf("%w: shorter than %s", ErrBadLead, FormatLead(MinLead))
+
 // ParseLeads reads lead times such as "3d 1d 2h" or "2m 40s" (one unit each;
 // "1h30m" too), longest first, without repeats.
 func ParseLeads(args []string) ([]time.Duration, error) {
@@ -183,6 +191,9 @@ func parseLead(s string) (time.Duration, error) {
 	}
 	if total <= 0 || total > MaxLead {
 		return 0, fmt.Errorf("%w: %q", ErrBadLead, s)
+	}
+	if total < MinLead {
+		return 0, fmt.Errorf("%w: %q", ErrShortLead, s)
 	}
 	return total, nil
 }

@@ -113,8 +113,11 @@ func TestParseLeads(t *testing.T) {
 		want []time.Duration
 	}{
 		{[]string{"3d", "1d", "2h"}, []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour}},
-		{[]string{"2m", "40s"}, []time.Duration{2 * time.Minute, 40 * time.Second}},
-		{[]string{"40s", "2m"}, []time.Duration{2 * time.Minute, 40 * time.Second}},
+		{[]string{"2m", "90s"}, []time.Duration{2 * time.Minute, 90 * time.Second}},
+		{[]string{"90s", "2m"}, []time.Duration{2 * time.Minute, 90 * time.Second}},
+		{[]string{"1m"}, []time.Duration{time.Minute}},
+		{[]string{"59s"}, nil}, // under MinLead: a crash could outlast it
+		{[]string{"2h", "40s"}, nil},
 		{[]string{"2h", "2H"}, []time.Duration{2 * time.Hour}},
 		{[]string{"1h30m"}, []time.Duration{90 * time.Minute}},
 		{[]string{"7d"}, []time.Duration{7 * 24 * time.Hour}},

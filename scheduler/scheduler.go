@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,9 +39,69 @@ type Params struct {
 	Now        func() time.Time
 	Registerer prometheus.Registerer // nil: no metrics
 	Poll       time.Duration         // how often due items are looked for; default 250 ms
-	Lease      time.Duration         // how long a claimed item is held; default 30 s
+	// Lease is how long a claimed item is held without a heartbeat: the items
+	// in hand are renewed every Lease/3, so that a process that died is taken
+	// over within Lease+Poll. Default 6 s.
+	Lease time.Duration
 	Batch      int                   // items claimed at once; default 100
+	// Probe, when set, is called at the named steps of a due item (see the
+	// Probe* constants) with the item's name. Tests kill the process there to
+	// show that whatever step a process dies at, another one finishes the item.
+	Probe func(point, item string)
 }
+
+// Steps of a reminder at which Params.Probe is called.
+const (
+	ProbeRemindClaimed = "remind:claimed" // the item is leased; nothing queued yet
+	ProbeRemindMembers = "remind:members" // the members' reminders are queued; the group's counts and the committee's list not yet
+	ProbeRemindQueued  = "remind:queued"  // every message is queued; the item is not yet acknowledged
+)
+
+func (s *Scheduler) probe(point string, d storage.DueItem) {
+	if s.p.Probe != nil {
+		s.p.Probe(point, d.Name())
+	}
+}
+
+// Purposes of the members' reminders in the delivery queue.
+const (
+	PurposeReminder     = "reminder"
+	PurposeLateReminder = "late reminder"
+)
+
+// Outcomes of cellbot_reminders_total: each expected member of a round is
+// counted under one.
+const (
+	OutcomeSent        = "sent"
+	OutcomeLate        = "late"
+	OutcomeUnreachable = "unreachable"
+	OutcomeFailed      = "failed"
+	OutcomeDropped     = "dropped"
+	OutcomeSuperseded  = "superseded"
+	OutcomeExcused     = "excused"
+	OutcomeOffline     = "offline"
+)
+
+// Delivered counts a member's reminder that delivery ended, whichever process
+// queued it (delivery.SenderParams.Completed); other messages are not counted.
+func (s *Scheduler) Delivered(purpose string, result storage.QueueResult) {
+	if purpose != PurposeReminder && purpose != PurposeLateReminder {
+		return
+	}
+	outcome := OutcomeFailed
+	switch {
+	case result == storage.ResultSent && purpose == PurposeLateReminder:
+		outcome = OutcomeLate
+	case result == storage.ResultSent:
+		outcome = OutcomeSent
+	case result == storage.ResultUnreachable:
+		outcome = OutcomeUnreachable
+	}
+	s.metrics.reminders.WithLabelValues(outcome).Inc()
+}
+
+// DefaultLease is how long a claimed item is held past its last heartbeat.
+const DefaultLease = 6 * time.Second
 
 // Scheduler plans meetings' notices and reminders and does them when due.
 type Scheduler struct {
@@ -70,15 +131,19 @@ func New(p Params) (*Scheduler, error) {
 		p.Poll = 250 * time.Millisecond
 	}
 	if p.Lease <= 0 {
-		p.Lease = 30 * time.Second
+		p.Lease = DefaultLease
 	}
 	if p.Batch <= 0 {
 		p.Batch = 100
 	}
 	s := &Scheduler{p: p, log: p.Logger, wake: make(chan struct{}, 1)}
 	s.metrics.reminders = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "cellbot_reminders_total", Help: "Meeting reminders by outcome: sent, late (sent after their time), dropped (the meeting had started), superseded (a later lead was also due).",
+		Name: "cellbot_reminders_total",
+		Help: "Expected members of each reminder round, by outcome: sent, late (sent, the round having run late), unreachable (blocked the bot), failed, dropped (the meeting had started), superseded (a later lead was also due), excused (asked to be excused: not reminded), offline (no Telegram).",
 	}, []string{"outcome"})
+	for _, o := range []string{OutcomeSent, OutcomeLate, OutcomeUnreachable, OutcomeFailed, OutcomeDropped, OutcomeSuperseded, OutcomeExcused, OutcomeOffline} {
+		s.metrics.reminders.WithLabelValues(o)
+	}
 	s.metrics.notices = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cellbot_notices_total", Help: "Meeting notices handed to delivery.",
 	})
@@ -135,19 +200,51 @@ func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
 			return done, nil
 		}
 		// Items come earliest first: reminders reach the queue in deadline order.
-		for _, d := range items {
+		var next atomic.Int32 // the first item not yet done
+		stop := s.heartbeat(ctx, items, &next)
+		for i, d := range items {
 			if err := s.do(context.WithoutCancel(ctx), d); err != nil {
 				// Left leased: it comes back when the lease ends.
 				s.log.Error("scheduler: item failed; it will be retried", "item", d.Name(), "err", err)
-				continue
+			} else {
+				done++
 			}
-			done++
+			next.Store(int32(i + 1))
 		}
+		stop()
 		if len(items) < s.p.Batch {
 			return done, nil
 		}
 	}
 	return done, ctx.Err()
+}
+
+// heartbeat renews, every Lease/3, the leases of the claimed items from next
+// on, until stop is called: a long batch keeps its items, and a process that
+// died loses them within one Lease.
+func (s *Scheduler) heartbeat(ctx context.Context, items []storage.DueItem, next *atomic.Int32) (stop func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.p.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			rest := items[min(int(next.Load()), len(items)):]
+			if err := s.p.Store.ExtendDue(hctx, s.p.Now(), s.p.Lease, rest...); err != nil && hctx.Err() == nil {
+				s.log.Warn("scheduler: renew the leases of the items in hand", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
@@ -158,7 +255,9 @@ func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
 	case storage.DueNotice:
 		err = s.notice(ctx, d)
 	case storage.DueRemind:
-		err = s.remind(ctx, d)
+		if err = s.remind(ctx, d); err == nil {
+			s.probe(ProbeRemindQueued, d)
+		}
 	case storage.DueQuarter:
 		err = s.quarter(ctx, d)
 	case storage.DueGroup:
@@ -574,6 +673,7 @@ func Tally(roster []cell.Member, answers map[int64]cell.Answer, day time.Time) (
 // asked to be excused, posts the counts to the group, and at the last lead tells
 // the committee who has not answered.
 func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
+	s.probe(ProbeRemindClaimed, d)
 	m, ok, err := s.meetingFor(ctx, d)
 	if err != nil || !ok {
 		return err
@@ -581,21 +681,33 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	now := s.p.Now()
 	lead := time.Duration(d.Arg) * time.Second
 	log := s.log.With("cell", d.CellID, "meeting", m.ID, "lead", FormatLead(lead))
-	if !now.Before(m.Start) {
-		log.Warn("scheduler: reminder dropped: the meeting has started", "due", d.At, "late_by", now.Sub(d.At).String())
-		s.metrics.reminders.WithLabelValues("dropped").Inc()
-		return nil
-	}
 	cd, err := s.load(ctx, d.CellID)
 	if err != nil {
 		return err
+	}
+	day := m.Start.In(cd.loc)
+	// Every expected member of a round is counted once under one outcome, so
+	// that the counts add up to the expected members and a loss shows.
+	expected := func() int {
+		n := 0
+		for _, mem := range cd.roster {
+			if mem.Expected(day) {
+				n++
+			}
+		}
+		return n
+	}
+	if !now.Before(m.Start) {
+		log.Warn("scheduler: reminder dropped: the meeting has started", "due", d.At, "late_by", now.Sub(d.At).String())
+		s.metrics.reminders.WithLabelValues(OutcomeDropped).Add(float64(expected()))
+		return nil
 	}
 	leads := cd.leads()
 	// When several leads were missed, only the latest of them is sent.
 	for _, l := range leads {
 		if l < lead && !ReminderDue(m.Start, l, cd.cell.Quiet, cd.loc).After(now) {
 			log.Info("scheduler: reminder superseded by a later one also due")
-			s.metrics.reminders.WithLabelValues("superseded").Inc()
+			s.metrics.reminders.WithLabelValues(OutcomeSuperseded).Add(float64(expected()))
 			return nil
 		}
 	}
@@ -605,13 +717,24 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	if err != nil {
 		return err
 	}
-	day := m.Start.In(cd.loc)
 	counts, silent := Tally(cd.roster, answers, day)
 	id := fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, m.ID, m.Version, d.Arg)
 	left := m.Start.Sub(now)
+	purpose := PurposeReminder
+	if late {
+		purpose = PurposeLateReminder
+	}
 	var msgs []delivery.Message
+	var excused, offline int
 	for _, mem := range cd.roster {
-		if mem.UserID == 0 || !mem.Expected(day) || answers[mem.ID].Kind == cell.Excused {
+		switch {
+		case !mem.Expected(day):
+			continue
+		case answers[mem.ID].Kind == cell.Excused:
+			excused++
+			continue
+		case mem.UserID == 0:
+			offline++
 			continue
 		}
 		lang := cd.lang(mem)
@@ -619,10 +742,28 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			ID:       fmt.Sprintf("%s:%d", id, mem.ID),
 			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
 			Parts:    delivery.TextParts(mem.UserID, []string{ReminderText(lang, cd.cell, m, left, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
-			Purpose:  "reminder",
+			Purpose:  purpose,
 			Priority: storage.PriorityUrgent,
 		})
 	}
+	// The members' reminders are queued first, then the group's counts and the
+	// committee's list: a process that dies between the two leaves the item
+	// leased, and whoever takes it over queues all of them again, the ids
+	// already queued being left alone.
+	added, err := s.p.Delivery.Enqueue(ctx, msgs...)
+	if err != nil {
+		return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
+	}
+	// Those not reminded are counted by the process that first queued the
+	// round (or by each, when nobody is to be reminded); the reminded ones as
+	// delivery ends them (Delivered).
+	if added > 0 || len(msgs) == 0 {
+		s.metrics.reminders.WithLabelValues(OutcomeExcused).Add(float64(excused))
+		s.metrics.reminders.WithLabelValues(OutcomeOffline).Add(float64(offline))
+	}
+	s.probe(ProbeRemindMembers, d)
+	members := len(msgs)
+	msgs = msgs[:0]
 	if cd.cell.ChatID != 0 {
 		lang := cd.groupLang()
 		msgs = append(msgs, delivery.Message{
@@ -639,12 +780,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
 		return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
 	}
-	outcome := "sent"
-	if late {
-		outcome = "late"
-	}
-	s.metrics.reminders.WithLabelValues(outcome).Inc()
-	log.Info("scheduler: reminder queued", "recipients", len(msgs), "late", late)
+	log.Info("scheduler: reminder queued", "recipients", members, "late", late)
 	return nil
 }
 

@@ -146,7 +146,7 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatalf("claimed %d, %v; want %d", len(got), err, len(items))
 		}
 		must(s.AckDue(ctx, got[0]))
-		must(s.ExtendDue(ctx, got[1], now, time.Minute))
+		must(s.ExtendDue(ctx, now, time.Minute, got[1:]...))
 		if n, err := s.RecoverDue(ctx, now.Add(time.Hour), 100); err != nil || n != len(items)-1 {
 			t.Fatalf("recovered %d, %v; want %d", n, err, len(items)-1)
 		}

@@ -537,52 +537,58 @@ func (s *Store) Done(ctx context.Context, now time.Time, id, token string, resul
 //	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)   ARGV[3] at most this many
 //	ARGV[4] retention of done messages (ms)   ARGV[5] job ttl (ms)
 //
-// Returns {requeued, completed}: a message whose parts all have their sent marker
-// (its worker died between the last send and Done) is completed as sent instead of
-// being sent again.
+// Returns {requeued, purpose of each completed message…}: a message whose parts
+// all have their sent marker (its worker died between the last send and Done) is
+// completed as sent instead of being sent again.
 var recoverScript = newScript(luaClock + luaComplete + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
-local requeued, completed = 0, 0
+local out = {0}
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   local mk = qp .. 'msg:' .. id
-  local st = redis.call('HMGET', mk, 'n', 'prio', 'state')
+  local st = redis.call('HMGET', mk, 'n', 'prio', 'state', 'purpose')
   local n = tonumber(st[1])
   if n and st[3] ~= 'done' then
     if firstunsent(qp, id, n) >= n then
       complete(qp, id, 'sent', now, ARGV[4], ARGV[5])
-      completed = completed + 1
+      out[#out + 1] = st[4] or ''
     else
       local key = KEYS[2]
       if st[2] == '1' then key = KEYS[3] end
       redis.call('ZADD', key, now, id)
       redis.call('HSET', mk, 'state', 'ready')
       redis.call('HDEL', mk, 'token')
-      requeued = requeued + 1
+      out[1] = out[1] + 1
     end
   end
 end
-return {requeued, completed}
+return out
 `)
 
-// RecoverLeases moves at most limit (≤ QueueBatch) messages whose lease ended before
-// now (the zero now: Redis's clock) back to ready, or completes them when all their parts were sent. Call it
-// again while it returns limit messages.
-func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued, completed int, err error) {
+// RecoverLeases moves at most limit (≤ QueueBatch) messages whose lease ended
+// before now (the zero now: Redis's clock) back to ready, or completes them as
+// sent when all their parts were sent; completed gives the purpose of each
+// message completed so. Call it again while it returns limit messages.
+func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued int, completed []string, err error) {
 	if limit <= 0 || limit > QueueBatch {
 		limit = QueueBatch
 	}
 	r, err := recoverScript.Run(ctx, s.rdb,
 		[]string{s.keys.QueueLeased(), s.keys.QueueReady(0), s.keys.QueueReady(1)},
-		s.keys.queuePrefix(), clockMS(now), limit, QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Int64Slice()
+		s.keys.queuePrefix(), clockMS(now), limit, QueueRetention.Milliseconds(), queueJobTTL.Milliseconds()).Slice()
 	if err != nil {
-		return 0, 0, fmt.Errorf("storage: recover leases: %w", err)
+		return 0, nil, fmt.Errorf("storage: recover leases: %w", err)
 	}
-	if len(r) != 2 {
-		return 0, 0, fmt.Errorf("storage: recover leases: bad reply %v", r)
+	if len(r) < 1 {
+		return 0, nil, fmt.Errorf("storage: recover leases: bad reply %v", r)
 	}
-	return int(r[0]), int(r[1]), nil
+	n, _ := r[0].(int64)
+	for _, p := range r[1:] {
+		purpose, _ := p.(string)
+		completed = append(completed, purpose)
+	}
+	return int(n), completed, nil
 }
 
 // claimFinishingScript takes completed jobs whose report is to be enqueued.

@@ -177,12 +177,17 @@ func TestQueueRecover(t *testing.T) {
 				}
 			}
 			// Before the lease ends nothing moves.
-			if r, c, err := s.RecoverLeases(ctx, queueT0.Add(lease-time.Millisecond), 0); err != nil || r+c != 0 {
-				t.Fatalf("recover before the lease ended: %d, %d, %v", r, c, err)
+			if r, c, err := s.RecoverLeases(ctx, queueT0.Add(lease-time.Millisecond), 0); err != nil || r+len(c) != 0 {
+				t.Fatalf("recover before the lease ended: %d, %v, %v", r, c, err)
 			}
 			r, c, err := s.RecoverLeases(ctx, queueT0.Add(lease), 0)
-			if err != nil || r != tt.requeued || c != tt.completed {
-				t.Fatalf("recover = %d requeued, %d completed, %v; want %d, %d", r, c, err, tt.requeued, tt.completed)
+			if err != nil || r != tt.requeued || len(c) != tt.completed {
+				t.Fatalf("recover = %d requeued, %v completed, %v; want %d, %d", r, c, err, tt.requeued, tt.completed)
+			}
+			for _, purpose := range c {
+				if purpose != "test" {
+					t.Errorf("completed a message of purpose %q, want the queued one's, %q", purpose, "test")
+				}
 			}
 			e := mustClaim(t, s, queueT0.Add(lease), lease, "alive")
 			if tt.requeued == 0 {
@@ -361,8 +366,8 @@ func TestQueueBoundedBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batches = append(batches, r+c)
-		if r+c < storage.QueueBatch {
+		batches = append(batches, r+len(c))
+		if r+len(c) < storage.QueueBatch {
 			break
 		}
 	}
@@ -457,8 +462,8 @@ func TestQueueLeasesOnRedisClock(t *testing.T) {
 	if end.Before(before.Add(time.Minute).Add(-time.Millisecond)) || end.After(after.Add(time.Minute)) {
 		t.Errorf("lease ends at %v, want a minute after Redis's %v", end, before)
 	}
-	if r, c, err := s.RecoverLeases(ctx, redisClock, 0); err != nil || r+c != 0 {
-		t.Errorf("recovered %d+%d, %v from a lease that has not ended on Redis's clock", r, c, err)
+	if r, c, err := s.RecoverLeases(ctx, redisClock, 0); err != nil || r+len(c) != 0 {
+		t.Errorf("recovered %d+%v, %v from a lease that has not ended on Redis's clock", r, c, err)
 	}
 	if err := s.ExtendLease(ctx, "m", "tok", redisClock, time.Hour); err != nil {
 		t.Fatal(err)

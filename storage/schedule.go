@@ -173,11 +173,19 @@ func (s *Store) AckDue(ctx context.Context, d DueItem) error {
 	return nil
 }
 
-// ExtendDue pushes a claimed item's lease to now+lease while it is worked on.
-func (s *Store) ExtendDue(ctx context.Context, d DueItem, now time.Time, lease time.Duration) error {
-	err := s.rdb.ZAddXX(ctx, s.keys.SchedLeased(), redis.Z{Score: float64(ums(now.Add(lease))), Member: d.Name()}).Err()
-	if err != nil {
-		return fmt.Errorf("storage: extend %s: %w", d.Name(), err)
+// ExtendDue pushes the leases of claimed items to now+lease while they are
+// worked on or wait their turn. An item no longer leased (acknowledged, or
+// taken back by RecoverDue) is left alone.
+func (s *Store) ExtendDue(ctx context.Context, now time.Time, lease time.Duration, items ...DueItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	zs := make([]redis.Z, len(items))
+	for i, d := range items {
+		zs[i] = redis.Z{Score: float64(ums(now.Add(lease))), Member: d.Name()}
+	}
+	if err := s.rdb.ZAddXX(ctx, s.keys.SchedLeased(), zs...).Err(); err != nil {
+		return fmt.Errorf("storage: extend the leases of %d items: %w", len(items), err)
 	}
 	return nil
 }

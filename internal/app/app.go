@@ -37,6 +37,10 @@ type Options struct {
 	// Now is the clock of the bot and the scheduler, time.Now when nil: tests and
 	// the sandbox move it to bring reminders due without waiting.
 	Now func() time.Time
+	// Probe, when set, is called at the named steps of the scheduler and of
+	// delivery (scheduler.Probe*, delivery.ProbeSent) with the item's or the
+	// message's id: tests kill the process there.
+	Probe func(point, id string)
 }
 
 // Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
@@ -82,6 +86,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	rdb.AddHook(newRedisErrorHook(reg))
 
 	var b *bot.Bot
+	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{
 		Store:      store,
 		Caller:     tg,
@@ -92,6 +97,10 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
+		Completed: func(purpose string, result storage.QueueResult) {
+			sched.Delivered(purpose, result)
+		},
+		Probe: opts.Probe,
 	})
 	if err != nil {
 		return fmt.Errorf("app: delivery: %w", err)
@@ -100,13 +109,14 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	if now == nil {
 		now = time.Now
 	}
-	sched, err := scheduler.New(scheduler.Params{
+	sched, err = scheduler.New(scheduler.Params{
 		Store:      store,
 		Delivery:   sender,
 		Telegram:   sender.Direct(),
 		Logger:     logger.With("loop", "scheduler"),
 		Now:        now,
 		Registerer: reg,
+		Probe:      opts.Probe,
 	})
 	if err != nil {
 		return fmt.Errorf("app: scheduler: %w", err)

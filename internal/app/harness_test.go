@@ -151,7 +151,18 @@ type process struct {
 
 func (e *env) startProcess() *process {
 	e.t.Helper()
-	cmd := exec.Command(binary(e.t))
+	var bin string
+	if e.vars[envRunBot] != "" {
+		// The test binary is the bot (see runBot), with its kill probe.
+		self, err := os.Executable()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		bin = self
+	} else {
+		bin = binary(e.t)
+	}
+	cmd := exec.Command(bin)
 	cmd.Env = os.Environ()
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -218,6 +218,7 @@ func TestMeetingBadInput(t *testing.T) {
 		{sec, "/schedule 0 14 32 * *", "Lịch «0 14 32 * *» không đúng"},
 		{sec, "/schedule hello", "Lịch «hello» không đúng"},
 		{sec, "/reminders 3x", "đơn vị d (ngày), h (giờ), m (phút), s (giây)"},
+		{sec, "/reminders 1d 30s", "ngắn nhất là 1 phút"},
 		{sec, "/quiet 25:00-06:00", "giờ yên lặng"},
 		{sec, "/holiday 30/02/2027", "không đúng"},
 		{sec, "/move 05/12/2026 14:00", "Chưa có buổi sinh hoạt nào sắp tới"},
@@ -410,11 +411,15 @@ func TestRemindersSurviveSIGKILL(t *testing.T) {
 		}
 	})
 	s := seedCell(t, e, names(5), nil)
-	s.secretary.Send("/reminders 12s 6s")
+	s.secretary.Send("/reminders 1m")
 	s.secretary.WaitMessage("Đã đặt nhắc lịch")
-	// What /meeting does, with a start to the second: store the meeting, then
-	// schedule its notice and reminders.
+	// Leads of seconds, shorter than /reminders takes, so that the test does
+	// not wait minutes; then what /meeting does, with a start to the second:
+	// store the meeting, then schedule its notice and reminders.
 	ctx := context.Background()
+	if err := e.store.SetLeads(ctx, s.cell.ID, []time.Duration{12 * time.Second, 6 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	c, err := e.store.Cell(ctx, s.cell.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -275,9 +275,14 @@ func TestWebhookReplicasSurviveSIGKILL(t *testing.T) {
 
 	// A meeting with reminders seconds away, as TestRemindersSurviveSIGKILL
 	// makes it; a kill in the middle of the first reminder round.
-	s.secretary.Send("/reminders 18s 9s")
+	s.secretary.Send("/reminders 1m")
 	s.secretary.WaitMessage("Đã đặt nhắc lịch")
+	// Leads of seconds, shorter than /reminders takes, so that the test does
+	// not wait minutes.
 	ctx := context.Background()
+	if err := e.store.SetLeads(ctx, s.cell.ID, []time.Duration{18 * time.Second, 9 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	c, err := e.store.Cell(ctx, s.cell.ID)
 	if err != nil {
 		t.Fatal(err)

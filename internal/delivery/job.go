@@ -38,7 +38,11 @@ func (s *Sender) recoverLoop(ctx context.Context) {
 
 func (s *Sender) recoverOnce(ctx context.Context) {
 	for ctx.Err() == nil {
-		requeued, completed, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
+		requeued, purposes, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
+		completed := len(purposes)
+		for _, p := range purposes {
+			s.completed(p, storage.ResultSent)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("delivery: recover leases", "err", err)

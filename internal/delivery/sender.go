@@ -33,10 +33,10 @@ type SenderParams struct {
 	// below the global limit: with an even 30/s, Workers×33 ms must exceed a
 	// send's round trip. Default 8.
 	Workers int
-	// Lease is how long a claimed message is held before another process may take
-	// it over. It must exceed MaxWait+SendTimeout (the lease is extended between
-	// parts). After a crash, the messages that were in flight wait this long
-	// before another process (or the restarted one) takes them over. Default 30 s.
+	// Lease is how long a claimed message is held past its last renewal: the
+	// worker renews it every Lease/3 while it waits for a slot or a send is in
+	// flight, and right before each send. After a crash, the messages that were
+	// in flight are taken over within Lease+RecoverEvery. Default 6 s.
 	Lease time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -68,7 +68,7 @@ type SenderParams struct {
 	MaxAttempts int
 	MaxBackoff  time.Duration // default 5 min
 	// RecoverEvery is the period of the recoverer and of the finisher's check.
-	// Default 3 s.
+	// Default 1 s.
 	RecoverEvery time.Duration
 	// ProgressEvery is the least time between two edits of a job's progress
 	// message, across processes. Default 3 s.
@@ -78,7 +78,22 @@ type SenderParams struct {
 	FinalDelay time.Duration
 	// DirectMaxWait is the longest Direct waits for a rate-limit slot; default 3 s.
 	DirectMaxWait time.Duration
+	// Completed, when set, is called once for each message that ended, with its
+	// purpose and result, whichever process ended it: the accounting of what
+	// was sent (the scheduler counts reminders by outcome).
+	Completed func(purpose string, result storage.QueueResult)
+	// Probe, when set, is called with ProbeSent and the message's id once a
+	// part is sent and marked. Tests kill the process there, in the middle of
+	// a fan-out.
+	Probe func(point, msg string)
 }
+
+// ProbeSent is the step after a part was sent and its sent marker written.
+const ProbeSent = "delivery:sent"
+
+
+// DefaultLease is how long a claimed message is held past its last renewal.
+const DefaultLease = 6 * time.Second
 
 // Idle workers poll with a delay that doubles from idleMin to idleMax; an enqueue
 // through this Sender wakes them at once.
@@ -135,12 +150,12 @@ func NewSender(p SenderParams) (*Sender, error) {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 10
 	}
-	def(&p.Lease, 30*time.Second)
+	def(&p.Lease, DefaultLease)
 	def(&p.MaxWait, 2*time.Second)
 	def(&p.SendTimeout, 10*time.Second)
 	def(&p.Grace, 5*time.Second)
 	def(&p.MaxBackoff, 5*time.Minute)
-	def(&p.RecoverEvery, 3*time.Second)
+	def(&p.RecoverEvery, time.Second)
 	def(&p.ProgressEvery, 3*time.Second)
 	def(&p.FinalDelay, 2*time.Second)
 	def(&p.DirectMaxWait, 3*time.Second)
@@ -385,6 +400,7 @@ func (s *Sender) work(ctx context.Context, n int) {
 func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.QueueEntry, decodeErr error) {
 	hold := context.WithoutCancel(ctx)
 	log = log.With("msg", e.ID, "job", e.JobID, "purpose", e.Purpose)
+	defer s.keepLease(hold, log, e)()
 	parts := make([]telegram.Raw, len(e.Parts))
 	for i, b := range e.Parts {
 		if err := json.Unmarshal(b, &parts[i]); err != nil && decodeErr == nil {
@@ -439,6 +455,9 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 			if err := s.store.MarkSent(hold, e.ID, i); err != nil {
 				log.Error("delivery: mark sent", "part", i, "err", err)
 			}
+			if s.p.Probe != nil {
+				s.p.Probe(ProbeSent, e.ID)
+			}
 		case is429:
 			s.metrics.flood.Inc()
 			s.metrics.sends.WithLabelValues(resultRateLimited).Inc()
@@ -473,6 +492,44 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 	}
 	s.metrics.latency.Observe(s.now().Sub(e.Enqueued).Seconds())
 	s.complete(hold, log, e, storage.ResultSent)
+}
+
+func (s *Sender) completed(purpose string, result storage.QueueResult) {
+	if s.p.Completed != nil {
+		s.p.Completed(purpose, result)
+	}
+}
+
+// keepLease renews the lease of the message in hand every Lease/3 until the
+// returned stop is called, so that a short lease outlasts a slow send while a
+// process that died loses its messages within one Lease. A lost lease is not
+// this goroutine's to act on: the check right before each send is.
+func (s *Sender) keepLease(ctx context.Context, log *slog.Logger, e *storage.QueueEntry) (stop func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.p.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			err := s.store.ExtendLease(hctx, e.ID, e.Token, redisClock, s.p.Lease)
+			if errors.Is(err, storage.ErrLeaseLost) {
+				return // completed, deferred, or taken over
+			}
+			if err != nil && hctx.Err() == nil {
+				log.Warn("delivery: renew a lease", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // send makes one Bot API call. After ctx ends the call gets Grace more.
@@ -519,6 +576,7 @@ func (s *Sender) complete(ctx context.Context, log *slog.Logger, e *storage.Queu
 		log.Warn("delivery: complete", "result", result, "err", err)
 		return
 	}
+	s.completed(e.Purpose, result)
 	if result == storage.ResultUnreachable && s.p.OnUnreachable != nil && e.To.MemberID != 0 {
 		s.p.OnUnreachable(ctx, e.To)
 	}

@@ -226,6 +226,7 @@ var en = map[Key]string{
 	HolidayUsage:         "Please give the holiday as day/month/year, for example: /holiday 02/09/2026",
 	HolidayDone:          "Holiday %s added.",
 	HolidayKnown:         "%s is already a holiday.",
+	RemindersTooShort:    "The shortest reminder lead time is 1 minute before the meeting (for example 30m). Please type it again, for example: /reminders 3d 1d 2h",
 	RemindersUsage:       "Please give the reminder lead times, units d (days), h (hours), m (minutes), s (seconds), for example: /reminders 3d 1d 2h",
 	RemindersDone:        "Reminders go %s before each meeting, every meeting to come included.",
 	QuietUsage:           "Please give the quiet hours as HH:MM-HH:MM, for example: /quiet 21:30-06:00 (/quiet off for none).",

@@ -218,6 +218,7 @@ const (
 	HolidayUsage         Key = "holiday.usage"
 	HolidayDone          Key = "holiday.done"
 	HolidayKnown         Key = "holiday.known"
+	RemindersTooShort    Key = "reminders.too_short"
 	RemindersUsage       Key = "reminders.usage"
 	RemindersDone        Key = "reminders.done"
 	QuietUsage           Key = "quiet.usage"

@@ -229,6 +229,7 @@ var vi = map[Key]string{
 	HolidayUsage:         "Xin gõ ngày nghỉ lễ theo dạng ngày/tháng/năm, ví dụ: /holiday 02/09/2026",
 	HolidayDone:          "Đã thêm ngày nghỉ %s.",
 	HolidayKnown:         "Ngày %s đã có trong danh sách ngày nghỉ.",
+	RemindersTooShort:    "Mốc nhắc ngắn nhất là 1 phút trước giờ họp (ví dụ 30m). Xin gõ lại, ví dụ: /reminders 3d 1d 2h",
 	RemindersUsage:       "Xin gõ các mốc nhắc trước giờ họp, đơn vị d (ngày), h (giờ), m (phút), s (giây), ví dụ: /reminders 3d 1d 2h",
 	RemindersDone:        "Đã đặt nhắc lịch trước giờ họp: %s. Áp dụng cho mọi buổi họp sắp tới.",
 	QuietUsage:           "Xin gõ giờ yên lặng theo dạng giờ:phút-giờ:phút, ví dụ: /quiet 21:30-06:00 (gõ /quiet off để bỏ).",
