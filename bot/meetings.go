@@ -79,13 +79,15 @@ func (b *Bot) meeting(r *request) error {
 	if err != nil {
 		return err
 	}
-	if len(words) < 2 || len(words) > 3 {
+	if len(words) < 2 || len(words) > 4 {
 		return texts.Errorf(texts.MeetingUsage)
 	}
 	kind := cell.KindRegular
-	if len(words) == 3 {
-		switch strings.ToLower(words[2]) {
-		case "topical", "chuyên-đề", "chuyende":
+	if len(words) > 2 {
+		// "chuyên đề" is two words as Vietnamese write it, and may come
+		// without accents.
+		switch cell.Fold(strings.Join(words[2:], " ")) {
+		case "topical", "chuyen de", "chuyen-de", "chuyende":
 			kind = cell.KindTopical
 		default:
 			return texts.Errorf(texts.MeetingUsage)

@@ -114,9 +114,10 @@ func TestScheduleAndPlaceLimits(t *testing.T) {
 		t.Errorf("messages received (-want +got):\n%s", diff)
 	}
 
-	// An honest place of exactly 200 characters, typed with the marks apart.
+	// An honest place of exactly 200 characters, typed with the marks apart,
+	// for a topical meeting named as Vietnamese write it.
 	place := letters(200)
-	sec.Send("/meeting 10/12/2026 14:00 topical at " + norm.NFD.String(place))
+	sec.Send("/meeting 10/12/2026 14:00 chuyên đề tại " + norm.NFD.String(place))
 	sec.WaitMessage("Đã tạo buổi sinh hoạt chuyên đề lúc Thứ Năm, 10/12/2026 14:00")
 	for name, u := range mc.members {
 		m := u.WaitMessage("📍 " + place)
