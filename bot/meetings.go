@@ -3,10 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
-
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/texts"
@@ -55,26 +53,41 @@ func (r *request) parseWhen(date, clock string, loc *time.Location) (time.Time, 
 	return at, nil
 }
 
-// splitPlace cuts "… at <place>" off the arguments.
-func splitPlace(words []string) ([]string, string) {
+// splitPlace cuts "… at <place>" off the arguments: the words before it, and
+// the place as it is kept ("" when none was given: the usual place applies).
+// A place with nothing readable after "at", or over cell.MaxPlaceLen
+// characters, is a user error: it would go into every member's notice.
+func splitPlace(words []string) ([]string, string, error) {
 	for i, w := range words {
 		if strings.EqualFold(w, "at") || strings.EqualFold(w, "tại") {
-			return words[:i], strings.Join(words[i+1:], " ")
+			place, n, err := cell.Line(strings.Join(words[i+1:], " "), cell.MaxPlaceLen)
+			switch {
+			case errors.Is(err, cell.ErrUnreadable):
+				return nil, "", texts.Errorf(texts.PlaceUnreadable)
+			case errors.Is(err, cell.ErrTooLong):
+				return nil, "", texts.Errorf(texts.PlaceTooLong, n, cell.MaxPlaceLen)
+			}
+			return words[:i], place, nil
 		}
 	}
-	return words, ""
+	return words, "", nil
 }
 
 // meeting is /meeting <dd/mm/yyyy> <HH:MM> [topical] [at <place>].
 func (b *Bot) meeting(r *request) error {
-	words, place := splitPlace(strings.Fields(r.args))
-	if len(words) < 2 || len(words) > 3 {
+	words, place, err := splitPlace(strings.Fields(r.args))
+	if err != nil {
+		return err
+	}
+	if len(words) < 2 || len(words) > 4 {
 		return texts.Errorf(texts.MeetingUsage)
 	}
 	kind := cell.KindRegular
-	if len(words) == 3 {
-		switch strings.ToLower(words[2]) {
-		case "topical", "chuyên-đề", "chuyende":
+	if len(words) > 2 {
+		// "chuyên đề" is two words as Vietnamese write it, and may come
+		// without accents.
+		switch cell.Fold(strings.Join(words[2:], " ")) {
+		case "topical", "chuyen de", "chuyen-de", "chuyende":
 			kind = cell.KindTopical
 		default:
 			return texts.Errorf(texts.MeetingUsage)
@@ -107,7 +120,10 @@ func (b *Bot) meeting(r *request) error {
 
 // schedule is /schedule <cron> [workday] [at <place>].
 func (b *Bot) schedule(r *request) error {
-	words, place := splitPlace(strings.Fields(r.args))
+	words, place, err := splitPlace(strings.Fields(r.args))
+	if err != nil {
+		return err
+	}
 	if len(words) < 5 {
 		if len(words) == 0 {
 			return texts.Errorf(texts.ScheduleUsage)
@@ -129,7 +145,12 @@ func (b *Bot) schedule(r *request) error {
 	}
 	loc := r.location()
 	rec, err := scheduler.NewRecurrence(line, workday, holidays, loc)
-	if err != nil {
+	switch {
+	case errors.Is(err, scheduler.ErrTooOften) && dayAndWeekday(words[2], words[4]):
+		return texts.Errorf(texts.ScheduleTooOftenDays, echo(line))
+	case errors.Is(err, scheduler.ErrTooOften):
+		return texts.Errorf(texts.ScheduleTooOften, echo(line))
+	case err != nil:
 		return texts.Errorf(texts.ScheduleBadCron, echo(line))
 	}
 	if place == "" {
@@ -159,6 +180,14 @@ func (b *Bot) schedule(r *request) error {
 	}
 	r.reply(r.t(texts.ScheduleDone, texts.Escape(line), wd, next))
 	return nil
+}
+
+// dayAndWeekday reports a cron line that restricts both the day of the month
+// and the weekday: cron then meets on either, a common surprise ("1-7 * 4" is
+// taken for the first Thursday).
+func dayAndWeekday(dom, dow string) bool {
+	star := func(f string) bool { return f == "*" || f == "?" }
+	return !star(dom) && !star(dow)
 }
 
 // dropStaleOccurrences cancels the recurring meetings planned under an earlier
@@ -448,10 +477,18 @@ func (b *Bot) settings(r *request) error {
 
 // guest is /guest <name>, <title>: a guest on the next meeting.
 func (b *Bot) guest(r *request) error {
-	name, title, _ := strings.Cut(r.args, ",")
-	name, title = strings.TrimSpace(name), strings.TrimSpace(title)
-	if name == "" || utf8.RuneCountInString(name) > 100 || utf8.RuneCountInString(title) > 200 {
+	rawName, rawTitle, _ := strings.Cut(r.args, ",")
+	name, n, err := cell.Line(rawName, cell.MaxNameLen)
+	switch {
+	case errors.Is(err, cell.ErrUnreadable):
 		return texts.Errorf(texts.GuestUsage)
+	case errors.Is(err, cell.ErrTooLong):
+		return texts.Errorf(texts.GuestNameTooLong, n, cell.MaxNameLen)
+	}
+	// The title may be left out; it goes into the summary and the minutes.
+	title, n, err := cell.Line(rawTitle, cell.MaxPlaceLen)
+	if errors.Is(err, cell.ErrTooLong) {
+		return texts.Errorf(texts.GuestTitleTooLong, n, cell.MaxPlaceLen)
 	}
 	// Guests are mostly recorded in the room: the meeting under way (or about
 	// to begin) first, else the next one.

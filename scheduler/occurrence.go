@@ -3,6 +3,7 @@ package scheduler
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,23 @@ import (
 
 // ErrBadCron is a cron line that cannot describe a monthly meeting.
 var ErrBadCron = errors.New("scheduler: bad cron line")
+
+// ErrTooOften is a cron line that meets more than once a week: each
+// occurrence is a meeting whose notice and reminders go to every member, so
+// "* * * * *" would message everyone every minute. An error that matches it
+// matches ErrBadCron too.
+var ErrTooOften = errors.New("scheduler: cron line meets more than once a week")
+
+// MinGapDays is the fewest calendar days between two occurrences of a cell's
+// regular meeting: at most one a week.
+const MinGapDays = 7
+
+// checkYears is how many years of occurrences ParseCron looks at: the
+// Gregorian calendar's dates and weekdays repeat every 28 years (from 1901 to
+// 2099), so a line that ever meets twice within a week does so in them, be it
+// only in a leap year (the 29th of February and the 1st of March) or when a
+// day of the month falls near a weekday the line also names.
+const checkYears = 28
 
 // maxShift is the furthest workday moves an occurrence (a weekend and a long
 // holiday such as Tết): Next looks this far back for a nominal time that moved
@@ -35,7 +53,7 @@ type Recurrence struct {
 // ParseCron checks a 5-field cron line (minute hour day-of-month month
 // day-of-week, as /schedule takes it). Time zone prefixes and descriptors
 // (@every) are refused: the cell's time zone applies, and a meeting is not an
-// interval.
+// interval. So is a line that meets more than once a week (ErrTooOften).
 func ParseCron(line string) (cron.Schedule, error) {
 	line = strings.TrimSpace(line)
 	if line == "" || strings.HasPrefix(line, "@") || strings.HasPrefix(line, "TZ=") || strings.HasPrefix(line, "CRON_TZ=") {
@@ -52,7 +70,52 @@ func ParseCron(line string) (cron.Schedule, error) {
 	if s.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
 		return nil, fmt.Errorf("%w: %q never happens", ErrBadCron, line)
 	}
+	if tooOften(s) {
+		return nil, fmt.Errorf("%w: %w: %q", ErrBadCron, ErrTooOften, line)
+	}
 	return s, nil
+}
+
+// tooOften reports whether s meets twice on one day, or on two dates fewer
+// than MinGapDays apart. It counts days between dates, not hours between
+// times, so that a weekly meeting in a zone with daylight saving (a week of
+// 167 hours) is still weekly, and reads the line's fields as Next applies them:
+// a date matches when its month does and, when the day-of-month or the weekday
+// field is a star, both of them, else either (Vixie cron's rule). The fields
+// are wall-clock fields, so the calendar is walked without a zone, day by day
+// from 2000 (a leap year) over checkYears and one year more, for the pair
+// across the cycle's end: about 10,600 steps, where asking Next for every
+// occurrence costs milliseconds a line. A test checks this reading against
+// Next.
+func tooOften(s cron.Schedule) bool {
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return true // only descriptors (@every) parse to other schedules
+	}
+	const star = 1 << 63 // robfig's mark of a field written as * or ?
+	perDay := bits.OnesCount64(spec.Second&^star) * bits.OnesCount64(spec.Minute&^star) * bits.OnesCount64(spec.Hour&^star)
+	if perDay > 1 {
+		return true
+	}
+	either := spec.Dom&star == 0 && spec.Dow&star == 0
+	wd := time.Saturday // 1 January 2000
+	day, last, seen := 0, 0, false
+	for y := 2000; y <= 2000+checkYears; y++ {
+		for m := time.January; m <= time.December; m++ {
+			n := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+			for d := 1; d <= n; d++ {
+				dom, dow := spec.Dom&(1<<d) != 0, spec.Dow&(1<<wd) != 0
+				if spec.Month&(1<<m) != 0 && (dom && dow || either && (dom || dow)) {
+					if seen && day-last < MinGapDays {
+						return true
+					}
+					last, seen = day, true
+				}
+				day, wd = day+1, (wd+1)%7
+			}
+		}
+	}
+	return false
 }
 
 // NewRecurrence builds a cell's recurrence; holidays are yyyy-mm-dd dates.

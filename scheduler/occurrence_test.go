@@ -2,8 +2,12 @@ package scheduler
 
 import (
 	"errors"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/cellbot/cellbot/internal/cell"
 )
@@ -85,7 +89,6 @@ func TestParseCron(t *testing.T) {
 	}{
 		{"0 14 3 * *", true},
 		{"30 19 1 * *", true},
-		{"0 14 1-7 * 4", true}, // robfig ORs day-of-month and weekday, like Vixie cron
 		{"0 14 32 * *", false},
 		{"hello", false},
 		{"", false},
@@ -104,6 +107,140 @@ func TestParseCron(t *testing.T) {
 		if err != nil && !errors.Is(err, ErrBadCron) {
 			t.Errorf("ParseCron(%q) err = %v, not ErrBadCron", tt.line, err)
 		}
+	}
+}
+
+// TestParseCronAtMostWeekly: a regular meeting comes at most once a week; a
+// line that meets more often is refused with ErrTooOften, however rarely its
+// close pair comes.
+func TestParseCronAtMostWeekly(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		ok   bool
+	}{
+		{"every minute", "* * * * *", false},
+		{"every hour", "0 * * * *", false},
+		{"twice on one day", "0 8,14 3 * *", false},
+		{"daily", "0 14 * * *", false},
+		{"working days", "0 14 * * 1-5", false},
+		{"two weekdays", "0 19 * * 1,4", false},
+		{"the 1st and the 3rd", "0 14 1,3 * *", false},
+		{"six days apart", "0 14 1,7 * *", false},
+		// 30 January and 1 February are two days apart.
+		{"the 1st and the 30th", "0 14 1,30 * *", false},
+		// 31 January and 1 February.
+		{"the 1st and the 31st", "0 14 1,31 * *", false},
+		// 24 February and 1 March are 5 days apart.
+		{"the 1st and the 24th", "0 14 1,24 * *", false},
+		// Only in a leap year: 29 February and 1 March.
+		{"leap day and the 1st of March", "0 14 1,29 2,3 *", false},
+		// robfig ORs a restricted day of the month with a restricted weekday, as
+		// Vixie cron does: this is every day from the 1st to the 7th and every
+		// Thursday, not "the first Thursday".
+		{"days 1-7 or thursdays", "0 14 1-7 * 4", false},
+		{"the 3rd or mondays", "0 14 3 * 1", false},
+		// Fridays of January, and the 13th of January.
+		{"13th or friday of january", "0 14 13 1 5", false},
+		{"every other minute of one day a year", "*/2 14 3 4 *", false},
+
+		{"monthly, the 3rd", "0 14 3 * *", true},
+		{"monthly evening", "30 19 1 * *", true},
+		{"weekly", "0 19 * * 1", true},
+		{"weekly on sunday", "0 8 * * 0", true},
+		{"twice a month", "0 14 1,15 * *", true},
+		{"exactly seven days apart", "0 14 1,8 * *", true},
+		// 22 February and 1 March are 7 days apart, 8 in a leap year.
+		{"the 1st and the 22nd", "0 14 1,22 * *", true},
+		{"quarterly", "0 14 5 1,4,7,10 *", true},
+		{"mondays of two months", "0 19 * 1,3 1", true},
+		{"once a year", "0 9 3 2 *", true},
+		{"leap day only", "0 9 29 2 *", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseCron(tt.line)
+			if tt.ok {
+				if err != nil {
+					t.Errorf("ParseCron(%q) = %v, want accepted", tt.line, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTooOften) || !errors.Is(err, ErrBadCron) {
+				t.Errorf("ParseCron(%q) = %v, want ErrTooOften and ErrBadCron", tt.line, err)
+			}
+		})
+	}
+}
+
+// TestTooOftenAgreesWithNext checks tooOften's reading of a line's fields
+// against robfig's own Next, occurrence by occurrence, on lines made of the
+// pieces people type (lists, ranges, steps, days of the month with weekdays),
+// picked at random with a fixed seed.
+func TestTooOftenAgreesWithNext(t *testing.T) {
+	minutes := []string{"0", "30", "45", "0,30", "*/20"}
+	hours := []string{"14", "19", "7", "8,14", "*"}
+	doms := []string{"*", "1", "3", "29", "31", "1,8", "1,15", "1,22", "1,24", "1,29", "1-7", "*/10", "10-31/7"}
+	months := []string{"*", "2", "1,3", "2,3", "1-6", "*/3", "12"}
+	dows := []string{"*", "1", "5", "0,6", "1-5"}
+	rng := rand.New(rand.NewPCG(22, 4))
+	pick := func(xs []string) string {
+		if rng.IntN(3) == 0 {
+			return xs[0] // the common case more often
+		}
+		return xs[rng.IntN(len(xs))]
+	}
+	often, not := 0, 0
+	for range 800 {
+		line := strings.Join([]string{pick(minutes), pick(hours), pick(doms), pick(months), pick(dows)}, " ")
+		s, err := cron.ParseStandard(line)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if s.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+			continue // never meets (the 31st of February): refused before
+		}
+		got, want := tooOften(s), tooOftenByNext(s)
+		if got != want {
+			t.Errorf("tooOften(%q) = %v, Next says %v", line, got, want)
+		}
+		if want {
+			often++
+		} else {
+			not++
+		}
+	}
+	// Both answers must be well represented for the comparison to mean much.
+	if often < 50 || not < 50 {
+		t.Errorf("lines tried: %d too often, %d not; want at least 50 of each", often, not)
+	}
+}
+
+// tooOftenByNext asks Next for every occurrence from 2000 over checkYears and
+// one year more, and compares consecutive ones' dates.
+func tooOftenByNext(s cron.Schedule) bool {
+	from := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := from.AddDate(checkYears+1, 0, 0)
+	for prev := s.Next(from); !prev.IsZero() && prev.Before(end); {
+		next := s.Next(prev)
+		if next.IsZero() || !next.Before(end) {
+			return false
+		}
+		pd := time.Date(prev.Year(), prev.Month(), prev.Day(), 0, 0, 0, 0, time.UTC)
+		nd := time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, time.UTC)
+		if nd.Sub(pd) < MinGapDays*24*time.Hour {
+			return true
+		}
+		prev = next
+	}
+	return false
+}
+
+// TestRecurrenceRefusesTooOften: a stored line that meets too often (written
+// before the rule, or brought by a backup) is no recurrence either.
+func TestRecurrenceRefusesTooOften(t *testing.T) {
+	if _, err := NewRecurrence("* * * * *", false, nil, time.UTC); !errors.Is(err, ErrTooOften) {
+		t.Errorf("NewRecurrence(* * * * *) err = %v, want ErrTooOften", err)
 	}
 }
 
@@ -191,6 +328,18 @@ func TestReminderDue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := ReminderDue(tt.start, tt.lead, tt.quiet, hcm); !got.Equal(tt.want) {
 				t.Errorf("ReminderDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkParseCron: the weekly check is paid by every parse (each /schedule,
+// each planning of a cell's recurrence).
+func BenchmarkParseCron(b *testing.B) {
+	for _, line := range []string{"0 14 3 * *", "0 19 * * 1", "* * * * *"} {
+		b.Run(line, func(b *testing.B) {
+			for b.Loop() {
+				_, _ = ParseCron(line)
 			}
 		})
 	}

@@ -48,11 +48,21 @@ func Clean(s string) string {
 }
 
 // Readable reports whether text has something to read once invisible characters
-// and spaces are taken away.
+// and spaces are taken away: a letter, digit, sign or emoji. Marks without a
+// letter, format characters (a soft hyphen, a word joiner) and the letters
+// that show as blanks (the Hangul fillers, the blank Braille pattern, used to
+// make a name look empty) are not.
 func Readable(s string) bool {
-	return strings.ContainsFunc(StripInvisible(s), func(r rune) bool {
-		return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Mn, r)
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return !invisible(r) && !unicode.IsSpace(r) && !unicode.IsControl(r) &&
+			!unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) && !looksBlank(r)
 	})
+}
+
+// looksBlank reports the characters that are letters or symbols to Unicode but show
+// as nothing: U+115F, U+1160, U+3164 and U+FFA0 (Hangul fillers) and U+2800.
+func looksBlank(r rune) bool {
+	return r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0 || r == 0x2800
 }
 
 var folder = cases.Fold()

@@ -37,6 +37,12 @@ func TestCleanAndReadable(t *testing.T) {
 			t.Errorf("%q: Clean %q, Readable %v; want nothing readable", s, Clean(s), Readable(s))
 		}
 	}
+	// Kept by Clean (a name's identity does not change), but nothing to read.
+	for _, s := range []string{"\u3164\u2800", "\u00ad\u2060", "\u0301"} {
+		if Readable(s) {
+			t.Errorf("%q is readable; want nothing readable", s)
+		}
+	}
 	if !Readable("\u200bA") {
 		t.Error("a letter after a zero-width space is not readable")
 	}
