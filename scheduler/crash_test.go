@@ -221,8 +221,9 @@ func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent fu
 // round; the one that reaches a step first is killed there. Whatever the step,
 // every expected member is reminded exactly once, the group gets its counts
 // once and the committee its list once, before the meeting starts.
+// CELLBOT_CRASH_ROUNDS (default 8) sets the rounds per step.
 func TestReminderRoundSurvivesAKilledReplica(t *testing.T) {
-	rounds := envInt("CELLBOT_CRASH_ROUNDS", 20)
+	rounds := envInt("CELLBOT_CRASH_ROUNDS", 8)
 	points := []string{scheduler.ProbeRemindClaimed, "fan-out", scheduler.ProbeRemindMembers, scheduler.ProbeRemindQueued}
 	for _, point := range points {
 		t.Run(point, func(t *testing.T) {
