@@ -50,6 +50,8 @@ type replica struct {
 	box    *outbox
 	dead   atomic.Bool
 	frozen chan struct{} // closed when the test ends
+	// refuse, when set, is the Bot API's error for a message to a chat.
+	refuse func(chat int64) error
 }
 
 func (r *replica) kill() {
@@ -69,6 +71,11 @@ func (r *replica) Do(ctx context.Context, req telegram.Request, result any) erro
 	}
 	p := req.Params()
 	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	if r.refuse != nil {
+		if err := r.refuse(chat); err != nil {
+			return err
+		}
+	}
 	r.box.mu.Lock()
 	r.box.seq++
 	id := r.box.seq

@@ -43,7 +43,7 @@ type Params struct {
 	// in hand are renewed every Lease/3, so that a process that died is taken
 	// over within Lease+Poll. Default 6 s.
 	Lease time.Duration
-	Batch      int                   // items claimed at once; default 100
+	Batch int // items claimed at once; default 100
 	// Probe, when set, is called at the named steps of a due item (see the
 	// Probe* constants) with the item's name. Tests kill the process there to
 	// show that whatever step a process dies at, another one finishes the item.
@@ -952,11 +952,46 @@ func (s *Scheduler) groupNotice(ctx context.Context, d storage.DueItem) error {
 	}
 	var sent telegram.Message
 	err = s.p.Telegram.Do(ctx, telegram.SendMessage{ChatID: c.ChatID, Text: text, Keyboard: RSVPKeyboard(groupLang(c), c.ID, m.ID)}, &sent)
+	if telegram.IsPermanent(err) {
+		// Telegram refuses the post as it is (too long, malformed, the bot
+		// removed from the group): sending it again would be refused again.
+		// It is dropped, and the committee told once.
+		s.log.Error("scheduler: the group refused the meeting's notice; not retried", "cell", d.CellID, "meeting", m.ID, "err", err)
+		return s.tellCommittee(ctx, d.CellID, fmt.Sprintf("groupfail:%d:%d:%d", d.CellID, m.ID, m.Version), func(lang string, c cell.Cell) string {
+			return texts.T(lang, texts.MeetingGroupRefused, When(lang, c, m))
+		})
+	}
 	if err != nil {
 		_ = s.p.Store.ReleaseGroupNotice(ctx, d.CellID, m.ID)
 		return fmt.Errorf("scheduler: post the notice of meeting %d in the group: %w", m.ID, err)
 	}
 	return s.p.Store.SetGroupNotice(ctx, d.CellID, m.ID, int64(sent.MessageID), text)
+}
+
+// tellCommittee queues a text to each committee member of the cell who has
+// Telegram, once per id.
+func (s *Scheduler) tellCommittee(ctx context.Context, cellID int64, id string, text func(lang string, c cell.Cell) string) error {
+	cd, err := s.load(ctx, cellID)
+	if err != nil {
+		return err
+	}
+	var msgs []delivery.Message
+	for _, mem := range cd.roster {
+		if !mem.Role.IsCommittee() || mem.UserID == 0 {
+			continue
+		}
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("%s:%d", id, mem.ID),
+			To:       storage.QueueRecipient{CellID: cellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
+			Parts:    delivery.TextParts(mem.UserID, []string{text(cd.lang(mem), cd.cell)}, nil),
+			Purpose:  "committee notice",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("scheduler: tell the committee %s: %w", id, err)
+	}
+	return nil
 }
 
 // groupText is the group's notice with the counts of the expected members'

@@ -250,6 +250,7 @@ var en = map[Key]string{
 	RSVPRecorded:         "Recorded: %s. Thank you.",
 	RSVPClosed:           "The meeting has started; answers are closed. Thank you.",
 	RSVPNotMember:        "Sorry, you are not on this cell's roster.",
+	MeetingGroupRefused:  "⚠️ Telegram refused the notice of the meeting on %s in the cell's group (the bot may have been removed from the group, or lost the right to post). Members still get it privately. Please check the group.",
 	QuarterNoTopical:     "⚠️ Quarter %d/%d ends in two weeks and the cell has held no topical meeting. Create one with: /meeting date time topical",
 	LeadDays:             "%d day|%d days",
 	LeadHours:            "%d hour|%d hours",

@@ -242,6 +242,7 @@ const (
 	RSVPRecorded         Key = "rsvp.recorded"
 	RSVPClosed           Key = "rsvp.closed"
 	RSVPNotMember        Key = "rsvp.not_member"
+	MeetingGroupRefused  Key = "meeting.group_refused"
 	QuarterNoTopical     Key = "quarter.no_topical"
 	LeadDays             Key = "count.days"
 	LeadHours            Key = "count.hours"

@@ -253,6 +253,7 @@ var vi = map[Key]string{
 	RSVPRecorded:         "Đã ghi nhận: %s. Cảm ơn đồng chí.",
 	RSVPClosed:           "Buổi họp đã bắt đầu, không nhận trả lời nữa. Cảm ơn đồng chí.",
 	RSVPNotMember:        "Xin lỗi, đồng chí không có trong danh sách của chi bộ này.",
+	MeetingGroupRefused:  "⚠️ Telegram không nhận thông báo buổi sinh hoạt %s trong nhóm của chi bộ (Bot có thể đã bị xóa khỏi nhóm, hoặc mất quyền gửi tin). Các đồng chí đảng viên vẫn nhận thông báo riêng. Xin chi ủy kiểm tra lại nhóm.",
 	QuarterNoTopical:     "⚠️ Quý %d/%d còn hai tuần nữa là hết mà chi bộ chưa có buổi sinh hoạt chuyên đề. Chi ủy tạo bằng: /meeting ngày giờ topical",
 	LeadDays:             "%d ngày",
 	LeadHours:            "%d giờ",
