@@ -46,7 +46,8 @@ func Calendar(c cell.Cell, meetings []cell.Meeting, now time.Time) ([]byte, erro
 	cal := ics.NewCalendarFor("cellbot")
 	cal.SetProductId("-//cellbot//meetings//" + strings.ToUpper(texts.Lang(lang)))
 	cal.SetMethod(ics.MethodPublish)
-	cal.SetXWRCalName(c.Name)
+	name := icsText(c.Name)
+	cal.SetXWRCalName(name)
 	cal.SetXWRTimezone(loc.String())
 	if len(up) > 0 {
 		addTimezone(cal, loc, up[0].Start, up[len(up)-1].Start.Add(MeetingLength))
@@ -60,17 +61,17 @@ func Calendar(c cell.Cell, meetings []cell.Meeting, now time.Time) ([]byte, erro
 		e.SetProperty(ics.ComponentPropertyDtEnd, start.Add(MeetingLength).Format(localFormat), ics.WithTZID(loc.String()))
 		summary := kindLong(lang, m.Kind)
 		if m.Title != "" {
-			summary += ": " + m.Title
+			summary += ": " + icsText(m.Title)
 		}
-		if c.Name != "" {
-			summary += " · " + c.Name
+		if name != "" {
+			summary += " · " + name
 		}
 		e.SetSummary(summary)
 		if m.Place != "" {
-			e.SetLocation(m.Place)
+			e.SetLocation(icsText(m.Place))
 		}
 		if len(m.Agenda) > 0 {
-			e.SetDescription(strings.Join(m.Agenda, "\n"))
+			e.SetDescription(icsText(strings.Join(m.Agenda, "\n")))
 		}
 		e.SetStatus(ics.ObjectStatusConfirmed)
 		a := e.AddAlarm()
@@ -84,6 +85,24 @@ func Calendar(c cell.Cell, meetings []cell.Meeting, now time.Time) ([]byte, erro
 		return nil, fmt.Errorf("report: write calendar: %w", err)
 	}
 	return []byte(b.String()), nil
+}
+
+// icsText makes user text fit an iCalendar TEXT value. A line break stays
+// one (the library writes it as \n, with ; , and \ escaped too); a carriage
+// return goes, so a Windows line break becomes a plain one and a bare CR
+// cannot end the content line in a reader that takes CR for a line end; the
+// other control characters, which RFC 5545 does not allow in TEXT (HTAB
+// aside), go too; bytes that are not UTF-8 become U+FFFD.
+func icsText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // addTimezone adds the VTIMEZONE that the events' TZID refers to, as RFC 5545

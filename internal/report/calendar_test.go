@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -186,4 +188,146 @@ func TestCalendarEmpty(t *testing.T) {
 	if n := len(cal.Events()); n != 0 {
 		t.Errorf("%d events", n)
 	}
+}
+
+// TestCalendarHostileText gives the cell's name, a meeting's title, place and
+// agenda text built to break the file: bare carriage returns, line breaks
+// followed by properties, control characters, TEXT's special characters, long
+// lines of multi-byte letters, bytes that are not UTF-8. The file stays RFC
+// 5545: CRLF lines of at most 75 octets, folded between characters, no
+// control characters, every ; , and \ in a TEXT value escaped, no property or
+// component beyond the event's own; and each value reads back as the text
+// without its control characters.
+func TestCalendarHostileText(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"bare carriage return", "Phòng họp\rBEGIN:VEVENT", "Phòng họpBEGIN:VEVENT"},
+		{"CRLF then a property", "Phòng họp\r\nATTENDEE:mailto:x@example.com", "Phòng họp\nATTENDEE:mailto:x@example.com"},
+		{"LF then the end of the event", "Tầng 2\nEND:VEVENT\nBEGIN:VEVENT", "Tầng 2\nEND:VEVENT\nBEGIN:VEVENT"},
+		{"TEXT's special characters", `a;b,c\d\n:e"f`, `a;b,c\d\n:e"f`},
+		{"control characters", "a\x00b\x1bc\x7fd\te\vf\x0cg", "abcd\tefg"},
+		{"long words", strings.Repeat("Nghị quyết Đại hội XIV; ", 20), strings.Repeat("Nghị quyết Đại hội XIV; ", 20)},
+		{"long without spaces", strings.Repeat("Đường", 60), strings.Repeat("Đường", 60)},
+		{"angle brackets", strings.Repeat("<b>ộ</b>", 30), strings.Repeat("<b>ộ</b>", 30)},
+		{"backslashes", strings.Repeat(`\`, 100), strings.Repeat(`\`, 100)},
+		{"not UTF-8", "a\xffb", "a\uFFFDb"},
+	}
+	now := at(1, 6, 9, 0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testCell
+			c.Name = "Chi bộ " + tt.text
+			m := cell.Meeting{ID: 1, CellID: c.ID, Kind: cell.KindTopical, Start: at(3, 6, 14, 0).UTC(), State: cell.StateScheduled,
+				Title: tt.text, Place: tt.text, Agenda: []string{tt.text, "Ý kiến"}}
+			data, err := Calendar(c, []cell.Meeting{m}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := checkContentLines(t, data)
+			var events, alarms int
+			props := map[string]string{}
+			for _, l := range lines {
+				name, value, _ := strings.Cut(l, ":")
+				name, _, _ = strings.Cut(name, ";")
+				switch {
+				case l == "BEGIN:VEVENT":
+					events++
+				case l == "BEGIN:VALARM":
+					alarms++
+				case name == "BEGIN" || name == "END":
+					continue
+				}
+				if !slices.Contains([]string{"BEGIN", "END", "PRODID", "VERSION", "METHOD", "X-WR-CALNAME", "X-WR-TIMEZONE",
+					"TZID", "DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "UID", "DTSTAMP", "SEQUENCE", "DTEND",
+					"SUMMARY", "LOCATION", "DESCRIPTION", "STATUS", "ACTION", "TRIGGER"}, name) {
+					t.Errorf("unexpected property %q", l)
+				}
+				if _, seen := props[name]; !seen {
+					props[name] = value
+				}
+			}
+			if events != 1 || alarms != 1 {
+				t.Errorf("%d events and %d alarms, want 1 and 1", events, alarms)
+			}
+			want := map[string]string{
+				"X-WR-CALNAME": "Chi bộ " + tt.want,
+				"SUMMARY":      "Sinh hoạt chuyên đề: " + tt.want + " · Chi bộ " + tt.want,
+				"LOCATION":     tt.want,
+				"DESCRIPTION":  tt.want + "\nÝ kiến",
+			}
+			for p, w := range want {
+				if got := unescapeText(t, props[p]); got != w {
+					t.Errorf("%s reads back as %q, want %q", p, got, w)
+				}
+			}
+			cal, err := ics.ParseCalendar(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("the library does not parse it: %v", err)
+			}
+			if n := len(cal.Events()); n != 1 {
+				t.Errorf("the library reads %d events", n)
+			}
+		})
+	}
+}
+
+// checkContentLines checks data's physical lines against RFC 5545 (CRLF ends,
+// at most 75 octets, whole UTF-8 characters, no control characters but HTAB)
+// and returns the content lines, unfolded.
+func checkContentLines(t *testing.T, data []byte) []string {
+	t.Helper()
+	s := string(data)
+	if !strings.HasSuffix(s, "\r\n") {
+		t.Error("the file does not end in CRLF")
+	}
+	var out []string
+	for i, l := range strings.Split(strings.TrimSuffix(s, "\r\n"), "\r\n") {
+		if len(l) > 75 {
+			t.Errorf("line %d has %d octets: %q", i+1, len(l), l)
+		}
+		if !utf8.ValidString(l) {
+			t.Errorf("line %d is not whole UTF-8 (folded inside a character?): %q", i+1, l)
+		}
+		if strings.ContainsFunc(l, func(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f) }) {
+			t.Errorf("line %d has a control character: %q", i+1, l)
+		}
+		if len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+			if len(out) == 0 {
+				t.Fatal("the file starts with a continuation line")
+			}
+			out[len(out)-1] += l[1:]
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// unescapeText reads an RFC 5545 TEXT value, failing on a ; or , left
+// unescaped or on an escape the RFC does not define.
+func unescapeText(t *testing.T, v string) string {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case ';', ',':
+			t.Errorf("TEXT value with an unescaped %q: %q", c, v)
+		case '\\':
+			i++
+			if i == len(v) {
+				t.Errorf("TEXT value ends in a lone backslash: %q", v)
+				return b.String()
+			}
+			switch v[i] {
+			case 'n', 'N':
+				b.WriteByte('\n')
+			case '\\', ';', ',':
+				b.WriteByte(v[i])
+			default:
+				t.Errorf("TEXT value with the escape \\%c: %q", v[i], v)
+			}
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }

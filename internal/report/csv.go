@@ -54,9 +54,9 @@ func detailRecord(lang string, r Row) []string {
 // columns date, time, kind, member, standing, participation, answer, reason,
 // outcome.
 //
-// A cell that a spreadsheet would take for a formula (starting with = + - @
-// or a tab or carriage return; names and reasons are user text) is prefixed
-// with an apostrophe, as OWASP advises against CSV injection.
+// A cell that a spreadsheet would take for a formula (names and reasons are
+// user text) is defused with an apostrophe, as OWASP advises against CSV
+// injection: see defuse.
 func CSV(lang string, d Data) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(bom)
@@ -74,12 +74,39 @@ func CSV(lang string, d Data) []byte {
 	return buf.Bytes()
 }
 
-// defuse prefixes a cell a spreadsheet would evaluate with an apostrophe.
+// formulaStarts are the first characters that make a spreadsheet evaluate a
+// cell: = + - @, and a tab or carriage return (OWASP, CSV injection).
+const formulaStarts = "=+-@\t\r"
+
+// defuse puts an apostrophe in front of every part of v that a spreadsheet
+// could read as a cell starting a formula. A part starts at the beginning of
+// v, after each ';' (Excel in a locale whose list separator is ';', Vietnamese
+// among them, splits a CSV line there, and the writer quotes only fields with
+// a comma, a quote or a line break) and after each line break (in case a
+// reader does not honour the quotes around it). Spaces and double quotes at a
+// part's start are looked past, since a reader may drop them.
 func defuse(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
+	if !strings.ContainsAny(v, formulaStarts) {
+		return v
 	}
-	return v
+	var b strings.Builder
+	b.Grow(len(v) + 1)
+	start := true
+	for i := range len(v) {
+		if start {
+			j := i
+			for j < len(v) && (v[j] == ' ' || v[j] == '"') {
+				j++
+			}
+			if j < len(v) && strings.IndexByte(formulaStarts, v[j]) >= 0 {
+				b.WriteByte('\'')
+			}
+			start = false
+		}
+		b.WriteByte(v[i])
+		start = v[i] == ';' || v[i] == '\n'
+	}
+	return b.String()
 }
 
 // FileName is a file name for the period's documents, ASCII only, with ext

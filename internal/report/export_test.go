@@ -85,12 +85,109 @@ func TestCSV(t *testing.T) {
 }
 
 func TestDefuse(t *testing.T) {
-	for in, want := range map[string]string{
-		"=SUM(A1)": "'=SUM(A1)", "+84 90": "'+84 90", "-1": "'-1", "@x": "'@x", "\tx": "'\tx",
-		"Lê Văn Tám": "Lê Văn Tám", "": "", "03/04/2026": "03/04/2026",
-	} {
-		if got := defuse(in); got != want {
-			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
+	tests := []struct{ name, in, want string }{
+		{"formula", "=SUM(A1)", "'=SUM(A1)"},
+		{"plus", "+84 90", "'+84 90"},
+		{"minus", "-1", "'-1"},
+		{"at", "@x", "'@x"},
+		{"tab", "\tx", "'\tx"},
+		{"carriage return", "\r=1", "'\r=1"},
+		{"name", "Lê Văn Tám", "Lê Văn Tám"},
+		{"hyphenated name", "Lê Thị Hồng-Nhung", "Lê Thị Hồng-Nhung"},
+		{"empty", "", ""},
+		{"date", "03/04/2026", "03/04/2026"},
+		{"formula inside a sentence", "lý do khác: =1+1 trông cháu", "lý do khác: =1+1 trông cháu"},
+		{"formula after a semicolon", `Bình;=HYPERLINK("http://x","y")`, `Bình;'=HYPERLINK("http://x","y")`},
+		{"several parts", "a;-b;c;@d", "a;'-b;c;'@d"},
+		{"semicolon then spaces", "ốm;  =cmd|' /C calc'!A0", "ốm;'  =cmd|' /C calc'!A0"},
+		{"semicolon then a quote", `x;"=1+1`, `x;'"=1+1`},
+		{"starts with spaces", "  +1", "'  +1"},
+		{"starts with a quote", `"=1`, `'"=1`},
+		{"line break", "Tám\n=1+1", "Tám\n'=1+1"},
+		{"semicolon at the end", "a;", "a;"},
+		{"semicolon then a tab", "a;\t=1", "a;'\t=1"},
+		{"honest semicolon", "ốm; sốt cao", "ốm; sốt cao"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := defuse(tt.in); got != tt.want {
+				t.Errorf("defuse(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCSVHostileNames writes names and reasons built to run as formulas, and
+// reads the CSV as a spreadsheet in either locale would: split at commas
+// (honouring quotes), or at every ';' and line break (ignoring them). No cell
+// either way starts a formula, even past leading spaces and quotes; the names
+// still read back whole.
+func TestCSVHostileNames(t *testing.T) {
+	hostile := []string{
+		`=HYPERLINK("http://x","Ấn")`,
+		`Bình;=HYPERLINK("http://x","y")`,
+		"Tám;-2+3;+cmd|' /C calc'!A0",
+		"Ngọc; @SUM(A1)",
+		`Hường;"=1+1`,
+		"Việt\n=1+1",
+		"Ưng\r\n@x",
+		"Đức,;=1",
+		"\t=1",
+		"  -1",
+	}
+	unsafe := func(cell string) bool {
+		cell = strings.TrimLeft(cell, ` "`)
+		return cell != "" && strings.ContainsRune(formulaStarts, rune(cell[0]))
+	}
+	// The fixture's members take the hostile names a few at a time.
+	for first := 0; first < len(hostile); {
+		d := quarter(t)
+		var given []string
+		for i := range d.Roster {
+			if d.Roster[i].OffRoster || first >= len(hostile) {
+				continue
+			}
+			d.Roster[i].Name = hostile[first]
+			given = append(given, hostile[first])
+			first++
+		}
+		for _, m := range d.Meetings {
+			for i := range m.Answers {
+				m.Answers[i].ReasonText = "ốm;=1+1"
+			}
+			for i := range m.Summary.Excused {
+				m.Summary.Excused[i].Text = "ốm;=1+1"
+			}
+		}
+		data := CSV("vi", d)[3:]
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			for _, c := range row {
+				if unsafe(c) {
+					t.Errorf("comma-separated cell %q starts a formula", c)
+				}
+			}
+		}
+		for part := range strings.FieldsFuncSeq(string(data), func(r rune) bool { return r == ';' || r == '\n' }) {
+			if unsafe(part) {
+				t.Errorf("semicolon-separated cell %q starts a formula", part)
+			}
+		}
+		if !bytes.Contains(data, []byte("ốm;'=1+1")) {
+			t.Error("no hostile reason in the CSV: the fixture changed")
+		}
+		names := map[string]bool{}
+		for _, row := range rows[1:] {
+			names[strings.ReplaceAll(row[3], "'", "")] = true
+		}
+		for _, name := range given {
+			// The writer's CRLF lines drop a bare CR.
+			if want := strings.NewReplacer("'", "", "\r", "").Replace(name); !names[want] {
+				t.Errorf("name %q is not in the CSV, apostrophes aside", name)
+			}
 		}
 	}
 }

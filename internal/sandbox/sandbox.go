@@ -173,7 +173,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("sandbox: setting up the demo cell: %w", err)
 	}
 
-	s.web = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.web = &http.Server{Handler: s.routes(s.Loopback()), ReadHeaderTimeout: 10 * time.Second}
 	s.webDone = make(chan struct{})
 	go func() {
 		defer close(s.webDone)
@@ -186,6 +186,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 
 // URL is the page's address.
 func (s *Sandbox) URL() string { return "http://" + s.ln.Addr().String() + "/" }
+
+// Loopback reports whether the page listens on a loopback address only, out
+// of the network's reach.
+func (s *Sandbox) Loopback() bool {
+	a, ok := s.ln.Addr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
+}
 
 // Dir is the temporary folder that holds everything the sandbox writes.
 func (s *Sandbox) Dir() string { return s.dir }
@@ -389,6 +396,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "cellbot sandbox cannot start: %v\n", err)
 		return 1
+	}
+	if !sb.Loopback() {
+		fmt.Fprintf(stderr, "cellbot sandbox: warning: %s is not a loopback address; the page has no login, so anyone who can reach it plays the secretary and the members\n", addr)
 	}
 	fmt.Fprintf(stdout, "cellbot sandbox: open %s (Ctrl-C stops it and removes %s)\n", sb.URL(), sb.Dir())
 	<-ctx.Done()

@@ -9,9 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cellbot/cellbot/internal/telegramtest"
@@ -23,7 +25,9 @@ var webFiles embed.FS
 // maxUpload bounds a CSV sent from the page.
 const maxUpload = 1 << 20
 
-func (s *Sandbox) routes() http.Handler {
+// routes serves the page and its API behind guard. loopback says the page
+// listens on a loopback address only (see guard).
+func (s *Sandbox) routes(loopback bool) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFiles, "web")
 	mux.Handle("GET /", http.FileServerFS(static))
@@ -34,7 +38,48 @@ func (s *Sandbox) routes() http.Handler {
 	mux.HandleFunc("POST /api/press", s.handlePress)
 	mux.HandleFunc("POST /api/upload", s.handleUpload)
 	mux.HandleFunc("POST /api/clock", s.handleClock)
-	return mux
+	return guard(mux, loopback)
+}
+
+// guard keeps other web sites from using the page through a visitor's
+// browser, since the page has no login: a request that changes something
+// (POST) from another origin is refused with 403 (net/http's
+// CrossOriginProtection reads Sec-Fetch-Site, or compares Origin with Host), and
+// the page may not be framed by another site. When the page listens on a
+// loopback address only, a request must also name a loopback host: a site
+// whose name is made to resolve to 127.0.0.1 (DNS rebinding) looks same-origin
+// to the browser, but its requests carry its own name as Host.
+func guard(next http.Handler, loopback bool) http.Handler {
+	csrf := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		if loopback && !loopbackHost(r.Host) {
+			http.Error(w, "this page answers at 127.0.0.1 or localhost only", http.StatusForbidden)
+			return
+		}
+		if err := csrf.Check(r); err != nil {
+			http.Error(w, "requests from another site are refused", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// (browsers resolve every *.localhost name to the loopback address) or a
+// loopback IP, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // viewMessage is a message as the page draws it.
@@ -191,22 +236,46 @@ func (s *Sandbox) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleFile serves a file of the chats. Files are what people upload, so
+// none is ever shown by the browser as a page of this origin (an uploaded
+// HTML or SVG file could run script with the page's rights): each goes as an
+// attachment of type application/octet-stream, except that the page may ask
+// for an image (the bot's chart) in place, with inline=1, and gets it with its
+// type when its content is PNG, JPEG, GIF or WebP. nosniff keeps the browser from
+// guessing another type, and the CSP sandbox keeps a file opened anyway
+// from running anything.
 func (s *Sandbox) handleFile(w http.ResponseWriter, r *http.Request) {
 	data, name, ok := s.tg.FileData(r.URL.Query().Get("id"))
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	ct := mime.TypeByExtension(path.Ext(name))
-	if ct == "" {
-		ct = http.DetectContentType(data)
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if name != "" && r.URL.Query().Get("inline") == "" {
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
+	// The type from the content, not the name: a photo may have any name.
+	if ct := http.DetectContentType(data); r.URL.Query().Get("inline") != "" && inlineImage(ct) {
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", "inline")
+	} else {
+		h.Set("Content-Type", "application/octet-stream")
+		params := map[string]string{}
+		if name != "" {
+			params["filename"] = name
+		}
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", params))
 	}
 	_, _ = w.Write(data)
+}
+
+// inlineImage reports an image type the page may show in place: a raster
+// image, which browsers never run script from (SVG can hold script).
+func inlineImage(contentType string) bool {
+	switch contentType {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return true
+	}
+	return false
 }
 
 type sendRequest struct {

@@ -36,6 +36,49 @@ type Params struct {
 	WebhookPath string       // "" when updates come by long polling
 	Webhook     http.Handler // serves WebhookPath
 	Logger      *slog.Logger
+	Timeouts    Timeouts // zero fields take the defaults
+}
+
+// Timeouts bound how long a connection may hold the listener, so that a client
+// that sends slowly, reads slowly or keeps an idle connection open cannot tie up
+// connections for ever. A zero field takes its default.
+type Timeouts struct {
+	// ReadHeader is for the request's headers (default 5 s).
+	ReadHeader time.Duration
+	// Read is for the whole request, the webhook's body of at most 1 MiB
+	// included (default 10 s).
+	Read time.Duration
+	// Write runs from the end of the headers to the end of the answer (default
+	// 45 s). The webhook answers only after handling the update, which the bot
+	// gives 30 s; /metrics and the health checks answer at once.
+	Write time.Duration
+	// Idle is how long a keep-alive connection may wait for its next request
+	// (default 60 s).
+	Idle time.Duration
+}
+
+// The production timeouts (see Timeouts).
+const (
+	defaultReadHeaderTimeout = 5 * time.Second
+	defaultReadTimeout       = 10 * time.Second
+	defaultWriteTimeout      = 45 * time.Second
+	defaultIdleTimeout       = time.Minute
+)
+
+// orDefault gives each zero field its default.
+func (t Timeouts) orDefault() Timeouts {
+	pick := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	return Timeouts{
+		ReadHeader: pick(t.ReadHeader, defaultReadHeaderTimeout),
+		Read:       pick(t.Read, defaultReadTimeout),
+		Write:      pick(t.Write, defaultWriteTimeout),
+		Idle:       pick(t.Idle, defaultIdleTimeout),
+	}
 }
 
 // Server is the HTTP listener.
@@ -89,8 +132,10 @@ func New(p Params) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: listen on %s (CELLBOT_HTTP_ADDR): %w", p.Addr, err)
 	}
+	to := p.Timeouts.orDefault()
 	return &Server{
-		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
+			WriteTimeout: to.Write, IdleTimeout: to.Idle},
 		ln:     ln,
 		logger: p.Logger,
 	}, nil

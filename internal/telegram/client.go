@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -68,7 +70,7 @@ func New(ctx context.Context, token, endpoint string, httpClient *http.Client) (
 	// NewBotAPIWithClient calls getMe at once; give it this call's context.
 	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, ctxDoer{ctx: ctx, c: httpClient})
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe: %w", redactErr(convertErr(err), token))
+		return nil, b.redact(fmt.Errorf("telegram: getMe: %w", convertErr(err)))
 	}
 	api.Client = httpClient
 	b.api = api
@@ -85,10 +87,11 @@ func (b *Client) Reachable() error {
 	if o == nil || o.err == nil {
 		return nil
 	}
-	return fmt.Errorf("last call at %s: %w", o.at.UTC().Format(time.RFC3339), o.err)
+	return b.redact(fmt.Errorf("last call at %s: %w", o.at.UTC().Format(time.RFC3339), o.err))
 }
 
-// record notes how a call ended, for Reachable.
+// record notes how a call ended, for Reachable. err must be redacted already:
+// it is kept, and /readyz logs it.
 func (b *Client) record(ctx context.Context, err error) {
 	if err != nil && ctx.Err() != nil {
 		return // the caller gave up: it says nothing of Telegram
@@ -121,6 +124,10 @@ func (b *Client) withContext(ctx context.Context) *tgbotapi.BotAPI {
 
 // Do implements Caller. Requests that carry an upload (Upload) go as multipart.
 func (b *Client) Do(ctx context.Context, req Request, result any) error {
+	return b.redact(b.do(ctx, req, result))
+}
+
+func (b *Client) do(ctx context.Context, req Request, result any) error {
 	api := b.withContext(ctx)
 	var (
 		resp *tgbotapi.APIResponse
@@ -132,9 +139,10 @@ func (b *Client) Do(ctx context.Context, req Request, result any) error {
 	} else {
 		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
 	}
-	b.record(ctx, convertErr(err))
+	err = b.redact(convertErr(err))
+	b.record(ctx, err)
 	if err != nil {
-		return fmt.Errorf("telegram: %s: %w", req.Method(), redactErr(convertErr(err), b.token))
+		return fmt.Errorf("telegram: %s: %w", req.Method(), err)
 	}
 	if result == nil || resp == nil || len(resp.Result) == 0 {
 		return nil
@@ -150,8 +158,13 @@ func (b *Client) Do(ctx context.Context, req Request, result any) error {
 // (LIBRARIES.md), so the address is built from the endpoint: its base with /file
 // before /bot.
 func (b *Client) Download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
+	data, err := b.download(ctx, fileID, maxBytes)
+	return data, b.redact(err)
+}
+
+func (b *Client) download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
 	var f File
-	if err := b.Do(ctx, Raw{Name: "getFile", Values: Params{"file_id": fileID}}, &f); err != nil {
+	if err := b.do(ctx, Raw{Name: "getFile", Values: Params{"file_id": fileID}}, &f); err != nil {
 		return nil, err
 	}
 	if maxBytes > 0 && f.FileSize > maxBytes {
@@ -168,7 +181,7 @@ func (b *Client) Download(ctx context.Context, fileID string, maxBytes int64) ([
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("telegram: download %s: %w", fileID, redactErr(err, b.token))
+		return nil, fmt.Errorf("telegram: download %s: %w", fileID, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -228,23 +241,79 @@ func convertErr(err error) error {
 	return err
 }
 
-// redactErr keeps the token out of errors that quote the request address (the
-// library puts the token in the URL path), while errors.Is and errors.As still see
-// the error underneath.
+// redact keeps the token out of an error leaving the client. Every exported
+// method returns through it: the library and net/http put the token in the
+// request address, and a *url.Error quotes that address whatever went wrong
+// (a refused connection, a cut one, a file_path that does not parse).
+func (b *Client) redact(err error) error { return redactErr(err, b.token) }
+
+// redactErr returns err with the token replaced by <token>, in its text and in
+// every error it wraps, so that neither err.Error() nor an errors.As that digs
+// out the *url.Error underneath can carry the token out. An error without the
+// token is returned as it is; a *url.Error or *APIError stays one (errors.As and
+// a timeout's Timeout() still work), and sentinels underneath, such as
+// context.Canceled, still answer errors.Is.
 func redactErr(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+	if err == nil || token == "" {
 		return err
 	}
-	return redacted{err: err, token: token}
+	forms := []string{token}
+	for _, f := range []string{url.PathEscape(token), url.QueryEscape(token)} {
+		if f != token && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, "<token>")
+	}
+	return redactTree(err, forms, strings.NewReplacer(pairs...))
 }
 
+func redactTree(err error, forms []string, r *strings.Replacer) error {
+	if err == nil || !containsAny(err.Error(), forms) {
+		return err
+	}
+	switch e := err.(type) {
+	case *url.Error:
+		return &url.Error{Op: e.Op, URL: r.Replace(e.URL), Err: redactTree(e.Err, forms, r)}
+	case *APIError:
+		c := *e
+		c.Description = r.Replace(e.Description)
+		return &c
+	}
+	out := &redacted{msg: r.Replace(err.Error())}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			out.next = []error{redactTree(next, forms, r)}
+		}
+	case interface{ Unwrap() []error }:
+		for _, next := range u.Unwrap() {
+			out.next = append(out.next, redactTree(next, forms, r))
+		}
+	}
+	return out
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// redacted stands for an error whose text held the token: its text without
+// it, and the errors it wrapped, redacted in turn.
 type redacted struct {
-	err   error
-	token string
+	msg  string
+	next []error
 }
 
-func (r redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.token, "<token>") }
-func (r redacted) Unwrap() error { return r.err }
+func (r *redacted) Error() string   { return r.msg }
+func (r *redacted) Unwrap() []error { return r.next }
 
 func apiError(err error) (*APIError, bool) {
 	var e *APIError

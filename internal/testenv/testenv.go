@@ -1,6 +1,6 @@
 // Package testenv is test support that starts real things: a redis-server per test
-// package (RunWithRedis, RedisEnv) and dedicated servers for tests that restart Redis
-// (StartRedis).
+// package (RunWithRedis, RedisEnv), dedicated servers for tests that restart Redis
+// (StartRedis), and a TCP proxy a test can cut under a running program (StartProxy).
 //
 // Tests never skip because redis-server is missing: they fail and say how to get it
 // (`make test` installs it).
