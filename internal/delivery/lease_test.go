@@ -1,0 +1,62 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cellbot/cellbot/internal/delivery"
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// slowCaller takes d over each call, as a Bot API under load does.
+type slowCaller struct {
+	next telegram.Caller
+	d    time.Duration
+}
+
+func (c slowCaller) Do(ctx context.Context, req telegram.Request, result any) error {
+	time.Sleep(c.d)
+	return c.next.Do(ctx, req, result)
+}
+
+// TestDeliveryLeaseOutlastsASlowSend: a send that takes several leases is not
+// taken over by another process's recoverer, because the worker renews its
+// lease while the send is in flight: each message arrives once.
+func TestDeliveryLeaseOutlastsASlowSend(t *testing.T) {
+	e := newTestEnv(t)
+	us := members(e.srv, 3)
+	const lease = 300 * time.Millisecond
+	p := delivery.SenderParams{Lease: lease, RecoverEvery: 50 * time.Millisecond, Caller: slowCaller{next: e.bot, d: 4 * lease}}
+	a := e.sender(t, p)
+	// A second process on the same queue, whose recoverer would take over a
+	// lease that was not renewed.
+	p.Registerer = prometheus.NewRegistry()
+	e.sender(t, p)
+	var msgs []delivery.Message
+	for i, u := range us {
+		msgs = append(msgs, delivery.Message{
+			ID:       fmt.Sprintf("slow:%d", i),
+			To:       storage.QueueRecipient{CellID: 1, MemberID: int64(i + 1), ChatID: u.ID()},
+			Parts:    delivery.TextParts(u.ID(), []string{"Kính mời đồng chí dự họp."}, nil),
+			Purpose:  "reply",
+			Priority: storage.PriorityUrgent,
+		})
+	}
+	if _, err := a.Enqueue(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.WaitUntil(func() bool {
+		d, err := e.store.QueueDepth(context.Background())
+		return err == nil && d.Ready[0]+d.Ready[1]+d.Leased == 0
+	})
+	for _, u := range us {
+		if n := len(u.Messages()); n != 1 {
+			t.Errorf("user %d got %d messages, want 1", u.ID(), n)
+		}
+	}
+}
