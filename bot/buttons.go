@@ -37,6 +37,8 @@ const (
 	// issue 11
 	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry
 	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
+
+	verbJoinWithdraw = "jw" // cell, request's time (unix ns): the user withdraws their pending request
 )
 
 type button struct {

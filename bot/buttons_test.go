@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -20,6 +21,7 @@ func TestButtonsRoundTripAndFit(t *testing.T) {
 		{verbJoinNew, []int64{1 << 40}},
 		{verbJoinConfirm, []int64{1 << 40, maxUser}},
 		{verbJoinReject, []int64{1 << 40, maxUser}},
+		{verbJoinWithdraw, []int64{1 << 40, math.MaxInt64}},
 		{verbPage, []int64{1 << 40, 999}},
 		{verbCard, []int64{1 << 40, 1 << 40}},
 		{verbSetPart, []int64{1 << 40, 1 << 40, 3}},

@@ -156,6 +156,16 @@ func (b *Bot) start(r *request) error {
 	case !errors.Is(err, storage.ErrNotFound):
 		return err
 	}
+	// One request per user and cell: a repeat shows the one waiting, and the
+	// committee hears nothing new.
+	switch req, err := b.p.Store.JoinRequestOf(r.ctx, c.ID, r.from.ID); {
+	case err == nil:
+		text, kb := pendingJoin(r, c, req)
+		r.replyKB(text, kb)
+		return nil
+	case !errors.Is(err, storage.ErrNotPending):
+		return err
+	}
 	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, storage.Dialogue{Kind: dialogueJoinName, CellID: c.ID}, dialogueTTL); err != nil {
 		return err
 	}
@@ -163,8 +173,42 @@ func (b *Bot) start(r *request) error {
 	return nil
 }
 
+// pendingJoin tells a user their request to join c is waiting, with a button to
+// withdraw it (a wrong name is corrected that way).
+func pendingJoin(r *request, c cell.Cell, req storage.JoinRequest) (string, *telegram.InlineKeyboardMarkup) {
+	return r.t(texts.JoinPendingYou, texts.Escape(c.Name), texts.Escape(req.Name)),
+		keyboard(row(cb(r.t(texts.JoinWithdrawButton), verbJoinWithdraw, c.ID, req.At)))
+}
+
+// joinWithdraw is a user withdrawing their pending request: they are asked for
+// their name again. The committee's notices of it are out of date from then on.
+func (b *Bot) joinWithdraw(r *request) error {
+	cellID, at := r.button.arg(0), r.button.arg(1)
+	ok, err := b.p.Store.WithdrawJoin(r.ctx, cellID, r.from.ID, at)
+	if err != nil {
+		return err
+	}
+	c, err := b.p.Store.Cell(r.ctx, cellID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !ok) {
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("join request withdrawn", "cell", cellID)
+	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, storage.Dialogue{Kind: dialogueJoinName, CellID: c.ID}, dialogueTTL); err != nil {
+		return err
+	}
+	r.answerCallback("", false)
+	r.edit(r.t(texts.JoinWithdrawn, texts.Escape(c.Name)), nil)
+	return nil
+}
+
 // joinName takes the name a joining user typed and offers the roster entries
-// that match it, or a request under that name.
+// that are that name, or a request under that name. A name linked to another
+// account is refused: typing a member's name never claims their place.
 func (b *Bot) joinName(r *request) error {
 	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
 	if err != nil {
@@ -181,12 +225,14 @@ func (b *Bot) joinName(r *request) error {
 	if err != nil {
 		return err
 	}
-	free := unlinked(roster)
+	if m, ok := linkedName(roster, name, r.from.ID); ok {
+		return texts.Errorf(texts.JoinNameLinked, texts.Escape(m.Name))
+	}
 	d.Data = map[string]string{"name": name}
 	if err := b.p.Store.SetDialogue(r.ctx, r.from.ID, d, dialogueTTL); err != nil {
 		return err
 	}
-	matches := joinCandidates(free, name)
+	matches, listed := joinCandidates(roster, name)
 	var rows [][]telegram.InlineKeyboardButton
 	for i, m := range matches {
 		if i == maxPickButtons {
@@ -194,7 +240,10 @@ func (b *Bot) joinName(r *request) error {
 		}
 		rows = append(rows, row(cb(r.t(texts.JoinMeButton, m.Name), verbJoinPick, d.CellID, m.ID)))
 	}
-	rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID, nameMark(name))))
+	if !listed {
+		// A name on the roster can only claim its entry, never be added again.
+		rows = append(rows, row(cb(r.t(texts.JoinNewButton, name), verbJoinNew, d.CellID, nameMark(name))))
+	}
 	text := r.t(texts.JoinPick)
 	if len(matches) == 0 {
 		text = r.t(texts.JoinNotInList, texts.Escape(name))
@@ -205,34 +254,48 @@ func (b *Bot) joinName(r *request) error {
 	return nil
 }
 
+// linkedName is the record whose name is name (the same identity: accents
+// count, case and Unicode form do not) when it is linked to an account other
+// than userID's.
+func linkedName(roster []cell.Member, name string, userID int64) (cell.Member, bool) {
+	key := cell.Key(name)
+	for _, m := range roster {
+		if cell.Key(m.Name) == key && m.UserID != 0 && m.UserID != userID {
+			return m, true
+		}
+	}
+	return cell.Member{}, false
+}
+
+// unlinked are the roster entries no account is linked to.
 func unlinked(roster []cell.Member) []cell.Member {
 	var free []cell.Member
 	for _, m := range roster {
-		if m.UserID == 0 {
+		if m.UserID == 0 && !m.Unlisted {
 			free = append(free, m)
 		}
 	}
 	return free
 }
 
-// joinCandidates are the roster entries offered to someone joining under name: a
-// single word must match a whole name, so that one common word ("Văn") does not
-// list the roster to whoever holds the link.
-func joinCandidates(free []cell.Member, name string) []cell.Member {
-	matches := cell.Match(free, name)
-	if len(strings.Fields(name)) >= 2 {
-		return matches
-	}
-	var exact []cell.Member
-	for _, m := range matches {
-		if cell.Fold(m.Name) == cell.Fold(name) {
-			exact = append(exact, m)
+// joinCandidates are the roster entries offered to someone joining under name:
+// the unlinked entry that is that name, alone, when there is one (listed);
+// else the unlinked entries near it (cell.Near), never the members who merely
+// share a given or family name with it, since the roster is not shown to
+// whoever holds the join link. Entries linked to an account are never offered.
+func joinCandidates(roster []cell.Member, name string) (matches []cell.Member, listed bool) {
+	free := unlinked(roster)
+	key := cell.Key(name)
+	for _, m := range free {
+		if cell.Key(m.Name) == key {
+			return []cell.Member{m}, true
 		}
 	}
-	return exact
+	return cell.Near(free, name), false
 }
 
-// joinPick records the join request and asks the committee to confirm it.
+// joinPick records the join request and asks the committee to confirm it,
+// once: a user with a request pending is shown it, and nothing is sent.
 func (b *Bot) joinPick(r *request) error {
 	cellID := r.button.arg(0)
 	d, err := b.p.Store.DialogueOf(r.ctx, r.from.ID)
@@ -250,45 +313,72 @@ func (b *Bot) joinPick(r *request) error {
 	req := storage.JoinRequest{UserID: r.from.ID, Name: d.Data["name"], Username: r.from.Username, Lang: r.lang,
 		At: b.p.Now().UnixNano(), TGName: cell.Short(cell.Clean(r.from.FullName()), cell.MaxEcho)}
 	// The button carries the name it was shown with (a fingerprint): a button
-	// under an older answer cannot send the name typed since.
-	if r.button.verb == verbJoinNew && r.button.arg(1) != nameMark(req.Name) {
+	// under an older answer cannot send the name typed since, nor one made up
+	// before any name was typed.
+	if req.Name == "" || (r.button.verb == verbJoinNew && r.button.arg(1) != nameMark(req.Name)) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}
-	if r.button.verb == verbJoinPick {
-		m, err := b.p.Store.Member(r.ctx, cellID, r.button.arg(1))
-		if errors.Is(err, storage.ErrNotFound) {
-			r.answerCallback(r.t(texts.JoinButtonExpired), true)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if m.UserID != 0 && m.UserID != r.from.ID {
-			r.edit(r.t(texts.JoinNameTaken, texts.Escape(m.Name)), nil)
-			return nil
-		}
-		// Callback data is user input: only an entry the name offered may be claimed.
-		roster, err := b.p.Store.Members(r.ctx, cellID)
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(joinCandidates(unlinked(roster), d.Data["name"]), func(c cell.Member) bool { return c.ID == m.ID }) {
-			r.answerCallback(r.t(texts.JoinButtonExpired), true)
-			return nil
-		}
-		req.MemberID, req.Name = m.ID, m.Name
+	roster, err := b.p.Store.Members(r.ctx, cellID)
+	if err != nil {
+		return err
 	}
-	if err := b.p.Store.AddJoinRequest(r.ctx, cellID, req); err != nil {
+	if m, ok := linkedName(roster, req.Name, r.from.ID); ok {
+		r.edit(r.t(texts.JoinNameLinked, texts.Escape(m.Name)), nil)
+		return nil
+	}
+	// Callback data is user input: only an entry the name offered may be
+	// claimed, and a name on the roster cannot be sent as a new one.
+	matches, listed := joinCandidates(roster, req.Name)
+	switch r.button.verb {
+	case verbJoinPick:
+		i := slices.IndexFunc(matches, func(m cell.Member) bool { return m.ID == r.button.arg(1) })
+		if i < 0 {
+			r.answerCallback(r.t(texts.JoinButtonExpired), true)
+			return nil
+		}
+		req.MemberID, req.Name = matches[i].ID, matches[i].Name
+	case verbJoinNew:
+		if listed {
+			r.answerCallback(r.t(texts.JoinButtonExpired), true)
+			return nil
+		}
+	}
+	// Checked again in Redis as it is recorded: the entry is still unlinked, the
+	// new name still no entry's, and no request of the user's is pending.
+	res, err := b.p.Store.RequestJoin(r.ctx, cellID, req, storage.NoticeLimit{N: joinNotices, Per: joinNoticesPer})
+	switch {
+	case errors.Is(err, storage.ErrMemberLinked):
+		r.edit(r.t(texts.JoinNameLinked, texts.Escape(req.Name)), nil)
+		return nil
+	case errors.Is(err, storage.ErrUserLinked):
+		r.answerCallback(r.t(texts.JoinHandled), true)
+		r.removeButtons()
+		return nil
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrNameListed):
+		r.answerCallback(r.t(texts.JoinButtonExpired), true)
+		return nil
+	case err != nil:
 		return err
 	}
 	if _, err := b.p.Store.ClearDialogue(r.ctx, r.from.ID); err != nil {
 		return err
 	}
 	r.answerCallback("", false)
+	if !res.Made {
+		text, kb := pendingJoin(r, c, res.Request)
+		r.edit(text, kb)
+		return nil
+	}
+	r.log.Info("join request", "cell", cellID, "claims", req.MemberID, "notify", res.Notify)
 	r.edit(r.t(texts.JoinSent), nil)
 	if err := b.sweepJoins(r.ctx, c); err != nil {
 		r.log.Warn("expire join requests", "err", err)
+	}
+	if !res.Notify {
+		// Past the notices one user's requests get: it waits, listed first in
+		// /members, like any other.
+		return nil
 	}
 	reachable, err := b.committeeReachable(r.ctx, c.ID)
 	if err != nil {
@@ -307,7 +397,7 @@ func (b *Bot) joinPick(r *request) error {
 		}
 	}
 	return b.notifyCommittee(r.ctx, c, "join:"+r.update.Key(), 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-		return joinNotice(lang, c, req)
+		return joinNotice(lang, c, req, roster)
 	})
 }
 
@@ -429,9 +519,9 @@ func (b *Bot) joinDecide(r *request) error {
 		_, _ = r.send(userID, texts.T(userLang, texts.JoinRejectedYou, texts.Escape(c.Name)), nil)
 		return nil
 	}
-	m, err := b.p.Store.ConfirmJoinAt(r.ctx, cellID, userID, req.At)
+	j, err := b.p.Store.ConfirmJoinRequest(r.ctx, cellID, userID, req.At)
 	switch {
-	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked):
+	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked), errors.Is(err, storage.ErrNotFound):
 		r.answerCallback(r.t(texts.JoinHandled), true)
 		r.removeButtons()
 		return nil
@@ -439,13 +529,37 @@ func (b *Bot) joinDecide(r *request) error {
 		r.answerCallback("", false)
 		r.edit(r.t(texts.JoinNameTaken, texts.Escape(req.Name)), nil)
 		return nil
+	case errors.Is(err, storage.ErrNameListed):
+		// A new name imported since: the request cannot add it again, nor
+		// claim the entry for whoever typed it. The user asks again for it.
+		r.answerCallback("", false)
+		r.edit(r.t(texts.JoinNameListedNow, texts.Escape(req.Name)), nil)
+		_, _ = r.send(userID, texts.T(userLang, texts.JoinPickAgain, texts.Escape(req.Name), texts.Escape(c.Name)), nil)
+		return nil
 	case err != nil:
 		return err
 	}
-	r.log.Info("member joined", "cell", cellID, "member", m.ID)
-	r.syncMenus(c, m) // promoted before they linked
+	m := j.Member
+	r.log.Info("member joined", "cell", cellID, "member", m.ID, "added", j.Added)
+	r.syncMenus(c, m)
 	r.answerCallback("", false)
-	r.edit(r.t(texts.JoinConfirmedBy, texts.Escape(m.Name), texts.Escape(actor.Name)), nil)
+	text := r.t(texts.JoinConfirmedBy, texts.Escape(m.Name), texts.Escape(actor.Name))
+	if j.Rights.IsCommittee() {
+		// The entry had rights (promoted before anyone linked it): they stay
+		// with nobody until the secretary gives them again, so that a stranger
+		// confirmed by mistake gets a member's place at most.
+		r.log.Info("join did not pass committee rights", "cell", cellID, "member", m.ID, "rights", j.Rights)
+		notice := func(lang string) string {
+			return texts.T(lang, texts.JoinRightsNotPassed, texts.Escape(m.Name), texts.Escape(m.Name))
+		}
+		text += "\n" + notice(r.lang)
+		if err := b.notifyCommittee(r.ctx, c, "join-rights:"+r.update.Key(), actor.ID, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+			return notice(lang), nil
+		}); err != nil {
+			r.log.Warn("tell the committee a join passed no rights", "err", err)
+		}
+	}
+	r.edit(text, nil)
 	_, _ = r.send(userID, texts.T(userLang, texts.JoinConfirmedYou, texts.Escape(m.Name), texts.Escape(c.Name)), nil)
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -13,9 +15,12 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// Joining (issue 11): no join request vanishes. It waits until a committee member
-// confirms or declines it, listed first in /members and shown to a committee
-// member who opens the bot, and expires after joinExpiry, when the member is told.
+// Joining: no join request vanishes. It waits until a committee member confirms
+// or declines it, listed first in /members and shown to a committee member who
+// opens the bot, and expires after joinExpiry, when the member is told. Nor does
+// a join take over anyone's place: a name linked to an account is refused, a
+// request claims an unlinked entry by its name (the notice says which), and a
+// confirmed join links a plain member, never with the committee's rights.
 
 const (
 	joinExpiry      = 14 * 24 * time.Hour
@@ -23,6 +28,15 @@ const (
 	// unheardEvery: the group is told at most this often that nobody on the
 	// committee can receive join requests.
 	unheardEvery = 6 * time.Hour
+	// joinNotices within joinNoticesPer is the most the committee is told of
+	// one user's requests to a cell: a user who withdraws and asks again over
+	// and over cannot flood the committee (the requests still wait, listed in
+	// /members), while an honest correction or two still reaches it.
+	joinNotices    = 3
+	joinNoticesPer = 24 * time.Hour
+	// maxSimilarShown: the most roster names a notice of a new name lists as
+	// close to it.
+	maxSimilarShown = 5
 )
 
 // nameMark is the fingerprint of a name that the "send the request with the
@@ -34,8 +48,11 @@ func nameMark(name string) int64 {
 }
 
 // joinNotice is the committee's notice of a request, with buttons that carry
-// the request (its user and when it was made).
-func joinNotice(lang string, c cell.Cell, req storage.JoinRequest) (string, *telegram.InlineKeyboardMarkup) {
+// the request (its user and when it was made). It says what confirming does:
+// link the account to the roster entry the user claims, named, without the
+// committee rights that entry has; or add a new member, with the roster's names
+// close to it, so that a namesake's name typed without accents is seen.
+func joinNotice(lang string, c cell.Cell, req storage.JoinRequest, roster []cell.Member) (string, *telegram.InlineKeyboardMarkup) {
 	who := texts.Escape(req.TGName)
 	if who == "" {
 		who = fmt.Sprint(req.UserID)
@@ -43,9 +60,25 @@ func joinNotice(lang string, c cell.Cell, req storage.JoinRequest) (string, *tel
 	if req.Username != "" {
 		who += " @" + texts.Escape(req.Username)
 	}
-	note := texts.T(lang, texts.JoinRequestNew)
+	var note string
 	if req.MemberID != 0 {
-		note = texts.T(lang, texts.JoinRequestKnown)
+		note = texts.T(lang, texts.JoinRequestKnown, texts.Escape(req.Name))
+		if i := slices.IndexFunc(roster, func(m cell.Member) bool { return m.ID == req.MemberID }); i >= 0 && roster[i].Role.IsCommittee() {
+			note += "\n" + texts.T(lang, texts.JoinRequestRights, texts.Escape(roster[i].Name))
+		}
+	} else {
+		note = texts.T(lang, texts.JoinRequestNew)
+		if near := cell.Near(cell.Listed(roster), req.Name); len(near) > 0 {
+			var names []string
+			for i, m := range near {
+				if i == maxSimilarShown {
+					names = append(names, "…")
+					break
+				}
+				names = append(names, texts.Escape(m.Name))
+			}
+			note += "\n" + texts.T(lang, texts.JoinRequestSimilar, strings.Join(names, ", "))
+		}
 	}
 	return texts.T(lang, texts.JoinRequest, texts.Escape(c.Name), texts.Escape(req.Name), who, note),
 		keyboard(row(
@@ -134,12 +167,16 @@ func (b *Bot) showPendingJoins(r *request) error {
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
 	r.reply(r.t(texts.JoinPendingHeader, len(reqs)))
 	for i, req := range reqs {
 		if i == maxPendingShown {
 			break
 		}
-		text, kb := joinNotice(r.lang, *r.cell, req)
+		text, kb := joinNotice(r.lang, *r.cell, req, roster)
 		r.replyKB(text, kb)
 	}
 	return nil

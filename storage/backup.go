@@ -286,6 +286,7 @@ func (s *Store) ImportCell(ctx context.Context, e *CellExport) error {
 		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.SAdd(ctx, k.UserCells(uid), id)
 			p.HSetNX(ctx, k.User(uid), "cell", id) // their private commands' cell, unless they have one
+			p.Persist(ctx, k.User(uid))            // a member is kept (UserTTL is for passers-by)
 			return nil
 		})
 		if err != nil {

@@ -58,6 +58,21 @@ func TestOnRedisCluster(t *testing.T) {
 		if m, err := s.ConfirmJoin(ctx, c.ID, 501); err != nil || m.UserID != 501 {
 			t.Fatalf("confirm join = %+v, %v", m, err)
 		}
+		limit := storage.NoticeLimit{N: 3, Per: time.Hour}
+		if got, err := s.RequestJoin(ctx, c.ID, storage.JoinRequest{UserID: 502, MemberID: 3, Name: "Lê Thị Hoa", At: 1}, limit); err != nil || !got.Made {
+			t.Fatalf("request join = %+v, %v", got, err)
+		}
+		if ok, err := s.WithdrawJoin(ctx, c.ID, 502, 1); err != nil || !ok {
+			t.Fatalf("withdraw join = %v, %v", ok, err)
+		}
+		if _, err := s.RequestJoin(ctx, c.ID, storage.JoinRequest{UserID: 502, Name: "Đinh Văn Mới", At: 2}, limit); err != nil {
+			t.Fatal(err)
+		}
+		if j, err := s.ConfirmJoinRequest(ctx, c.ID, 502, 2); err != nil || !j.Added {
+			t.Fatalf("confirm a new name = %+v, %v", j, err)
+		}
+		must(s.SetOpened(ctx, 503))
+		must(s.LeaveUserCell(ctx, 502, c.ID))
 		if _, err := s.UpdateMember(ctx, c.ID, 3, func(m *cell.Member) error { m.Participation = cell.Exempt; return nil }); err != nil {
 			t.Fatal(err)
 		}

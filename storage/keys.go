@@ -54,12 +54,20 @@ func (k Keys) Users(id int64) string { return k.cell(id) + ":users" }
 // Joins maps a Telegram user id to a pending join request as JSON. HASH
 func (k Keys) Joins(id int64) string { return k.cell(id) + ":joins" }
 
+// JoinNotices counts the committee's notices of one user's join requests to
+// the cell, expiring with the window they are counted in. STRING
+func (k Keys) JoinNotices(id, userID int64) string {
+	return k.cell(id) + ":joins:notices:" + strconv.FormatInt(userID, 10)
+}
+
 // Unreachable maps a member id to the unix time the bot found it could not write
 // to them (blocked, or never opened). HASH
 func (k Keys) Unreachable(id int64) string { return k.cell(id) + ":unreachable" }
 
 // User holds a Telegram user's own settings: lang, cell (the cell their private
-// commands act on). HASH
+// commands act on), opened, and join:<cell id> while a join request to that
+// cell is pending. Kept while the user belongs to a cell or waits to join one,
+// else it expires UserTTL after their last update. HASH
 func (k Keys) User(userID int64) string { return k.user(userID) + ":user" }
 
 func (k Keys) user(userID int64) string {

@@ -16,6 +16,9 @@ import (
 var (
 	ErrUserLinked   = errors.New("telegram account already linked to a member")
 	ErrMemberLinked = errors.New("member already linked to another account")
+	// ErrNameListed: a join request under a new name that is a roster entry's
+	// name (the same identity, cell.Key). Such a name can only claim that entry.
+	ErrNameListed = errors.New("the name is a roster entry's")
 )
 
 func encodeMember(m cell.Member) (string, error) {
@@ -242,7 +245,8 @@ type JoinRequest struct {
 	TGName string `json:"tg_name,omitempty"`
 }
 
-// AddJoinRequest records (or replaces) a user's pending request.
+// AddJoinRequest records (or replaces) a user's pending request as it is,
+// without the checks of RequestJoin: for seeding a cell (tests, the sandbox).
 func (s *Store) AddJoinRequest(ctx context.Context, cellID int64, r JoinRequest) error {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -251,7 +255,7 @@ func (s *Store) AddJoinRequest(ctx context.Context, cellID int64, r JoinRequest)
 	if err := s.rdb.HSet(ctx, s.keys.Joins(cellID), strconv.FormatInt(r.UserID, 10), b).Err(); err != nil {
 		return fmt.Errorf("storage: join request of user %d to cell %d: %w", r.UserID, cellID, err)
 	}
-	return nil
+	return s.markJoinPending(ctx, r.UserID, cellID)
 }
 
 // JoinRequestOf returns a user's pending request.
@@ -270,105 +274,153 @@ func (s *Store) JoinRequestOf(ctx context.Context, cellID, userID int64) (JoinRe
 	return r, nil
 }
 
-// ConfirmJoin settles a pending request in one transaction: the roster entry it
-// names is linked to the account (or a new member is added) and the request is
-// removed. A request already settled gives ErrNotPending, so two committee
-// members pressing at once confirm it once.
+// ConfirmJoin settles a pending request (see ConfirmJoinRequest).
 func (s *Store) ConfirmJoin(ctx context.Context, cellID, userID int64) (cell.Member, error) {
 	return s.ConfirmJoinAt(ctx, cellID, userID, -1)
 }
 
-// ConfirmJoinAt is ConfirmJoin of the request made at at only (any for at < 0):
-// a request made again since gives ErrNotPending.
+// ConfirmJoinAt is ConfirmJoinRequest, returning the member only.
 func (s *Store) ConfirmJoinAt(ctx context.Context, cellID, userID, at int64) (cell.Member, error) {
+	j, err := s.ConfirmJoinRequest(ctx, cellID, userID, at)
+	return j.Member, err
+}
+
+// Joined is a confirmed join.
+type Joined struct {
+	Member cell.Member // the entry now linked to the account, or the member added
+	Added  bool        // the request was under a new name, now on the roster
+	// Rights are the committee rights the entry had before (cell.RoleMember for
+	// none). A join never passes them on: the account is linked as a plain
+	// member, and the secretary gives rights again with /promote.
+	Rights cell.Role
+}
+
+// confirmJoinScript links a join request's account to its roster entry, or adds
+// the new name it gives, if nothing it was read with changed: the request is the
+// one read, the account is linked to nobody in the cell, and the entry is still
+// unlinked (a new name: still no entry's, and the member sequence where it was).
+//
+// KEYS[1] joins HASH, KEYS[2] users HASH, KEYS[3] members HASH, KEYS[4] names
+// HASH, KEYS[5] member sequence STRING
+// ARGV[1] user id, ARGV[2] the request as read, ARGV[3] the member id, ARGV[4]
+// the entry as read ("" for a new name), ARGV[5] the member once linked (JSON),
+// ARGV[6] the new name's identity, ARGV[7] the member sequence as read
+// Returns 0 linked; 1 no request pending; 2 the account is linked in the cell;
+// 3 the entry is gone; 4 the entry is linked to an account; 5 the new name is
+// an entry's now (the request is dropped); 6 something read changed: read again.
+var confirmJoinScript = newScript(`
+local req = redis.call('HGET', KEYS[1], ARGV[1])
+if not req then return 1 end
+if req ~= ARGV[2] then return 6 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 2 end
+if ARGV[4] ~= '' then
+  local e = redis.call('HGET', KEYS[3], ARGV[3])
+  if not e then return 3 end
+  local m = cjson.decode(e)
+  local uid = m['user_id']
+  if (type(uid) == 'number' and uid ~= 0) or m['unlisted'] == true then return 4 end
+  if e ~= ARGV[4] then return 6 end
+else
+  if redis.call('HEXISTS', KEYS[4], ARGV[6]) == 1 then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    return 5
+  end
+  if (redis.call('GET', KEYS[5]) or '0') ~= ARGV[7] then return 6 end
+  redis.call('SET', KEYS[5], ARGV[3])
+  redis.call('HSET', KEYS[4], ARGV[6], ARGV[3])
+end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 0
+`)
+
+// ConfirmJoinRequest settles a pending request at once, checked in one script:
+// the roster entry it claims is linked to the account, as a plain member
+// whatever rights the entry had, provided it is still unlinked; a new name is
+// added as a new member provided no entry has that name now; the request is
+// removed. A request already settled gives ErrNotPending, so that committee
+// members pressing at once confirm it once, and so does a request made again
+// since, when at is not the one the caller showed (at < 0: any). Also
+// ErrUserLinked (the account is linked in the cell already), ErrMemberLinked
+// (the entry has another account), ErrNotFound (the entry is gone) and
+// ErrNameListed (the new name is an entry's: the request is dropped, the user
+// must ask again for that entry).
+func (s *Store) ConfirmJoinRequest(ctx context.Context, cellID, userID, at int64) (Joined, error) {
 	k := s.keys
 	uid := strconv.FormatInt(userID, 10)
-	var out cell.Member
-	err := s.cellTx(ctx, func(tx *redis.Tx) error {
-		v, err := tx.HGet(ctx, k.Joins(cellID), uid).Result()
+	keys := []string{k.Joins(cellID), k.Users(cellID), k.Members(cellID), k.Names(cellID), k.MemberSeq(cellID)}
+	wrap := func(err error) error {
+		return fmt.Errorf("storage: confirm join of user %d to cell %d: %w", userID, cellID, err)
+	}
+	for range 20 {
+		raw, err := s.rdb.HGet(ctx, k.Joins(cellID), uid).Result()
 		if errors.Is(err, redis.Nil) {
-			return ErrNotPending
+			return Joined{}, wrap(ErrNotPending)
 		}
 		if err != nil {
-			return err
+			return Joined{}, wrap(err)
 		}
 		var r JoinRequest
-		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			return err
+		if err := json.Unmarshal([]byte(raw), &r); err != nil {
+			return Joined{}, wrap(err)
 		}
 		if at >= 0 && r.At != at {
-			return ErrNotPending
+			return Joined{}, wrap(ErrNotPending)
 		}
-		if linked, err := tx.HExists(ctx, k.Users(cellID), uid).Result(); err != nil {
-			return err
-		} else if linked {
-			return ErrUserLinked
-		}
-		var m cell.Member
-		newMember := r.MemberID == 0
-		if newMember {
-			// A name given at joining may match one imported meanwhile.
-			if id, err := tx.HGet(ctx, k.Names(cellID), cell.Key(r.Name)).Int64(); err == nil {
-				r.MemberID, newMember = id, false
+		var out Joined
+		var was, key, seq string
+		m := cell.Member{Name: r.Name, Standing: cell.Official, Participation: cell.Regular}
+		if r.MemberID != 0 {
+			was, err = s.rdb.HGet(ctx, k.Members(cellID), strconv.FormatInt(r.MemberID, 10)).Result()
+			if errors.Is(err, redis.Nil) {
+				return Joined{}, wrap(ErrNotFound)
 			}
-		}
-		if newMember {
-			next, err := tx.Get(ctx, k.MemberSeq(cellID)).Int64()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			m = cell.Member{ID: next + 1, Name: r.Name, Standing: cell.Official, Participation: cell.Regular}
-		} else {
-			v, err := tx.HGet(ctx, k.Members(cellID), strconv.FormatInt(r.MemberID, 10)).Result()
 			if err != nil {
-				return err
+				return Joined{}, wrap(err)
 			}
-			if m, err = decodeMember(v); err != nil {
-				return err
+			if m, err = decodeMember(was); err != nil {
+				return Joined{}, wrap(err)
 			}
-			if m.UserID != 0 && m.UserID != userID {
-				return ErrMemberLinked
+			out.Rights = m.Role
+		} else {
+			n, err := s.rdb.Get(ctx, k.MemberSeq(cellID)).Int64()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return Joined{}, wrap(err)
 			}
+			m.ID, key, seq, out.Added = n+1, cell.Key(r.Name), strconv.FormatInt(n, 10), true
 		}
-		m.UserID = userID
-		data, err := encodeMember(m)
+		m.UserID, m.Role = userID, cell.RoleMember
+		now, err := encodeMember(m)
 		if err != nil {
-			return err
+			return Joined{}, wrap(err)
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			id := strconv.FormatInt(m.ID, 10)
-			p.HSet(ctx, k.Members(cellID), id, data)
-			p.HSet(ctx, k.Users(cellID), uid, id)
-			p.HDel(ctx, k.Joins(cellID), uid)
-			if newMember {
-				p.Set(ctx, k.MemberSeq(cellID), m.ID, 0)
-				p.HSet(ctx, k.Names(cellID), cell.Key(m.Name), id)
-			}
-			return nil
-		})
-		out = m
-		return err
-	}, k.Joins(cellID), k.Users(cellID), k.Members(cellID), k.Names(cellID), k.MemberSeq(cellID))
-	if err != nil {
-		return cell.Member{}, fmt.Errorf("storage: confirm join of user %d to cell %d: %w", userID, cellID, err)
+		code, err := confirmJoinScript.Run(ctx, s.rdb, keys, uid, raw, m.ID, was, now, key, seq).Int()
+		if err != nil {
+			return Joined{}, wrap(err)
+		}
+		switch code {
+		case 0:
+			out.Member = m
+			return out, s.AddUserCell(ctx, userID, cellID)
+		case 1:
+			return Joined{}, wrap(ErrNotPending)
+		case 2:
+			return Joined{}, wrap(ErrUserLinked)
+		case 3:
+			return Joined{}, wrap(ErrNotFound)
+		case 4:
+			return Joined{}, wrap(ErrMemberLinked)
+		case 5:
+			return Joined{}, errors.Join(wrap(ErrNameListed), s.clearJoinPending(ctx, userID, cellID))
+		}
 	}
-	return out, s.AddUserCell(ctx, userID, cellID)
+	return Joined{}, wrap(errors.New("too much contention"))
 }
 
 // RejectJoin removes a pending request; ErrNotPending when it was already settled.
 func (s *Store) RejectJoin(ctx context.Context, cellID, userID int64) (JoinRequest, error) {
-	r, err := s.JoinRequestOf(ctx, cellID, userID)
-	if err != nil {
-		return JoinRequest{}, err
-	}
-	n, err := s.rdb.HDel(ctx, s.keys.Joins(cellID), strconv.FormatInt(userID, 10)).Result()
-	if err != nil {
-		return JoinRequest{}, fmt.Errorf("storage: reject join of user %d: %w", userID, err)
-	}
-	if n == 0 {
-		return JoinRequest{}, ErrNotPending
-	}
-	return r, nil
+	return s.RejectJoinAt(ctx, cellID, userID, -1)
 }
 
 // MarkUnreachable records that the bot cannot write to a member and reports

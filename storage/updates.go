@@ -79,7 +79,8 @@ type Started struct {
 }
 
 // StartUpdate claims an update (as ClaimUpdate) and reads its sender's
-// language, cell and member record, and whether a reply to the chat is queued,
+// language, cell and member record, and whether a reply to the chat is queued
+// (and renews the TTL of a sender who is kept for UserTTL only),
 // in one round trip when the update names its cell or the sender has none, and
 // in two otherwise (the user's keys say which cell to read) or when a reply to
 // the chat was queued (whether it is sent yet). On an error the
@@ -92,6 +93,9 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	err := s.pipelined(ctx, func(p *pipe) {
 		claim = s.claimUpdate(ctx, p, u.Key, u.Token, u.Lease)
 		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
+		// A user kept for UserTTL only is kept that long again from their
+		// last update; XX leaves members' hashes, which have no TTL, as they are.
+		p.ExpireXX(ctx, s.keys.User(u.UserID), UserTTL)
 		switch {
 		case u.CellID != 0:
 			actor = p.eval(ctx, actorScript, s.actorKeys(u.CellID), u.UserID)

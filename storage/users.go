@@ -26,22 +26,125 @@ func (s *Store) UserLang(ctx context.Context, userID int64) (string, error) {
 
 // SetUserLang records a user's language.
 func (s *Store) SetUserLang(ctx context.Context, userID int64, lang string) error {
-	if err := s.rdb.HSet(ctx, s.keys.User(userID), "lang", lang).Err(); err != nil {
+	if _, err := s.touchUser(ctx, userID, 0, 0, "lang", lang); err != nil {
 		return fmt.Errorf("storage: set language of user %d: %w", userID, err)
 	}
 	return nil
 }
 
+// UserTTL is how long the bot keeps what it knows of a user who belongs to no
+// cell and has no join request pending (their language, that they opened the
+// bot) after they last wrote to it. Anyone may send /start, so without it every
+// passer-by would stay in Redis for good; members and those waiting to join are
+// kept without end.
+const UserTTL = 30 * 24 * time.Hour
+
+// joinMark is the field of a user's hash that marks a join request pending in
+// a cell: while one is, the user is kept.
+func joinMark(cellID int64) string { return "join:" + strconv.FormatInt(cellID, 10) }
+
+// touchUserScript changes a user's own keys and then keeps the user's hash (no
+// TTL) while they belong to a cell or have a join request pending, or gives it
+// UserTTL otherwise.
+//
+// KEYS[1] user HASH, KEYS[2] user's cells SET
+// ARGV[1] the TTL in ms
+// ARGV[2] a cell joined, "" none: added to the cells, made the current one, its
+// pending mark removed
+// ARGV[3] a cell left, "" none: removed from the cells; the current cell becomes
+// another of theirs, or none
+// ARGV[4..] field, value pairs to set in the hash; an empty value removes the field
+// Returns 1 when the user is kept, 0 when their hash expires (or there is none).
+var touchUserScript = newScript(`
+if ARGV[2] ~= '' then
+  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('HSET', KEYS[1], 'cell', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'join:' .. ARGV[2])
+end
+if ARGV[3] ~= '' then
+  redis.call('SREM', KEYS[2], ARGV[3])
+  if redis.call('HGET', KEYS[1], 'cell') == ARGV[3] then
+    local rest = redis.call('SMEMBERS', KEYS[2])
+    if #rest > 0 then
+      table.sort(rest, function(a, b) return tonumber(a) < tonumber(b) end)
+      redis.call('HSET', KEYS[1], 'cell', rest[1])
+    else
+      redis.call('HDEL', KEYS[1], 'cell')
+    end
+  end
+end
+for i = 4, #ARGV - 1, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local keep = redis.call('SCARD', KEYS[2]) > 0
+if not keep then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(f, 1, 5) == 'join:' then keep = true break end
+  end
+end
+if keep then
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0
+`)
+
+// touchUser runs touchUserScript: joined and left are cells (0 none), fields
+// are field, value pairs.
+func (s *Store) touchUser(ctx context.Context, userID, joined, left int64, fields ...string) (bool, error) {
+	cellArg := func(id int64) string {
+		if id == 0 {
+			return ""
+		}
+		return strconv.FormatInt(id, 10)
+	}
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, UserTTL.Milliseconds(), cellArg(joined), cellArg(left))
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	n, err := touchUserScript.Run(ctx, s.rdb, []string{s.keys.User(userID), s.keys.UserCells(userID)}, args...).Int()
+	return n == 1, err
+}
+
 // AddUserCell records that a user belongs to a cell and makes it the cell their
-// private commands act on.
+// private commands act on; the user is kept from now on.
 func (s *Store) AddUserCell(ctx context.Context, userID, cellID int64) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, s.keys.UserCells(userID), cellID)
-		p.HSet(ctx, s.keys.User(userID), "cell", cellID)
-		return nil
-	})
-	if err != nil {
+	if _, err := s.touchUser(ctx, userID, cellID, 0); err != nil {
 		return fmt.Errorf("storage: add cell %d to user %d: %w", cellID, userID, err)
+	}
+	return nil
+}
+
+// LeaveUserCell records that a user no longer belongs to a cell (their link
+// there ended). Their private commands act on another of their cells, if any;
+// a user left in no cell and with no join request pending is kept for UserTTL
+// only.
+func (s *Store) LeaveUserCell(ctx context.Context, userID, cellID int64) error {
+	if _, err := s.touchUser(ctx, userID, 0, cellID); err != nil {
+		return fmt.Errorf("storage: remove cell %d from user %d: %w", cellID, userID, err)
+	}
+	return nil
+}
+
+// markJoinPending keeps a user while their join request to a cell waits.
+func (s *Store) markJoinPending(ctx context.Context, userID, cellID int64) error {
+	if _, err := s.touchUser(ctx, userID, 0, 0, joinMark(cellID), "1"); err != nil {
+		return fmt.Errorf("storage: mark user %d waiting for cell %d: %w", userID, cellID, err)
+	}
+	return nil
+}
+
+// clearJoinPending is markJoinPending undone: the request was settled.
+func (s *Store) clearJoinPending(ctx context.Context, userID, cellID int64) error {
+	if _, err := s.touchUser(ctx, userID, 0, 0, joinMark(cellID), ""); err != nil {
+		return fmt.Errorf("storage: user %d no longer waiting for cell %d: %w", userID, cellID, err)
 	}
 	return nil
 }

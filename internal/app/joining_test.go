@@ -134,8 +134,8 @@ func TestJoinRequestsExpire(t *testing.T) {
 }
 
 // TestJoinButtonsCarryTheirRequest (issue 11, joining 14): an old notice cannot
-// confirm a newer, different claim; an old "send the request with the name X"
-// button cannot send the name typed since.
+// confirm a newer, different claim (made after withdrawing the first); an old
+// "send the request with the name X" button cannot send the name typed since.
 func TestJoinButtonsCarryTheirRequest(t *testing.T) {
 	e := newEnv(t)
 	e.start()
@@ -157,9 +157,12 @@ func TestJoinButtonsCarryTheirRequest(t *testing.T) {
 	u.WaitMessage("chờ chi ủy xác nhận")
 	first := sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Phạm Văn Khác")
 	oldData := confirmData(first)
-	// The same user asks again, as an entry of the roster this time.
+	// The same user asks again, as an entry of the roster this time: the link
+	// shows the request pending; they withdraw it and give the other name.
 	u.Start(cs.payload)
-	u.WaitMessage("họ và tên")
+	u.WaitMessage("yêu cầu đang chờ chi ủy xác nhận")
+	u.Press("↩️ Rút yêu cầu")
+	u.WaitMessage("Đã rút yêu cầu tham gia Chi bộ Khu phố 3")
 	u.Send("Lê Thị Hoa")
 	u.WaitMessage("Xin chọn đúng tên")
 	u.Press("Tôi là Lê Thị Hoa")

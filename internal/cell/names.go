@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -145,6 +146,90 @@ func wordsMatch(name, q []string) bool {
 		}
 	}
 	return i == len(q)
+}
+
+// Near finds the members someone joining may be, by the full name they typed:
+// the same name once accents, case and spacing are set aside ("nguyen van an"
+// is Nguyễn Văn An and Nguyễn Văn Ân); the same words in another order (a
+// Telegram name, given name first); or a slip of one letter (a letter missing,
+// added, changed, or two swapped) in one word of at least four letters that is
+// not the given name ("Ngyuen Van An"). A short word or the given name slips
+// into another name ("An", "Anh", "Lan"), so a slip there finds nobody. Unlike
+// Match, a name that shares only some words with a member's is not near: the
+// roster is not shown to whoever holds the join link.
+func Near(members []Member, query string) []Member {
+	q := strings.Fields(Fold(query))
+	if len(q) == 0 {
+		return nil
+	}
+	var out []Member
+	for _, m := range members {
+		if nearWords(strings.Fields(Fold(m.Name)), q) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// nearWords: name and q are the same words, in order but for one slip, or in
+// another order.
+func nearWords(name, q []string) bool {
+	if len(name) != len(q) {
+		return false
+	}
+	slips := 0
+	for i := range name {
+		if name[i] == q[i] {
+			continue
+		}
+		slips++
+		if slips > 1 || i == len(name)-1 || !oneSlip(name[i], q[i]) {
+			slips = 2
+			break
+		}
+	}
+	if slips <= 1 {
+		return true
+	}
+	a, b := slices.Clone(name), slices.Clone(q)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// oneSlip reports whether two different words of at least four letters are one
+// edit apart: a letter inserted, removed or changed, or two neighbours swapped.
+func oneSlip(a, b string) bool {
+	x, y := []rune(a), []rune(b)
+	if min(len(x), len(y)) < 4 {
+		return false
+	}
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	switch len(y) - len(x) {
+	case 0:
+		var diff []int
+		for i := range x {
+			if x[i] != y[i] {
+				diff = append(diff, i)
+			}
+		}
+		switch {
+		case len(diff) == 1:
+			return true
+		case len(diff) == 2 && diff[1] == diff[0]+1:
+			return x[diff[0]] == y[diff[1]] && x[diff[1]] == y[diff[0]]
+		}
+		return false
+	case 1:
+		i := 0
+		for i < len(x) && x[i] == y[i] {
+			i++
+		}
+		return slices.Equal(x[i:], y[i+1:])
+	}
+	return false
 }
 
 // MaxEcho is the most characters of a user's text the bot repeats in an answer.

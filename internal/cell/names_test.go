@@ -109,3 +109,49 @@ func TestMatchIdentityThenSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestNearFindsTheNameNotItsNamesakes: someone joining is offered the entries
+// that are their full name (accents, case, order or one slip aside), never the
+// members who only share a given or family name with it.
+func TestNearFindsTheNameNotItsNamesakes(t *testing.T) {
+	roster := []Member{
+		{ID: 1, Name: "Nguyễn Văn An"},
+		{ID: 2, Name: "Nguyễn Văn Ân"},
+		{ID: 3, Name: "Trần Văn An"},
+		{ID: 4, Name: "Nguyễn Văn Anh"},
+		{ID: 5, Name: "Lê Văn Từ"},
+		{ID: 6, Name: "Nguyễn Thị Lan"},
+		{ID: 7, Name: "Phạm Quang Trường"},
+	}
+	tests := []struct {
+		query string
+		want  []int64
+	}{
+		{"Nguyễn Văn An", []int64{1, 2}},                         // accents aside, both namesakes
+		{"nguyen  van AN", []int64{1, 2}},                        // case and spaces
+		{"Nguye\u0302\u0303n Va\u0306n A\u0302n", []int64{1, 2}}, // decomposed
+		{"Le\u0302 Va\u0306n Tu\u031b\u0300", []int64{5}},
+		{"Lan Nguyễn Thị", []int64{6}},    // given name first
+		{"Ngyuen Van Anh", []int64{4}},    // two letters swapped in the family name
+		{"Nguyen Van Anhh", nil},          // a slip in the given name is another name
+		{"Pham Quang Truong", []int64{7}}, // accents
+		{"Pham Quang Trong", nil},         // given name
+		{"Phạm Quag Trường", []int64{7}},  // a letter missing in the middle name
+		{"Nguyễn Vn An", nil},             // a slip in a short word
+		{"Văn An", nil},                   // part of a name
+		{"An", nil},                       // a given name
+		{"Nguyễn", nil},                   // a family name
+		{"Phạm Văn An", nil},              // another family name
+		{"Trần Văn Ân", []int64{3}},       // accents aside
+		{"", nil},
+	}
+	for _, tt := range tests {
+		var got []int64
+		for _, m := range Near(roster, tt.query) {
+			got = append(got, m.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Near(%q) = %v, want %v", tt.query, got, tt.want)
+		}
+	}
+}

@@ -55,8 +55,8 @@ var en = map[Key]string{
 	JoinMeButton:      "I am %s",
 	JoinSent:          "Your request is sent. Please wait for the committee to confirm it. The bot will tell you here.",
 	JoinRequest:       "🙋 Request to join <b>%s</b>: <b>%s</b> (Telegram: %s).\n%s",
-	JoinRequestKnown:  "This name is on the roster.",
-	JoinRequestNew:    "This name is not on the roster. Confirming adds it.",
+	JoinRequestKnown:  "The sender says they are <b>%s</b> on the roster (no Telegram linked yet): confirming links this account to that member.",
+	JoinRequestNew:    "A new name, not on the roster: confirming adds a new member (official, regular).",
 	JoinConfirm:       "✅ Confirm",
 	JoinReject:        "✖️ Do not confirm",
 	JoinConfirmedYou:  "✅ The committee confirmed you: comrade <b>%s</b> is a member of <b>%s</b> on the bot. From now on the bot sends you meeting notices and agendas here. You need not do anything else. Press /help to see more.",
@@ -117,7 +117,7 @@ var en = map[Key]string{
 	DemoteDone:       "✅ <b>%s</b> is no longer on the committee.",
 	DemoteSecretary:  "The secretary cannot be removed from the committee.",
 	PromoteUsage:     "Please give a name after the command, for example: /%s Nguyen Van An",
-	PromoteNotLinked: "<b>%s</b> has no linked Telegram account, so cannot use committee commands yet. The role is recorded.",
+	PromoteNotLinked: "<b>%s</b> has no linked Telegram account, so cannot use committee commands yet. The role is recorded, but it does not pass to whoever joins the bot under that name: once you confirm them, /promote them again.",
 
 	ImportUsage: "Please send the roster as a CSV file with /import as its caption (or reply to the file with /import).\n" +
 		"The first line names the columns: <code>name,standing,participation,until,reason</code>\n" +
@@ -430,4 +430,14 @@ var en = map[Key]string{
 	CardUnmarked:    "not checked in",
 	CardMarkPresent: "✅ Present",
 	CardMarkAbsent:  "❌ Absent",
+
+	JoinNameLinked:      "The name <b>%s</b> is linked to another member's Telegram account, so the bot sends no request under it. If it is your name, please contact the cell's committee.",
+	JoinPendingYou:      "You asked to join <b>%s</b> as <b>%s</b>; the request is waiting for the committee to confirm it, and the bot will tell you here. If you sent the wrong name, press \"Withdraw\" and ask again.",
+	JoinWithdrawButton:  "↩️ Withdraw",
+	JoinWithdrawn:       "Your request to join <b>%s</b> is withdrawn. Please type your <b>full name</b> again.",
+	JoinRequestSimilar:  "Close names on the roster: %s.",
+	JoinRequestRights:   "⚠️ <b>%s</b> has committee rights on the bot. Confirming does not give them to this account: if it is the right person, the secretary gives them again with /promote.",
+	JoinRightsNotPassed: "⚠️ The committee rights of <b>%s</b> did not pass to the account just confirmed; it is a plain member. If it is the right person, the secretary sends: /promote %s",
+	JoinNameListedNow:   "The name <b>%s</b> is now on the roster, so this request to add it as a new name can no longer be used. The bot asked the sender to press the join button again and choose their name.",
+	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Join the cell\" in the group again and choose your name.",
 }

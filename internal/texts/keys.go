@@ -445,3 +445,16 @@ const (
 	CardMarkPresent Key = "card.mark_present"
 	CardMarkAbsent  Key = "card.mark_absent"
 )
+
+// Joining never takes over someone else's entry.
+const (
+	JoinNameLinked      Key = "join.name_linked"
+	JoinPendingYou      Key = "join.pending_user"
+	JoinWithdrawButton  Key = "join.withdraw_button"
+	JoinWithdrawn       Key = "join.withdrawn"
+	JoinRequestSimilar  Key = "join.request_similar"
+	JoinRequestRights   Key = "join.request_rights"
+	JoinRightsNotPassed Key = "join.rights_not_passed"
+	JoinNameListedNow   Key = "join.name_listed_now"
+	JoinPickAgain       Key = "join.pick_again"
+)

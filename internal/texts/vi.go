@@ -58,8 +58,8 @@ var vi = map[Key]string{
 	JoinMeButton:      "Tôi là %s",
 	JoinSent:          "Đã gửi yêu cầu tham gia. Xin đồng chí chờ chi ủy xác nhận; Bot sẽ báo lại tại đây.",
 	JoinRequest:       "🙋 Yêu cầu tham gia <b>%s</b>: <b>%s</b> (Telegram: %s).\n%s",
-	JoinRequestKnown:  "Tên này có trong danh sách.",
-	JoinRequestNew:    "Tên này chưa có trong danh sách: xác nhận sẽ thêm mới.",
+	JoinRequestKnown:  "Người gửi nhận là <b>%s</b> trong danh sách (chưa liên kết Telegram): xác nhận sẽ gắn tài khoản này với đồng chí ấy.",
+	JoinRequestNew:    "Tên mới, chưa có trong danh sách: xác nhận sẽ thêm một đảng viên mới (chính thức, sinh hoạt thường xuyên).",
 	JoinConfirm:       "✅ Xác nhận",
 	JoinReject:        "✖️ Không xác nhận",
 	JoinConfirmedYou:  "✅ Chi ủy đã xác nhận: đồng chí <b>%s</b> là đảng viên của <b>%s</b> trên Bot. Từ nay Bot sẽ gửi thông báo họp và chương trình sinh hoạt đến đồng chí tại đây; đồng chí không cần làm gì thêm. Bấm /help để xem thêm.",
@@ -120,7 +120,7 @@ var vi = map[Key]string{
 	DemoteDone:       "✅ Đồng chí <b>%s</b> đã rút khỏi chi ủy.",
 	DemoteSecretary:  "Không rút bí thư khỏi chi ủy được.",
 	PromoteUsage:     "Xin ghi họ tên sau lệnh, ví dụ: /%s Nguyễn Văn An",
-	PromoteNotLinked: "Đồng chí <b>%s</b> chưa liên kết Telegram nên chưa dùng được lệnh của chi ủy; Bot vẫn ghi nhận vào chi ủy.",
+	PromoteNotLinked: "Đồng chí <b>%s</b> chưa liên kết Telegram nên chưa dùng được lệnh của chi ủy; Bot vẫn ghi nhận vào chi ủy. Quyền này không chuyển theo khi có người tham gia Bot với tên ấy: sau khi xác nhận, xin /promote lại.",
 
 	ImportUsage: "Xin gửi danh sách đảng viên dạng tệp CSV, ghi /import ở phần chú thích của tệp (hoặc trả lời tệp đó bằng /import).\n" +
 		"Dòng đầu của tệp giữ nguyên tiếng Anh: <code>name,standing,participation,until,reason</code>\n" +
@@ -434,4 +434,14 @@ var vi = map[Key]string{
 	CardUnmarked:    "chưa điểm danh",
 	CardMarkPresent: "✅ Có mặt",
 	CardMarkAbsent:  "❌ Vắng mặt",
+
+	JoinNameLinked:      "Tên <b>%s</b> đã gắn với tài khoản Telegram của một đồng chí khác, nên Bot không gửi yêu cầu với tên này. Nếu đó đúng là tên của đồng chí, xin liên hệ chi ủy chi bộ.",
+	JoinPendingYou:      "Đồng chí đã gửi yêu cầu tham gia <b>%s</b> với tên <b>%s</b>; yêu cầu đang chờ chi ủy xác nhận, Bot sẽ báo lại tại đây. Nếu gửi nhầm tên, xin bấm «Rút yêu cầu» rồi gửi lại.",
+	JoinWithdrawButton:  "↩️ Rút yêu cầu",
+	JoinWithdrawn:       "Đã rút yêu cầu tham gia <b>%s</b>. Xin gõ lại <b>họ và tên đầy đủ</b> của đồng chí.",
+	JoinRequestSimilar:  "Tên gần giống trong danh sách: %s.",
+	JoinRequestRights:   "⚠️ Đồng chí <b>%s</b> đang có quyền chi ủy trên Bot. Xác nhận không trao quyền đó cho tài khoản này: nếu đúng người, bí thư dùng /promote để trao lại.",
+	JoinRightsNotPassed: "⚠️ Quyền chi ủy của <b>%s</b> không chuyển sang tài khoản vừa xác nhận; tài khoản này là đảng viên. Nếu đúng người, bí thư gửi: /promote %s",
+	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút tham gia và chọn đúng tên.",
+	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Tham gia chi bộ» trong nhóm và chọn đúng tên của đồng chí.",
 }
