@@ -51,9 +51,23 @@ func TestDeliveryLeaseOutlastsASlowSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.WaitUntil(func() bool {
-		d, err := e.store.QueueDepth(context.Background())
-		return err == nil && d.Ready[0]+d.Ready[1]+d.Leased == 0
+		for _, u := range us {
+			if len(u.Messages()) == 0 {
+				return false
+			}
+		}
+		return true
 	})
+	// Then until the queue is empty: nothing can be sent after that.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		d, err := e.store.QueueDepth(context.Background())
+		if err == nil && d.Ready[0]+d.Ready[1]+d.Leased == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue did not empty: %+v, %v", d, err)
+		}
+	}
 	for _, u := range us {
 		if n := len(u.Messages()); n != 1 {
 			t.Errorf("user %d got %d messages, want 1", u.ID(), n)
