@@ -13,15 +13,17 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// slowCaller takes d over each call, as a Bot API under load does.
+// slowCaller answers each call d after Telegram took it, as a Bot API under
+// load, or a slow network back, does.
 type slowCaller struct {
 	next telegram.Caller
 	d    time.Duration
 }
 
 func (c slowCaller) Do(ctx context.Context, req telegram.Request, result any) error {
+	err := c.next.Do(ctx, req, result)
 	time.Sleep(c.d)
-	return c.next.Do(ctx, req, result)
+	return err
 }
 
 // TestDeliveryLeaseOutlastsASlowSend: a send that takes several leases is not
@@ -31,7 +33,7 @@ func TestDeliveryLeaseOutlastsASlowSend(t *testing.T) {
 	e := newTestEnv(t)
 	us := members(e.srv, 3)
 	const lease = 300 * time.Millisecond
-	p := delivery.SenderParams{Lease: lease, RecoverEvery: 50 * time.Millisecond, Caller: slowCaller{next: e.bot, d: 4 * lease}}
+	p := delivery.SenderParams{Lease: lease, RecoverEvery: 50 * time.Millisecond, Caller: slowCaller{next: e.bot, d: 8 * lease}}
 	a := e.sender(t, p)
 	// A second process on the same queue, whose recoverer would take over a
 	// lease that was not renewed.
