@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -440,18 +443,38 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 	}
 	lines := []string{
 		texts.T(lang, texts.CloseSummary, texts.DateTime(lang, m.Start.In(loc)), s.PresentExpected(), s.Expected, rateText(lang, s), s.TargetPercent, met),
+	}
+	// Which part of the target fails: the rate, or someone absent without reason.
+	var why []string
+	if !s.RateAboveTarget() {
+		why = append(why, texts.T(lang, texts.CloseTargetRate, rateText(lang, s), s.TargetPercent))
+	}
+	if n := len(s.AbsentNoReason); n > 0 {
+		why = append(why, texts.T(lang, texts.CloseTargetAbsent, n))
+	}
+	if len(why) > 0 {
+		lines = append(lines, texts.T(lang, texts.CloseTargetWhy, strings.Join(why, "; ")))
+	}
+	lines = append(lines, texts.T(lang, texts.CloseTotal, s.Total.All(), s.Total.Official, s.Total.Probationary))
+	if len(s.Attached) > 0 {
+		lines = append(lines, texts.T(lang, texts.CloseAttached, len(s.Attached), joinNames(s.Attached)))
+	}
+	lines = append(lines,
 		texts.T(lang, texts.CloseOfficial, len(s.PresentOfficial), joinNames(s.PresentOfficial)),
 		texts.T(lang, texts.CloseProbationary, len(s.PresentProbationary), joinNames(s.PresentProbationary)),
-		texts.T(lang, texts.CloseNotExpected, len(s.PresentNotExpected), joinNames(s.PresentNotExpected)),
+	)
+	if len(s.PresentAttached) > 0 {
+		lines = append(lines, texts.T(lang, texts.CloseAttachedCame, len(s.PresentAttached), joinNames(s.PresentAttached)))
 	}
-	excused := make([]string, len(s.Excused))
-	for i, e := range s.Excused {
+	lines = append(lines, texts.T(lang, texts.CloseNotExpected, len(s.PresentNotExpected), joinNames(s.PresentNotExpected)))
+	// Those who asked to be excused without a reason count as excused and are
+	// listed apart, on a line of their own under the excused.
+	stated := s.Stated()
+	excused := make([]string, len(stated))
+	for i, e := range stated {
 		reason := texts.T(lang, texts.ReasonOther)
 		if k, ok := reasonKey(e.Reason); ok {
 			reason = texts.T(lang, k)
-		}
-		if e.Unstated {
-			reason = texts.T(lang, texts.ReasonUnstated)
 		}
 		if e.Text != "" {
 			reason += ": " + texts.Escape(e.Text)
@@ -474,8 +497,11 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		gs = strings.Join(guests, "; ")
 	}
 	v := s.Vote
+	lines = append(lines, texts.T(lang, texts.CloseExcused, len(s.Excused), ex))
+	if unstated := s.Unstated(); len(unstated) > 0 {
+		lines = append(lines, texts.T(lang, texts.CloseUnstated, len(unstated), joinNames(unstated)))
+	}
 	lines = append(lines,
-		texts.T(lang, texts.CloseExcused, len(s.Excused), ex),
 		texts.T(lang, texts.CloseAbsent, len(s.AbsentNoReason), joinNames(s.AbsentNoReason)),
 		texts.T(lang, texts.CloseComingNotCame, len(s.ComingNotCame), joinNames(s.ComingNotCame)),
 		texts.T(lang, texts.CloseGuests, len(s.Guests), gs),
@@ -497,7 +523,14 @@ func (b *Bot) queueText(r *request, id string, chatID int64, text string) error 
 	return err
 }
 
-// absenceAlerts tells the committee of the absence alerts this meeting fires.
+// absenceAlerts tells the committee of the absence alerts this meeting fires,
+// all of them in one message to each committee member: a /close that raises
+// forty alerts would otherwise make a phone buzz forty times.
+//
+// The message is queued before the alerts are marked sent, under an id made
+// from the alerts it lists: a /close cut short after queueing is done again
+// whole and its message is the one already queued, while a later run that
+// finds other alerts (after a correction) gets a message of its own.
 func (b *Bot) absenceAlerts(r *request, m cell.Meeting, roster []cell.Member, loc *time.Location) error {
 	from := time.Date(m.Start.In(loc).Year()-1, 1, 1, 0, 0, 0, 0, loc)
 	ms, err := b.p.Store.Meetings(r.ctx, r.cell.ID, from, m.Start.Add(time.Second))
@@ -517,6 +550,11 @@ func (b *Bot) absenceAlerts(r *request, m cell.Meeting, roster []cell.Member, lo
 		outcomes[mm.ID] = o
 		closed = append(closed, mm)
 	}
+	type memberAlert struct {
+		member cell.Member
+		alert  cell.Alert
+	}
+	var due []memberAlert
 	for _, mem := range roster {
 		var history []cell.Attendance
 		for _, mm := range closed {
@@ -525,28 +563,59 @@ func (b *Bot) absenceAlerts(r *request, m cell.Meeting, roster []cell.Member, lo
 			}
 		}
 		for _, a := range cell.AbsenceAlerts(history, m.ID, loc) {
-			first, err := b.p.Store.MarkAlertSent(r.ctx, r.cell.ID, string(a.Kind), mem.ID, m.ID)
+			sent, err := b.p.Store.AlertSent(r.ctx, r.cell.ID, string(a.Kind), mem.ID, m.ID)
 			if err != nil {
 				return err
 			}
-			if !first {
-				continue
-			}
-			days := make([]string, len(a.Meetings))
-			for i, at := range a.Meetings {
-				days[i] = at.Start.In(loc).Format("02/01/2006")
-			}
-			id := fmt.Sprintf("alert:%d:%d:%s:%d", r.cell.ID, m.ID, a.Kind, mem.ID)
-			err = b.notifyCommittee(r.ctx, *r.cell, id, 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-				if a.Kind == cell.AlertAbsentInYear {
-					return texts.T(lang, texts.AlertAbsentYear, texts.Escape(mem.Name), len(a.Meetings), m.Start.In(loc).Year(), strings.Join(days, ", ")), nil
-				}
-				return texts.T(lang, texts.AlertExcusedRow, texts.Escape(mem.Name), len(a.Meetings), strings.Join(days, ", ")), nil
-			})
-			if err != nil {
-				return err
+			if !sent {
+				due = append(due, memberAlert{mem, a})
 			}
 		}
 	}
+	if len(due) == 0 {
+		return nil
+	}
+	// Alerts of one kind together, absences without reason first: the heavier.
+	slices.SortStableFunc(due, func(x, y memberAlert) int {
+		return cmp.Compare(alertOrder(x.alert.Kind), alertOrder(y.alert.Kind))
+	})
+	h := fnv.New64a()
+	for _, d := range due {
+		fmt.Fprintf(h, "%s:%d;", d.alert.Kind, d.member.ID)
+	}
+	id := fmt.Sprintf("alerts:%d:%d:%x", r.cell.ID, m.ID, h.Sum64())
+	start := m.Start.In(loc)
+	err = b.notifyCommittee(r.ctx, *r.cell, id, 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+		lines := []string{texts.T(lang, texts.AlertHead, texts.DateTime(lang, start))}
+		for _, d := range due {
+			days := make([]string, len(d.alert.Meetings))
+			for i, at := range d.alert.Meetings {
+				days[i] = at.Start.In(loc).Format("02/01/2006")
+			}
+			name := texts.Escape(d.member.Name)
+			if d.alert.Kind == cell.AlertAbsentInYear {
+				lines = append(lines, texts.T(lang, texts.AlertAbsentYear, name, d.alert.Months, start.Year(), strings.Join(days, ", ")))
+			} else {
+				lines = append(lines, texts.T(lang, texts.AlertExcusedRow, name, len(d.alert.Meetings), strings.Join(days, ", ")))
+			}
+		}
+		return strings.Join(lines, "\n"), nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range due {
+		if _, err := b.p.Store.MarkAlertSent(r.ctx, r.cell.ID, string(d.alert.Kind), d.member.ID, m.ID); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// alertOrder puts absences without reason before runs of excused absences.
+func alertOrder(k cell.AlertKind) int {
+	if k == cell.AlertAbsentInYear {
+		return 0
+	}
+	return 1
 }

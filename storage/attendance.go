@@ -358,6 +358,15 @@ func (s *Store) Outcomes(ctx context.Context, cellID, meetingID int64) (map[int6
 	return out, nil
 }
 
+// AlertSent reports whether an absence alert was recorded as sent.
+func (s *Store) AlertSent(ctx context.Context, cellID int64, kind string, memberID, meetingID int64) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.keys.AlertSent(cellID, kind, memberID, meetingID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: alert sent: %w", err)
+	}
+	return n == 1, nil
+}
+
 // MarkAlertSent records an absence alert as sent; false when it was before.
 func (s *Store) MarkAlertSent(ctx context.Context, cellID int64, kind string, memberID, meetingID int64) (bool, error) {
 	ok, err := s.rdb.SetNX(ctx, s.keys.AlertSent(cellID, kind, memberID, meetingID), 1, 0).Result()

@@ -32,9 +32,9 @@ type Excuse struct {
 
 // Vote is the vote base of a meeting with the figures it comes from. A
 // resolution passes when at least Threshold voters agree (more than half of Base).
-// Probationary members attend and speak but do not vote.
+// Probationary and attached members attend and speak but do not vote.
 type Vote struct {
-	Official     int // official members on the roster that day
+	Official     int // official members of this cell on the roster that day (attached ones are not)
 	Away         int // of them, away that day (whether or not they came)
 	ExemptAbsent int // of them, exempt and not present
 	Excused      int // of them, expected, not present and excused (any reason counts)
@@ -45,12 +45,20 @@ type Vote struct {
 // Summary is the account of one meeting the minutes need. Members appear in
 // roster order. The counts for the group come from the lengths of the lists;
 // the names and reasons are for the committee.
+//
+// Attached members (sinh hoạt tạm thời) belong to their home cell's count: they
+// are expected here, so they are in the rate and in the excused and absent
+// lists, but they are listed apart when present, and they are neither in this
+// cell's total nor in its vote base.
 type Summary struct {
+	Total               Total    // the cell's own members on the roster that day (đảng số)
+	Attached            []Member // attached members on the roster that day, outside Total
 	Expected            int      // members expected that day (regular or attached)
-	PresentOfficial     []Member // expected, present, official
-	PresentProbationary []Member // expected, present, probationary
+	PresentOfficial     []Member // expected, present, official, of this cell
+	PresentProbationary []Member // expected, present, probationary, of this cell
+	PresentAttached     []Member // attached and present: in the rate, listed apart
 	PresentNotExpected  []Member // exempt or away that day who came: listed apart, outside the rate
-	Excused             []Excuse // expected, not present, excused
+	Excused             []Excuse // expected, not present, excused (those who gave no reason too)
 	AbsentNoReason      []Member // expected, not present, not excused
 	ComingNotCame       []Member // answered coming but were not present (expected or not)
 	Guests              []Guest
@@ -60,9 +68,21 @@ type Summary struct {
 	Outcomes            map[int64]Outcome // every member on the roster, by id, for their history
 }
 
+// Total is a cell's own membership (đảng số) on a meeting's day: every member on
+// the roster but the attached ones, by standing.
+type Total struct {
+	Official     int
+	Probationary int
+}
+
+// All is the whole total, official and probationary.
+func (t Total) All() int { return t.Official + t.Probationary }
+
 // PresentExpected is the number of expected members who came: the numerator of
 // the rate.
-func (s Summary) PresentExpected() int { return len(s.PresentOfficial) + len(s.PresentProbationary) }
+func (s Summary) PresentExpected() int {
+	return len(s.PresentOfficial) + len(s.PresentProbationary) + len(s.PresentAttached)
+}
 
 // Rate is PresentExpected/Expected, from 0 to 1; 0 when nobody was expected.
 func (s Summary) Rate() float64 {
@@ -72,11 +92,40 @@ func (s Summary) Rate() float64 {
 	return float64(s.PresentExpected()) / float64(s.Expected)
 }
 
-// MeetsTarget reports whether the rate reaches the target, compared in whole
-// numbers so that 85% of 20 is met by exactly 17. A meeting nobody was expected
-// at does not meet it.
+// RateAboveTarget reports whether the rate is above the target, compared in
+// whole numbers: 17 of 20 is 85.0%, which is not above 85%. A meeting nobody
+// was expected at is not above it.
+func (s Summary) RateAboveTarget() bool {
+	return s.Expected > 0 && s.PresentExpected()*100 > s.TargetPercent*s.Expected
+}
+
+// MeetsTarget reports whether the meeting meets the cell's quality target: the
+// rate is above the target and no expected member is absent without reason.
 func (s Summary) MeetsTarget() bool {
-	return s.Expected > 0 && s.PresentExpected()*100 >= s.TargetPercent*s.Expected
+	return s.RateAboveTarget() && len(s.AbsentNoReason) == 0
+}
+
+// Stated is the excused members who gave a reason; Unstated those who asked to
+// be excused and never gave one: listed apart, still counted as excused.
+func (s Summary) Stated() []Excuse {
+	var out []Excuse
+	for _, e := range s.Excused {
+		if !e.Unstated {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Unstated is the excused members who never gave a reason, in roster order.
+func (s Summary) Unstated() []Member {
+	var out []Member
+	for _, e := range s.Excused {
+		if e.Unstated {
+			out = append(out, e.Member)
+		}
+	}
+	return out
 }
 
 // Threshold is the number of votes that passes a resolution with that vote
@@ -96,8 +145,8 @@ func Threshold(base int) int { return base/2 + 1 }
 //
 // A member who came counts as present whatever they answered. An expected
 // member who did not come is excused when their answer is Excused, whatever the
-// reason, and absent without reason otherwise (coming, unsure, no answer, or
-// marked absent).
+// reason or none (then marked Unstated), and absent without reason otherwise
+// (coming, unsure, no answer, or marked absent).
 func Summarize(day time.Time, roster []Member, answers []Answer, presence []Presence, guests []Guest, targetPercent int) Summary {
 	if targetPercent <= 0 {
 		targetPercent = DefaultTargetPercent
@@ -139,6 +188,9 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 		case present && !expected:
 			out = OutcomePresent
 			s.PresentNotExpected = append(s.PresentNotExpected, m)
+		case present && part == Attached:
+			out = OutcomePresent
+			s.PresentAttached = append(s.PresentAttached, m)
 		case present && official:
 			out = OutcomePresent
 			s.PresentOfficial = append(s.PresentOfficial, m)
@@ -164,7 +216,14 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 			s.Expected++
 		}
 
-		if !official {
+		switch {
+		case part == Attached:
+			s.Attached = append(s.Attached, m)
+			continue // their home cell counts them, and they do not vote here
+		case official:
+			s.Total.Official++
+		default:
+			s.Total.Probationary++
 			continue
 		}
 		s.Vote.Official++
@@ -195,8 +254,9 @@ type AlertKind string
 
 // Absence alerts, for the committee only.
 const (
-	// AlertAbsentInYear: AbsencesInYearAlert absences without reason within a
-	// calendar year, the threshold for removal from the party rolls.
+	// AlertAbsentInYear: absences without reason in AbsenceMonthsAlert calendar
+	// months of one calendar year, the threshold for removal from the party
+	// rolls. The Statute counts months: two absences in one month count once.
 	AlertAbsentInYear AlertKind = "absent_in_year"
 	// AlertExcusedInARow: ExcusedInARowAlert excused absences in a row.
 	AlertExcusedInARow AlertKind = "excused_in_a_row"
@@ -204,8 +264,8 @@ const (
 
 // Counts at which absence alerts fire.
 const (
-	AbsencesInYearAlert = 3
-	ExcusedInARowAlert  = 3
+	AbsenceMonthsAlert = 3
+	ExcusedInARowAlert = 3
 )
 
 // Alert is an absence alert about one member, with the meetings behind it,
@@ -213,6 +273,10 @@ const (
 type Alert struct {
 	Kind     AlertKind
 	Meetings []Attendance
+	// Months is, for AlertAbsentInYear, the number of calendar months of the
+	// year with an absence without reason; Meetings may hold more entries
+	// when a month had two meetings.
+	Months int
 }
 
 // AbsenceAlerts returns the alerts that fire at one meeting for one member:
@@ -223,8 +287,9 @@ type Alert struct {
 // history is the member's attendance ordered by start, the meeting with id
 // meetingID among it; entries after that meeting are ignored, so a late call
 // gives the same answer. AlertAbsentInYear fires at the meeting that brings the
-// member's absences without reason within its calendar year (in loc, the
-// cell's time zone) to exactly AbsencesInYearAlert. AlertExcusedInARow fires at
+// number of calendar months (in loc, the cell's time zone) of its year in which
+// the member was absent without reason to exactly AbsenceMonthsAlert: a second
+// absence in a month already counted adds nothing. AlertExcusedInARow fires at
 // the meeting that makes a run of exactly ExcusedInARowAlert excused absences:
 // meetings the member was not expected at neither count nor break a run,
 // anything else breaks it, and the run may reach back into the previous year.
@@ -245,15 +310,23 @@ func AbsenceAlerts(history []Attendance, meetingID int64, loc *time.Location) []
 	var alerts []Alert
 	switch this.Outcome {
 	case OutcomeAbsent:
-		year := this.Start.In(loc).Year()
+		year, month, _ := this.Start.In(loc).Date()
 		var absences []Attendance
-		for _, a := range history {
-			if a.Outcome == OutcomeAbsent && a.Start.In(loc).Year() == year {
-				absences = append(absences, a)
+		months := map[time.Month]bool{}
+		newMonth := true // no earlier absence in this meeting's month
+		for i, a := range history {
+			y, mo, _ := a.Start.In(loc).Date()
+			if a.Outcome != OutcomeAbsent || y != year {
+				continue
+			}
+			absences = append(absences, a)
+			months[mo] = true
+			if i < at && mo == month {
+				newMonth = false
 			}
 		}
-		if len(absences) == AbsencesInYearAlert {
-			alerts = append(alerts, Alert{Kind: AlertAbsentInYear, Meetings: absences})
+		if newMonth && len(months) == AbsenceMonthsAlert {
+			alerts = append(alerts, Alert{Kind: AlertAbsentInYear, Meetings: absences, Months: len(months)})
 		}
 	case OutcomeExcused:
 		var run []Attendance

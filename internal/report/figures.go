@@ -62,6 +62,9 @@ type MemberFigures struct {
 	Excused            int
 	ByReason           map[cell.ReasonCategory]int
 	Absent             int // absences without reason
+	// AbsentMonths is the number of calendar months with an absence without
+	// reason: the Statute counts months, so two in one month count once.
+	AbsentMonths int
 }
 
 // Figures is the attendance of a period, by meeting and by member.
@@ -123,7 +126,7 @@ func (d Data) members(closed []Meeting) []cell.Member {
 	}
 	for _, m := range closed {
 		s := m.Summary
-		for _, list := range [][]cell.Member{s.PresentOfficial, s.PresentProbationary, s.PresentNotExpected, s.AbsentNoReason} {
+		for _, list := range [][]cell.Member{s.PresentOfficial, s.PresentProbationary, s.PresentAttached, s.PresentNotExpected, s.AbsentNoReason} {
 			for _, mb := range list {
 				add(mb)
 			}
@@ -193,9 +196,9 @@ func Rows(d Data) []Row {
 	return rows
 }
 
-// percent is floor(100 × n / of), 0 when of is 0. Flooring agrees with
-// cell.Summary.MeetsTarget: the percent reaches a whole target exactly when
-// the rate does.
+// percent is floor(100 × n / of), 0 when of is 0. Whether a meeting meets
+// its target is the summary's word (cell.Summary.MeetsTarget), not this
+// rounded figure: 85.0% shows as 85 and is not above an 85% target.
 func percent(n, of int) int {
 	if of == 0 {
 		return 0
@@ -252,6 +255,7 @@ func Compute(d Data) Figures {
 		byID[mb.ID] = len(f.Members)
 		f.Members = append(f.Members, MemberFigures{Member: mb, ByReason: map[cell.ReasonCategory]int{}})
 	}
+	absentMonths := map[int64]map[time.Month]bool{}
 	for _, r := range Rows(d) {
 		mf := &f.Members[byID[r.Member.ID]]
 		switch r.Outcome {
@@ -269,6 +273,12 @@ func Compute(d Data) Figures {
 		case cell.OutcomeAbsent:
 			mf.Expected++
 			mf.Absent++
+			// A period lies within one calendar year, so the month alone tells.
+			if absentMonths[r.Member.ID] == nil {
+				absentMonths[r.Member.ID] = map[time.Month]bool{}
+			}
+			absentMonths[r.Member.ID][r.Meeting.Start.Month()] = true
+			mf.AbsentMonths = len(absentMonths[r.Member.ID])
 		}
 	}
 	return f

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +198,47 @@ func TestParsePeriod(t *testing.T) {
 			}
 			if p.Start.Location().String() != "Asia/Ho_Chi_Minh" || p.Start.Hour() != 0 || p.Start.Day() != 1 || !p.End.After(p.Start) {
 				t.Errorf("bounds %v – %v", p.Start, p.End)
+			}
+		})
+	}
+}
+
+// TestAbsentMonths: the report's warning mark follows the Statute, which
+// counts months: absences without reason on 05/01, 19/01 and 05/02 are 3
+// absences in 2 months, no mark; one more on 05/03 makes 3 months, marked.
+func TestAbsentMonths(t *testing.T) {
+	c := cell.Cell{ID: 1, Name: "Chi bộ 1", TimeZone: "Asia/Ho_Chi_Minh"}
+	roster := []cell.Member{
+		{ID: 1, Name: "Có Mặt", Standing: cell.Official, Participation: cell.Regular},
+		{ID: 2, Name: "Vắng Mặt", Standing: cell.Official, Participation: cell.Regular},
+	}
+	meeting := func(id int64, month time.Month, day int) Meeting {
+		start := time.Date(2027, month, day, 14, 0, 0, 0, hcm)
+		pres := []cell.Presence{{MemberID: 1, Mark: cell.PresentByCode, At: start}}
+		return Meeting{
+			Meeting: cell.Meeting{ID: id, Start: start, State: cell.StateClosed},
+			Summary: cell.Summarize(start, roster, nil, pres, nil, 0),
+		}
+	}
+	three := []Meeting{meeting(1, time.January, 5), meeting(2, time.January, 19), meeting(3, time.February, 5)}
+	tests := []struct {
+		name           string
+		meetings       []Meeting
+		absent, months int
+		marked         bool
+	}{
+		{"two in January, one in February", three, 3, 2, false},
+		{"and one in March", append(three, meeting(4, time.March, 5)), 4, 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := Compute(Data{Cell: c, Period: YearPeriod(2027, hcm), Roster: roster, Meetings: tt.meetings})
+			mf := f.Members[1]
+			if mf.Absent != tt.absent || mf.AbsentMonths != tt.months {
+				t.Errorf("absent %d in %d months, want %d in %d", mf.Absent, mf.AbsentMonths, tt.absent, tt.months)
+			}
+			if got := strings.Contains(memberLine("vi", mf), "⚠️"); got != tt.marked {
+				t.Errorf("marked %v, want %v: %q", got, tt.marked, memberLine("vi", mf))
 			}
 		})
 	}

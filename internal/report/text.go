@@ -181,7 +181,7 @@ func memberLine(lang string, mf MemberFigures) string {
 	}
 	if mf.Absent > 0 {
 		b.WriteString(texts.T(lang, texts.ReportMemberAbsent, mf.Absent))
-		if mf.Absent >= cell.AbsencesInYearAlert {
+		if mf.AbsentMonths >= cell.AbsenceMonthsAlert {
 			b.WriteString(" ⚠️")
 		}
 	}

@@ -262,7 +262,6 @@ const (
 	ReasonIllness      Key = "reason.illness"
 	ReasonFamily       Key = "reason.family"
 	ReasonOther        Key = "reason.other"
-	ReasonUnstated     Key = "reason.unstated"
 	CheckinOpened      Key = "checkin.opened"
 	CheckinNotYet      Key = "checkin.not_yet"
 	CheckinDone        Key = "checkin.done"
@@ -287,10 +286,18 @@ const (
 	CloseVote          Key = "close.vote"
 	CloseTargetMet     Key = "close.target_met"
 	CloseTargetMissed  Key = "close.target_missed"
+	CloseTargetWhy     Key = "close.target_why"
+	CloseTargetRate    Key = "close.target_rate"
+	CloseTargetAbsent  Key = "close.target_absent"
+	CloseTotal         Key = "close.total"
+	CloseAttached      Key = "close.attached"
+	CloseAttachedCame  Key = "close.attached_came"
+	CloseUnstated      Key = "close.unstated"
 	CloseGroup         Key = "close.group"
 	CloseDone          Key = "close.done"
 	AlertAbsentYear    Key = "alert.absent_year"
 	AlertExcusedRow    Key = "alert.excused_row"
+	AlertHead          Key = "alert.head"
 )
 
 // command menus of meetings and attendance
