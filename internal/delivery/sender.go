@@ -91,7 +91,6 @@ type SenderParams struct {
 // ProbeSent is the step after a part was sent and its sent marker written.
 const ProbeSent = "delivery:sent"
 
-
 // DefaultLease is how long a claimed message is held past its last renewal.
 const DefaultLease = 6 * time.Second
 
