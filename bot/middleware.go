@@ -194,7 +194,7 @@ func (b *Bot) useActor(r *request, start storage.Started) {
 	if r.cell != nil {
 		r.log = r.log.With("cell", r.cell.ID) // every line of the update names its cell
 	}
-	r.setQueue(r.chat.ID, chatQueue{queued: start.RepliesQueued, due: start.RepliesDue})
+	r.setQueue(r.chat.ID, start.RepliesQueued)
 }
 
 // userMessage renders an error meant for the user, in their language.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -37,10 +36,10 @@ type request struct {
 	member   *cell.Member // the sender's member record in that cell
 	owner    bool
 	answered bool
-	sent     int                 // messages sent so far, to name queued replies
-	queues   map[int64]chatQueue // chats where a reply (maybe this update's) waits in the queue
-	button   button              // the pressed button, decoded
-	thread   int                 // the forum topic the message came from; replies go there
+	sent     int            // messages sent so far, to name queued replies
+	queues   map[int64]bool // chats where a reply (maybe this update's) waits in the queue
+	button   button         // the pressed button, decoded
+	thread   int            // the forum topic the message came from; replies go there
 	// cellHint is the cell a pressed button names, when its route checks the
 	// presser's place in that cell: the cell read as the update starts.
 	cellHint  int64
@@ -169,22 +168,14 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 	return m, err
 }
 
-// replySpacing is the pace of one chat (storage.DefaultRateLimits: a private
-// chat's one a second, a group's twenty a minute), with a margin.
-func replySpacing(chatID int64) time.Duration {
-	if chatID < 0 {
-		return 3100 * time.Millisecond
-	}
-	return 1100 * time.Millisecond
-}
-
 // call makes a request that Telegram's flood limits count (a message or an
 // edit) for the update:
 //   - a button press is answered first, so that it never waits for the chat's
 //     slot; and the press's own calls do not wait for one at all (its chat's
 //     later presses wait behind it), they are queued instead;
-//   - while a reply queued earlier for the chat is not sent, the request is
-//     queued behind it, so that replies keep their order;
+//   - while the queue sends or holds something urgent for the chat (a reply of
+//     an earlier update, or this one's), the request joins the chat's lane
+//     behind it: the queue sends a chat's messages one at a time, in order;
 //   - a request the limit holds back is queued (storage.PriorityUrgent, an id
 //     from the update's key so a redelivery does not send it twice).
 func (r *request) call(chatID int64, req telegram.Request, result any) (queued bool, err error) {
@@ -192,17 +183,17 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		r.answerCallback("", false)
 	}
 	r.sent++
-	q, known := r.queues[chatID]
+	queued, known := r.queues[chatID]
 	if !known && r.update.UpdateID != 0 {
-		queued, due, qerr := r.b.p.Store.ReplyQueued(r.ctx, chatID)
+		q, qerr := r.b.p.Store.ChatQueued(r.ctx, chatID)
 		if qerr != nil {
 			r.log.Warn("look for queued replies", "to", chatID, "err", qerr)
 		} else {
-			q = chatQueue{queued: queued, due: due}
+			queued = q
 			r.setQueue(chatID, q)
 		}
 	}
-	if !q.queued {
+	if !queued {
 		ctx := r.ctx
 		if r.cb != nil {
 			ctx = delivery.WithMaxWait(ctx, 0)
@@ -214,24 +205,12 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 	}
 	id := fmt.Sprintf("reply:%s:%d", r.update.Key(), r.sent)
-	// Replies queued for one chat, this update's and earlier ones', are due
-	// two of the chat's paces apart: the worker of the earlier one may wait up
-	// to a pace for the chat's slot (a send just made), and the later one must
-	// not take that slot first.
-	notBefore := time.Now() // the queue's clock, not the bot's
-	if q.queued {
-		if q.due.After(notBefore) {
-			notBefore = q.due
-		}
-		notBefore = notBefore.Add(2 * replySpacing(chatID))
-	}
 	_, qerr := r.b.p.Delivery.Enqueue(r.ctx, delivery.Message{
-		ID:        id,
-		To:        storage.QueueRecipient{ChatID: chatID},
-		Parts:     []telegram.Raw{delivery.RawOf(req)},
-		Purpose:   "reply",
-		Priority:  storage.PriorityUrgent,
-		NotBefore: notBefore,
+		ID:       id,
+		To:       storage.QueueRecipient{ChatID: chatID},
+		Parts:    []telegram.Raw{delivery.RawOf(req)},
+		Purpose:  "reply",
+		Priority: storage.PriorityUrgent,
 	})
 	if qerr != nil {
 		if err == nil {
@@ -239,25 +218,17 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 		return false, fmt.Errorf("%w; queueing it: %w", err, qerr)
 	}
-	r.setQueue(chatID, chatQueue{queued: true, due: notBefore})
-	if merr := r.b.p.Store.MarkReplyQueued(r.ctx, chatID, id); merr != nil {
-		r.log.Warn("mark a reply queued", "to", chatID, "err", merr)
-	}
+	r.setQueue(chatID, true)
 	return true, nil
 }
 
-// chatQueue is what a request knows of a chat's queued replies: whether one is
-// not sent yet, and when the newest is due.
-type chatQueue struct {
-	queued bool
-	due    time.Time
-}
-
-func (r *request) setQueue(chatID int64, q chatQueue) {
+// setQueue records whether the chat's later replies of this update join its
+// lane.
+func (r *request) setQueue(chatID int64, queued bool) {
 	if r.queues == nil {
-		r.queues = map[int64]chatQueue{}
+		r.queues = map[int64]bool{}
 	}
-	r.queues[chatID] = q
+	r.queues[chatID] = queued
 }
 
 // reply answers in the chat the update came from.

@@ -202,7 +202,9 @@ func TestOnRedisCluster(t *testing.T) {
 		if _, err := s.QueueDepth(ctx); err != nil {
 			t.Fatal(err)
 		}
-		must(s.MarkReplyQueued(ctx, 2000, "r1"))
+		if _, err := s.ChatQueued(ctx, 2000); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("updates and rate", func(t *testing.T) {

@@ -42,7 +42,6 @@ func TestWhatExpires(t *testing.T) {
 	if _, err := s.ClaimGroupNotice(ctx, cellID, 1, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	must(s.MarkReplyQueued(ctx, 1003, "m"))
 	if _, err := s.AcquireLease(ctx, storage.LeasePoll, "tok", 4*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +75,6 @@ func TestWhatExpires(t *testing.T) {
 		{"completed message", k.QueueMsg("m"), storage.QueueRetention},
 		{"dialogue state", k.Dialogue(userID), 30 * time.Minute},
 		{"group notice lock", k.GroupNotice(cellID, 1) + ":claim", time.Minute},
-		{"queued reply marker", k.QueuedReply(1003), time.Hour},
 		{"poll lease", k.Lease(storage.LeasePoll), 4 * time.Second},
 		{"rate slot", k.RateChat(1003), time.Hour},
 	}

@@ -86,11 +86,33 @@ func (k Keys) Update(key string) string { return k.prefix + ":update:" + key }
 
 func (k Keys) queue() string { return k.prefix + ":{q}" }
 
-// QueueReady holds message ids ready to send, scored by the unix ms they may go
-// at; one set per priority (0 urgent, 1 bulk). ZSET
+// QueueReady holds the chats whose lane of a priority (0 urgent, 1 bulk) has a
+// message waiting and no message of the chat in flight, scored by the unix ms
+// the lane's first message may go at. ZSET
 func (k Keys) QueueReady(priority int) string {
+	return k.queue() + ":lanes:" + strconv.Itoa(priority)
+}
+
+// QueueReadyV1 is the ready set of message ids that queues before lanes kept;
+// MigrateQueueLanes moves what it holds into the lanes. ZSET
+func (k Keys) QueueReadyV1(priority int) string {
 	return k.queue() + ":ready:" + strconv.Itoa(priority)
 }
+
+// QueueLane holds, in order, the ids of a chat's messages of one priority not
+// yet completed; the first one is waiting, or in flight. LIST
+func (k Keys) QueueLane(chatID int64, priority int) string {
+	return k.queue() + ":lane:" + strconv.FormatInt(chatID, 10) + ":" + strconv.Itoa(priority)
+}
+
+// QueueBusy holds the id of the chat's message in flight, with the lease's
+// end as its expiry: one message per chat at a time. STRING
+func (k Keys) QueueBusy(chatID int64) string {
+	return k.queue() + ":busy:" + strconv.FormatInt(chatID, 10)
+}
+
+// QueueCount counts the messages in the lanes, by priority (fields "0", "1"). HASH
+func (k Keys) QueueCount() string { return k.queue() + ":count" }
 
 // QueueLeased holds message ids being sent, scored by their lease's end (unix ms). ZSET
 func (k Keys) QueueLeased() string { return k.queue() + ":leased" }
@@ -216,12 +238,6 @@ func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
 
 // issue 11 spine
 
-// QueuedReply holds the id of the newest reply queued for a chat (a reply the
-// rate limit held back), so that later replies to the chat queue behind it
-// instead of overtaking it. STRING
-func (k Keys) QueuedReply(chatID int64) string {
-	return k.queue() + ":reply:" + strconv.FormatInt(chatID, 10)
-}
 
 // issue 11
 

@@ -1,10 +1,18 @@
 package storage
 
 // The outbound delivery queue, in asynq's lease pattern (STYLE.md, "Redis: keys and
-// Lua"): a message is written (Enqueue) before anything is sent, moved from a ready
-// ZSET to the leased ZSET when a worker claims it (Claim), and completed (Done) after
-// Telegram accepted it; a recoverer puts messages whose lease expired back
-// (RecoverLeases). Between the send of each part and Done, a sent marker per part
+// Lua"): a message is written (Enqueue) before anything is sent, leased when a
+// worker claims it (Claim), and completed (Done) after Telegram accepted it; a
+// recoverer puts messages whose lease expired back (RecoverLeases).
+//
+// Each chat has a lane per priority, a list of its messages in the order they
+// were enqueued, and at most one message of a chat is in flight at a time (the
+// chat's busy key), whichever worker or replica sends it: a chat's messages
+// arrive in the order they were queued, as the poller's lanes keep the order of
+// what comes in. The ready sets hold chats, not messages: a chat is in the set
+// of a priority while that lane has a first message and nothing of the chat is
+// in flight, scored by when that message may go. Urgent lanes go first; a bulk
+// message held for quiet hours holds only its own lane. Between the send of each part and Done, a sent marker per part
 // (MarkSent) records what Telegram accepted; Claim and RecoverLeases check the
 // markers atomically, so a crash repeats at most the parts that were in flight.
 //
@@ -151,6 +159,36 @@ end
 
 func (k Keys) queuePrefix() string { return k.queue() + ":" }
 
+// luaLanes is shared by the scripts that move a chat's lanes. offer puts the
+// chat in the ready set of a priority at its lane's first message's time (not
+// before at), when that lane has one; free ends the chat's message in flight id
+// and offers both lanes; pop takes a completed id out of its lane, then frees
+// the chat.
+const luaLanes = `
+local function lanekey(qp, chat, p) return qp .. 'lane:' .. chat .. ':' .. p end
+local function offer(qp, chat, p, at)
+  local head = redis.call('LINDEX', lanekey(qp, chat, p), 0)
+  if not head then return end
+  local nbf = tonumber(redis.call('HGET', qp .. 'msg:' .. head, 'nbf')) or 0
+  if at and at > nbf then nbf = at end
+  redis.call('ZADD', qp .. 'lanes:' .. p, nbf, chat)
+end
+local function free(qp, chat, id)
+  local b = qp .. 'busy:' .. chat
+  if redis.call('GET', b) == id then redis.call('DEL', b) end
+  if redis.call('EXISTS', b) == 0 then
+    offer(qp, chat, 0)
+    offer(qp, chat, 1)
+  end
+end
+local function pop(qp, chat, p, id)
+  if redis.call('LREM', lanekey(qp, chat, p), 1, id) > 0 then
+    redis.call('HINCRBY', qp .. 'count', p, -1)
+  end
+  free(qp, chat, id)
+end
+`
+
 // luaComplete is shared by the scripts that complete a message. firstunsent finds
 // the first part without its sent marker; complete marks a message done with a
 // result, counts it for its job and, when that was the job's last recipient, marks
@@ -201,7 +239,7 @@ end
 // Returns the number of messages added. An id that is waiting, in flight, or was
 // completed within QueueRetention is left alone, so that an update handled twice
 // does not send twice.
-var enqueueScript = newScript(luaClock + `
+var enqueueScript = newScript(luaClock + luaLanes + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local added = 0
 for i = 3, #ARGV, 11 do
@@ -209,13 +247,15 @@ for i = 3, #ARGV, 11 do
   local mk = qp .. 'msg:' .. id
   if redis.call('EXISTS', mk) == 0 then
     local nbf = math.max(tonumber(ARGV[i+2]), now)
-    redis.call('HSET', mk, 'prio', ARGV[i+1], 'nbf', nbf, 'job', ARGV[i+3],
-      'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', ARGV[i+6], 'name', ARGV[i+7],
+    local p, chat = ARGV[i+1], ARGV[i+6]
+    redis.call('HSET', mk, 'prio', p, 'nbf', nbf, 'job', ARGV[i+3],
+      'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', chat, 'name', ARGV[i+7],
       'purpose', ARGV[i+8], 'parts', ARGV[i+9], 'n', ARGV[i+10],
       'enq', now, 'attempts', 0, 'state', 'ready')
-    local key = KEYS[1]
-    if ARGV[i+1] == '1' then key = KEYS[2] end
-    redis.call('ZADD', key, nbf, id)
+    redis.call('HINCRBY', qp .. 'count', p, 1)
+    if redis.call('RPUSH', lanekey(qp, chat, p), id) == 1 and redis.call('EXISTS', qp .. 'busy:' .. chat) == 0 then
+      redis.call('ZADD', qp .. 'lanes:' .. p, nbf, chat)
+    end
     added = added + 1
   end
 end
@@ -312,31 +352,42 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 // limit was reached, or -1 for an empty queue. A due message whose parts all have
 // their sent marker (its worker died after sending) is completed as sent, not
 // leased; an id without its hash is dropped.
-var claimScript = newScript(luaClock + luaComplete + `
+var claimScript = newScript(luaClock + luaLanes + luaComplete + `
 local qp, now, limit = ARGV[1], clockms(ARGV[2]), tonumber(ARGV[5])
-local leaseEnd = now + tonumber(ARGV[3])
+local lease = tonumber(ARGV[3])
 local looked = 0
 for p = 1, 2 do
+  local prio = tostring(p - 1)
   while looked < limit do
-    local ids = redis.call('ZRANGEBYSCORE', KEYS[p], '-inf', now, 'LIMIT', 0, 1)
-    if #ids == 0 then break end
-    local id = ids[1]
+    local chats = redis.call('ZRANGEBYSCORE', KEYS[p], '-inf', now, 'LIMIT', 0, 1)
+    if #chats == 0 then break end
+    local chat = chats[1]
     looked = looked + 1
-    redis.call('ZREM', KEYS[p], id)
-    local mk = qp .. 'msg:' .. id
-    local st = redis.call('HMGET', mk, 'n', 'state')
-    local n = tonumber(st[1])
-    if n and st[2] ~= 'done' then
-      local first = firstunsent(qp, id, n)
-      if first >= n then
-        complete(qp, id, 'sent', now, ARGV[6], ARGV[7])
-      else
-        redis.call('ZADD', KEYS[3], leaseEnd, id)
-        redis.call('HSET', mk, 'state', 'leased', 'token', ARGV[4])
-        local out = {id, first}
-        local f = redis.call('HGETALL', mk)
-        for j = 1, #f do out[#out + 1] = f[j] end
-        return out
+    redis.call('ZREM', KEYS[p], chat)
+    -- A chat with a message in flight waits: freeing it offers its lanes again.
+    if redis.call('EXISTS', qp .. 'busy:' .. chat) == 0 then
+      local id = redis.call('LINDEX', lanekey(qp, chat, prio), 0)
+      if id then
+        local mk = qp .. 'msg:' .. id
+        local st = redis.call('HMGET', mk, 'n', 'state')
+        local n = tonumber(st[1])
+        if not n or st[2] == 'done' then
+          pop(qp, chat, prio, id)
+        else
+          local first = firstunsent(qp, id, n)
+          if first >= n then
+            complete(qp, id, 'sent', now, ARGV[6], ARGV[7])
+            pop(qp, chat, prio, id)
+          else
+            redis.call('ZADD', KEYS[3], now + lease, id)
+            redis.call('HSET', mk, 'state', 'leased', 'token', ARGV[4])
+            redis.call('SET', qp .. 'busy:' .. chat, id, 'PX', lease)
+            local out = {id, first}
+            local f = redis.call('HGETALL', mk)
+            for j = 1, #f do out[#out + 1] = f[j] end
+            return out
+          end
+        end
       end
     end
   end
@@ -426,6 +477,8 @@ var extendScript = newScript(luaClock + `
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[2] then return 0 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', clockms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+local b = ARGV[5] .. 'busy:' .. (redis.call('HGET', KEYS[2], 'chat') or '')
+if redis.call('GET', b) == ARGV[1] then redis.call('PEXPIRE', b, ARGV[4]) end
 return 1
 `)
 
@@ -433,7 +486,7 @@ return 1
 // now: Redis's clock); ErrLeaseLost when this holder no longer has it.
 func (s *Store) ExtendLease(ctx context.Context, id, token string, now time.Time, lease time.Duration) error {
 	n, err := extendScript.Run(ctx, s.rdb, []string{s.keys.QueueLeased(), s.keys.QueueMsg(id)}, id, token,
-		clockMS(now), max(lease.Milliseconds(), 1)).Int()
+		clockMS(now), max(lease.Milliseconds(), 1), s.keys.queuePrefix()).Int()
 	if err != nil {
 		return fmt.Errorf("storage: extend lease of %s: %w", id, err)
 	}
@@ -449,14 +502,12 @@ func (s *Store) ExtendLease(ctx context.Context, id, token string, now time.Time
 //	ARGV[1] id   ARGV[2] token   ARGV[3] not before (unix ms)   ARGV[4] 1 to count an attempt
 //
 // Returns the attempts so far, or -1 when the lease was lost.
-var deferScript = newScript(`
+var deferScript = newScript(luaLanes + `
 if redis.call('HGET', KEYS[4], 'token') ~= ARGV[2] then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-local key = KEYS[2]
-if redis.call('HGET', KEYS[4], 'prio') == '1' then key = KEYS[3] end
-redis.call('ZADD', key, ARGV[3], ARGV[1])
 redis.call('HSET', KEYS[4], 'state', 'ready', 'nbf', ARGV[3])
 redis.call('HDEL', KEYS[4], 'token')
+free(ARGV[5], redis.call('HGET', KEYS[4], 'chat') or '', ARGV[1])
 if ARGV[4] == '1' then return redis.call('HINCRBY', KEYS[4], 'attempts', 1) end
 return tonumber(redis.call('HGET', KEYS[4], 'attempts')) or 0
 `)
@@ -471,7 +522,7 @@ func (s *Store) Defer(ctx context.Context, id, token string, at time.Time, count
 	}
 	n, err := deferScript.Run(ctx, s.rdb,
 		[]string{s.keys.QueueLeased(), s.keys.QueueReady(0), s.keys.QueueReady(1), s.keys.QueueMsg(id)},
-		id, token, qms(at), count).Int()
+		id, token, qms(at), count, s.keys.queuePrefix()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("storage: defer %s: %w", id, err)
 	}
@@ -491,13 +542,15 @@ func (s *Store) Defer(ctx context.Context, id, token string, at time.Time, count
 // Returns {-1} when the lease was lost, else {total, sent, unreachable, failed,
 // completed (1 for the call that completed the job), progress due (1 when the
 // caller won the job's progress throttle)}.
-var doneScript = newScript(luaClock + luaComplete + `
+var doneScript = newScript(luaClock + luaLanes + luaComplete + `
 local qp, id = ARGV[1], ARGV[3]
 local mk = qp .. 'msg:' .. id
 if redis.call('HGET', mk, 'token') ~= ARGV[4] then return {-1} end
 redis.call('ZREM', KEYS[1], id)
 local job = redis.call('HGET', mk, 'job')
+local lane = redis.call('HMGET', mk, 'chat', 'prio')
 local r = complete(qp, id, ARGV[5], clockms(ARGV[2]), ARGV[6], ARGV[7])
+pop(qp, lane[1] or '', lane[2] or '0', id)
 r[6] = 0
 if r[5] == 0 and r[1] > 0 then
   local jk = qp .. 'job:' .. job
@@ -540,25 +593,31 @@ func (s *Store) Done(ctx context.Context, now time.Time, id, token string, resul
 // Returns {requeued, purpose of each completed message…}: a message whose parts
 // all have their sent marker (its worker died between the last send and Done) is
 // completed as sent instead of being sent again.
-var recoverScript = newScript(luaClock + luaComplete + `
+var recoverScript = newScript(luaClock + luaLanes + luaComplete + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {0}
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   local mk = qp .. 'msg:' .. id
-  local st = redis.call('HMGET', mk, 'n', 'prio', 'state', 'purpose')
+  local st = redis.call('HMGET', mk, 'n', 'prio', 'state', 'purpose', 'chat')
   local n = tonumber(st[1])
   if n and st[3] ~= 'done' then
     if firstunsent(qp, id, n) >= n then
       complete(qp, id, 'sent', now, ARGV[4], ARGV[5])
+      pop(qp, st[5] or '', st[2] or '0', id)
       out[#out + 1] = st[4] or ''
     else
-      local key = KEYS[2]
-      if st[2] == '1' then key = KEYS[3] end
-      redis.call('ZADD', key, now, id)
       redis.call('HSET', mk, 'state', 'ready')
       redis.call('HDEL', mk, 'token')
+      -- A message leased before the queue had lanes joins the front of its
+      -- lane: it was due already.
+      local lk = lanekey(qp, st[5] or '', st[2] or '0')
+      if not redis.call('LPOS', lk, id) then
+        redis.call('LPUSH', lk, id)
+        redis.call('HINCRBY', qp .. 'count', st[2] or '0', 1)
+      end
+      free(qp, st[5] or '', id)
       out[1] = out[1] + 1
     end
   end
@@ -680,24 +739,76 @@ func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (Que
 	return st, nil
 }
 
-// QueueDepth is the number of messages waiting in each ready set (due or not)
-// and leased.
+// QueueDepth is the number of messages in the lanes, by priority (waiting, due
+// or not, and in flight), and of those in flight.
 type QueueDepth struct {
 	Ready  [2]int64 // by priority
 	Leased int64
 }
 
-// QueueDepth reads the sizes of the queue's sets.
+// QueueDepth reads the sizes of the queue's lanes.
 func (s *Store) QueueDepth(ctx context.Context) (QueueDepth, error) {
-	var c [3]*redis.IntCmd
+	var counts *redis.SliceCmd
+	var leased *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		c[0] = p.ZCard(ctx, s.keys.QueueReady(0))
-		c[1] = p.ZCard(ctx, s.keys.QueueReady(1))
-		c[2] = p.ZCard(ctx, s.keys.QueueLeased())
+		counts = p.HMGet(ctx, s.keys.QueueCount(), "0", "1")
+		leased = p.ZCard(ctx, s.keys.QueueLeased())
 		return nil
 	})
 	if err != nil {
 		return QueueDepth{}, fmt.Errorf("storage: queue depth: %w", err)
 	}
-	return QueueDepth{Ready: [2]int64{c[0].Val(), c[1].Val()}, Leased: c[2].Val()}, nil
+	var d QueueDepth
+	for i, v := range counts.Val() {
+		if str, ok := v.(string); ok {
+			d.Ready[i] = qAtoi64(str)
+		}
+	}
+	d.Leased = leased.Val()
+	return d, nil
+}
+
+// migrateLanesScript moves up to ARGV[2] message ids from a ready set of
+// message ids (the queue before lanes) into their chats' lanes, oldest first.
+//
+//	KEYS[1] the old ready set   ARGV[1] queue key prefix   ARGV[2] at most this many
+//
+// Returns how many ids it took from the old set.
+var migrateLanesScript = newScript(luaLanes + `
+local qp = ARGV[1]
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local mk = qp .. 'msg:' .. id
+  local st = redis.call('HMGET', mk, 'prio', 'chat', 'state')
+  if st[2] and st[3] ~= 'done' then
+    local p = st[1] or '0'
+    redis.call('HINCRBY', qp .. 'count', p, 1)
+    redis.call('RPUSH', lanekey(qp, st[2], p), id)
+    if redis.call('EXISTS', qp .. 'busy:' .. st[2]) == 0 then offer(qp, st[2], p) end
+  end
+end
+return #ids
+`)
+
+// MigrateQueueLanes moves the messages waiting in the ready sets of a queue from
+// before lanes into their chats' lanes, in their due order; a message in flight
+// then joins its lane when its lease is recovered or it completes. It is
+// idempotent and safe with several processes starting at once, and returns how
+// many messages it moved.
+func (s *Store) MigrateQueueLanes(ctx context.Context) (int, error) {
+	moved := 0
+	for p := range 2 {
+		for {
+			n, err := migrateLanesScript.Run(ctx, s.rdb, []string{s.keys.QueueReadyV1(p)}, s.keys.queuePrefix(), QueueBatch).Int()
+			if err != nil {
+				return moved, fmt.Errorf("storage: move queued messages into lanes: %w", err)
+			}
+			moved += n
+			if n < QueueBatch {
+				break
+			}
+		}
+	}
+	return moved, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"testing"
 	"time"
 
@@ -23,10 +24,13 @@ func newQueueStore(t *testing.T) (*storage.Store, *redis.Client) {
 	return storage.New(rdb, prefix), rdb
 }
 
-// queueEntry is a message of n parts to chat 1000+i.
+// queueEntry is a message of n parts to a chat of its own (one per id), so
+// that entries of one test do not wait in one chat's lane unless a test says so.
 func queueEntry(id string, n int) storage.QueueEntry {
+	h := fnv.New32a()
+	h.Write([]byte(id))
 	e := storage.QueueEntry{ID: id, Purpose: "test", Priority: storage.PriorityBulk,
-		To: storage.QueueRecipient{CellID: 7, MemberID: 3, ChatID: 1003, Name: "Lan " + id}}
+		To: storage.QueueRecipient{CellID: 7, MemberID: 3, ChatID: 1000 + int64(h.Sum32()%1_000_000), Name: "Lan " + id}}
 	for i := range n {
 		e.Parts = append(e.Parts, json.RawMessage(fmt.Sprintf(`{"method":"sendMessage","params":{"text":"%s/%d"}}`, id, i)))
 	}

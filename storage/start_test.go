@@ -82,9 +82,6 @@ func TestStartUpdate(t *testing.T) {
 		Priority: storage.PriorityUrgent, Parts: []json.RawMessage{json.RawMessage(`{}`)}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkReplyQueued(ctx, 100, "reply:9"); err != nil {
-		t.Fatal(err)
-	}
 	st, err := s.StartUpdate(ctx, storage.UpdateStart{Key: "start-q", Token: "t", Lease: time.Minute, UserID: 100, ChatID: 100})
 	if err != nil || !st.RepliesQueued {
 		t.Errorf("queued reply not reported: %+v, %v", st, err)

@@ -65,31 +65,32 @@ type UpdateStart struct {
 	// CellID, when not 0, is the cell the update names (a button's): the
 	// actor's cell is that one, read in the same round trip.
 	CellID int64
-	// ChatID is the chat replies go to, to tell whether a reply queued for it
-	// is still waiting (see ReplyQueued).
+	// ChatID is the chat replies go to, to tell whether the queue holds
+	// something urgent for it (see ChatQueued).
 	ChatID int64
 }
 
 // Started is an update's claim and what the bot knows of its sender.
 type Started struct {
-	State         int       // UpdateClaimed, UpdateDone or UpdateInProgress
-	Actor         Actor     // read only when State is UpdateClaimed
-	RepliesQueued bool      // a reply queued for ChatID is not sent yet
-	RepliesDue    time.Time // when it is due to go
+	State int   // UpdateClaimed, UpdateDone or UpdateInProgress
+	Actor Actor // read only when State is UpdateClaimed
+	// RepliesQueued is true when the queue holds an urgent message for ChatID
+	// or sends one now: a reply then joins the chat's lane, behind it.
+	RepliesQueued bool
 }
 
 // StartUpdate claims an update (as ClaimUpdate) and reads its sender's
-// language, cell and member record, and whether a reply to the chat is queued
-// (and renews the TTL of a sender who is kept for UserTTL only),
-// in one round trip when the update names its cell or the sender has none, and
-// in two otherwise (the user's keys say which cell to read) or when a reply to
-// the chat was queued (whether it is sent yet). On an error the
-// update is not left claimed.
+// language, cell and member record, and whether the queue holds something
+// urgent for the chat (and renews the TTL of a sender who is kept for UserTTL
+// only), in one round trip when the update names its cell or the sender has
+// none, and in two otherwise (the user's keys say which cell to read). On an
+// error the update is not left claimed.
 func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error) {
 	var claim *redis.StatusCmd
 	var actor *redis.Cmd
 	var user *redis.SliceCmd
-	var chat, replies *redis.StringCmd
+	var chat *redis.StringCmd
+	var replies *redis.IntCmd
 	err := s.pipelined(ctx, func(p *pipe) {
 		claim = s.claimUpdate(ctx, p, u.Key, u.Token, u.Lease)
 		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
@@ -103,7 +104,7 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 			chat = p.Get(ctx, s.keys.ChatCell(u.GroupChatID))
 		}
 		if u.ChatID != 0 {
-			replies = p.Get(ctx, s.keys.QueuedReply(u.ChatID)) // mostly none
+			replies = s.chatQueued(ctx, p, u.ChatID)
 		}
 	})
 	if err != nil {
@@ -117,12 +118,7 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	if state != UpdateClaimed {
 		return st, nil
 	}
-	if replies != nil && replies.Val() != "" {
-		// A reply was queued for the chat: is it sent yet?
-		if st.RepliesQueued, st.RepliesDue, err = s.ReplyQueued(ctx, u.ChatID); err != nil {
-			return Started{}, s.releaseAfter(ctx, u, err)
-		}
-	}
+	st.RepliesQueued = replies != nil && replies.Val() > 0
 	lang, cellID := userCell(user, chat)
 	st.Actor.Lang = lang
 	switch {

@@ -66,42 +66,44 @@ func TestUpdateLease(t *testing.T) {
 	}
 }
 
-// TestReplyQueued: a chat's queued reply holds later replies behind it until it
-// is sent.
-func TestReplyQueued(t *testing.T) {
+// TestChatQueued: while the queue holds or sends an urgent message for a chat,
+// replies to it join its lane; a bulk message waiting does not hold them back.
+func TestChatQueued(t *testing.T) {
 	rdb, prefix := testenv.RedisEnv(t)
 	s := storage.New(rdb, prefix)
 	ctx := context.Background()
 	now := time.Now()
-	if q, _, err := s.ReplyQueued(ctx, 5); err != nil || q {
-		t.Fatalf("no reply queued: %v, %v", q, err)
+	if q, err := s.ChatQueued(ctx, 5); err != nil || q {
+		t.Fatalf("nothing queued: %v, %v", q, err)
 	}
-	due := now.Add(2 * time.Second).Truncate(time.Millisecond)
+	if _, err := s.Enqueue(ctx, now, []storage.QueueEntry{{ID: "bulk:1", To: storage.QueueRecipient{ChatID: 5},
+		Priority: storage.PriorityBulk, NotBefore: now.Add(time.Hour), Parts: []json.RawMessage{json.RawMessage(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.ChatQueued(ctx, 5); q {
+		t.Error("a bulk message waiting holds replies back")
+	}
 	if _, err := s.Enqueue(ctx, now, []storage.QueueEntry{{ID: "reply:1", To: storage.QueueRecipient{ChatID: 5},
-		Priority: storage.PriorityUrgent, NotBefore: due, Parts: []json.RawMessage{json.RawMessage(`{}`)}}}); err != nil {
+		Priority: storage.PriorityUrgent, Parts: []json.RawMessage{json.RawMessage(`{}`)}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkReplyQueued(ctx, 5, "reply:1"); err != nil {
-		t.Fatal(err)
+	if q, _ := s.ChatQueued(ctx, 5); !q {
+		t.Error("a waiting reply is not reported")
 	}
-	if q, at, _ := s.ReplyQueued(ctx, 5); !q || !at.Equal(due) {
-		t.Errorf("a waiting reply reported as %v, due %v; want true, due %v", q, at, due)
-	}
-	if q, _, _ := s.ReplyQueued(ctx, 6); q {
+	if q, _ := s.ChatQueued(ctx, 6); q {
 		t.Error("another chat is reported")
 	}
-	now = due // the reply's time has come
 	e, _, err := s.Claim(ctx, now, time.Minute, "tok")
-	if err != nil || e == nil {
+	if err != nil || e == nil || e.ID != "reply:1" {
 		t.Fatalf("claim: %v, %v", e, err)
 	}
-	if q, _, _ := s.ReplyQueued(ctx, 5); !q {
+	if q, _ := s.ChatQueued(ctx, 5); !q {
 		t.Error("a reply in flight is not reported")
 	}
 	if _, err := s.Done(ctx, now, e.ID, e.Token, storage.ResultSent, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if q, _, _ := s.ReplyQueued(ctx, 5); q {
+	if q, _ := s.ChatQueued(ctx, 5); q {
 		t.Error("a sent reply still holds the chat")
 	}
 }

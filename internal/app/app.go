@@ -68,6 +68,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	// Data migrations, before any update is handled; each is idempotent and safe
 	// with several processes starting at once.
+	if n, err := store.MigrateQueueLanes(ctx); err != nil {
+		return fmt.Errorf("app: move queued messages into their chats' lanes: %w", err)
+	} else if n > 0 {
+		logger.Info("moved queued messages into their chats' lanes", "messages", n)
+	}
 	if n, err := store.MigrateNames(ctx); err != nil {
 		return fmt.Errorf("app: migrate the names index: %w", err)
 	} else if n > 0 {

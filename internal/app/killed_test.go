@@ -26,8 +26,8 @@ import (
 // part of the fan-out, after the members' reminders are queued but before the
 // group's counts, and before the item is acknowledged. A new process takes the
 // dead one's place. Whatever the step, before the meeting starts every member
-// is reminded exactly once, the group gets the counts once and the committee
-// the list once. CELLBOT_KILL_ROUNDS (default 1) sets the rounds per step.
+// is reminded, the group gets the counts once and the committee the list; only a message in flight at the kill may go twice.
+// CELLBOT_KILL_ROUNDS (default 1) sets the rounds per step.
 func TestReminderRoundKilledAtEachStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three processes and a reminder round per kill")
@@ -109,15 +109,27 @@ func TestReminderRoundKilledAtEachStep(t *testing.T) {
 		}
 	}
 	e.srv.WaitIdle()
+	// Nobody misses a reminder. A message a killed process had in flight when
+	// it died (Telegram took it, its sent marker not yet written) goes again:
+	// Telegram has no idempotency key. So a repeat is allowed, at most one per
+	// delivery worker of the killed process, never a loss.
+	const inFlight = 8
+	repeats := 0
 	for name, u := range s.members {
 		want := done
 		if u == s.secretary {
 			want = 2 * done
 		}
-		if n := count(u, "Nhắc lịch sinh hoạt chi bộ") + count(u, "chưa trả lời"); n != want {
+		n := count(u, "Nhắc lịch sinh hoạt chi bộ") + count(u, "chưa trả lời")
+		if n < want {
 			t.Errorf("%s got %d reminders and lists over %d rounds, want %d", name, n, done, want)
 		}
+		repeats += max(n-want, 0)
 	}
+	if repeats > inFlight*done {
+		t.Errorf("%d repeats over %d kills: more than the %d messages a killed process has in flight", repeats, done, inFlight)
+	}
+	t.Logf("%d member reminders over %d rounds, %d repeated (in flight at a kill), none missing", done*members, done, repeats)
 	if n := groupPosts(); n != done {
 		t.Errorf("the group got %d counts posts over %d rounds, want %d", n, done, done)
 	}
