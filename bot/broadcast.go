@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -154,22 +153,12 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 		notBefore = until
 		status = r.t(texts.DeliveryQuiet, texts.Count(r.lang, len(recipients), texts.CountMember), texts.DateTime(r.lang, until))
 	}
-	// The progress message, which becomes the report. It is sent now or not at
-	// all: queued, it could arrive after the report and stay "⏳ sending…"
-	// forever; without it the report comes as a message of its own.
-	var progress telegram.Message
-	err = b.p.Telegram.Do(r.ctx, telegram.SendMessage{ChatID: r.from.ID, Text: status}, &progress)
-	if _, flood := telegram.RetryAfter(err); flood || errors.Is(err, delivery.ErrRateLimited) {
-		r.log.Info("progress message held back by the rate limits; the report will come alone", "err", err)
-		progress, err = telegram.Message{}, nil
-	}
-	switch {
-	case err != nil && !r.chat.IsGroup():
-		return fmt.Errorf("progress message: %w", err)
-	case err != nil:
-		// Sent from the group by someone who never opened the bot privately:
-		// the job goes anyway; say where its report would go.
-		r.reply(r.t(texts.DeliveryOpenBot, b.p.BotUsername))
+	if r.chat.IsGroup() {
+		// Sent from the group: the progress and the report go to the sender's
+		// private chat; say so when they never opened it.
+		if opened, err := b.p.Store.Opened(r.ctx, r.from.ID); err == nil && !opened {
+			r.reply(r.t(texts.DeliveryOpenBot, b.p.BotUsername))
+		}
 	}
 	jobID := purpose + "-" + r.update.Key()
 	msgs := make([]delivery.Message, 0, len(recipients))
@@ -186,7 +175,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	}
 	job := storage.QueueJob{
 		ID: jobID, CellID: r.cell.ID, Purpose: purpose, Lang: r.lang,
-		ReportChatID: r.from.ID, ProgressMessageID: progress.MessageID, Offline: offline,
+		ReportChatID: r.from.ID, Progress: status, Offline: offline,
 	}
 	if _, err := b.p.Delivery.StartJob(r.ctx, job, msgs); err != nil {
 		return fmt.Errorf("queue %s to %d members: %w", purpose, len(msgs), err)

@@ -112,7 +112,7 @@ func BenchmarkRemindersSameMinute(b *testing.B) {
 			b.Fatal(err)
 		}
 		now := start.Add(-2 * time.Hour)
-		sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: sender, Telegram: sender.Direct(), Now: func() time.Time { return now }, Batch: 100})
+		sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: sender, Now: func() time.Time { return now }, Batch: 100})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -200,11 +200,11 @@ func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent fu
 	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{Store: store, Caller: r, Logger: logger,
 		Lease: 2 * time.Second, RecoverEvery: 200 * time.Millisecond, MaxWait: 500 * time.Millisecond, SendTimeout: time.Second,
-		Probe: sentProbe, Completed: func(purpose string, result storage.QueueResult) { sched.Delivered(purpose, result) }})
+		Probe: sentProbe, Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) { sched.Delivered(ctx, id, purpose, result) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, err = scheduler.New(scheduler.Params{Store: store, Delivery: sender, Telegram: sender.Direct(), Logger: logger,
+	sched, err = scheduler.New(scheduler.Params{Store: store, Delivery: sender, Logger: logger,
 		Poll: 50 * time.Millisecond, Lease: time.Second, Probe: schedProbe, Registerer: r.reg})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ func TestGroupNoticeRefusedIsNotRetried(t *testing.T) {
 		}
 	}
 	cr.start(t, func(rep *replica) (func(string, string), func(string, string)) {
+		// Telegram refuses the post as it is: a 400, not worth a retry.
 		rep.refuse = func(chat int64) error {
 			if chat == cr.cell.ChatID {
 				return &telegram.APIError{Code: 400, Description: "Bad Request: message is too long"}

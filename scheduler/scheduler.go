@@ -30,9 +30,6 @@ type Enqueuer interface {
 type Params struct {
 	Store    *storage.Store
 	Delivery Enqueuer
-	// Telegram posts and edits the group's notice, whose message id the live
-	// counts need (delivery.Sender's Direct, within the rate limits).
-	Telegram telegram.Caller
 	Logger   *slog.Logger
 	// Now is the scheduler's clock: what is due is judged by it, so tests and the
 	// sandbox move time instead of waiting. Default time.Now.
@@ -82,9 +79,14 @@ const (
 	OutcomeOffline     = "offline"
 )
 
-// Delivered counts a member's reminder that delivery ended, whichever process
-// queued it (delivery.SenderParams.Completed); other messages are not counted.
-func (s *Scheduler) Delivered(purpose string, result storage.QueueResult) {
+// Delivered follows up a message of the scheduler that delivery ended,
+// whichever process queued it (delivery.SenderParams.Completed): a member's
+// reminder is counted, and a group notice Telegram refused is reported.
+func (s *Scheduler) Delivered(ctx context.Context, id, purpose string, result storage.QueueResult) {
+	if purpose == PurposeGroupNotice && result == storage.ResultFailed {
+		s.groupRefused(ctx, id)
+		return
+	}
 	if purpose != PurposeReminder && purpose != PurposeLateReminder {
 		return
 	}
@@ -118,8 +120,8 @@ type metrics struct {
 
 // New builds a Scheduler.
 func New(p Params) (*Scheduler, error) {
-	if p.Store == nil || p.Delivery == nil || p.Telegram == nil {
-		return nil, errors.New("scheduler: Store, Delivery and Telegram are required")
+	if p.Store == nil || p.Delivery == nil {
+		return nil, errors.New("scheduler: Store and Delivery are required")
 	}
 	if p.Now == nil {
 		p.Now = time.Now
@@ -923,13 +925,18 @@ func (s *Scheduler) Changed(ctx context.Context, old, m cell.Meeting) (int, erro
 	return len(msgs), nil
 }
 
-// groupClaim is how long a process holds the right to post a group notice; less
-// than the item's lease, so that a retry after a crash finds it free.
-const groupClaim = 20 * time.Second
+// PurposeGroupNotice is the purpose of the group's notice in the queue.
+const PurposeGroupNotice = "group notice"
 
-// groupNotice posts a meeting's notice in the group, with the RSVP buttons and the
-// counts so far, and records its message id for the live counts. It goes once:
-// a claim in Redis, released when the post fails.
+// groupNoticeID is the queue's id of a meeting's notice in the group: one post
+// per meeting, whatever moves it; its message id is recorded under the same
+// name (storage.QueueEntry.Result), and the live counts edit it by reference.
+func groupNoticeID(cellID, meetingID int64) string {
+	return fmt.Sprintf("groupnotice:%d:%d", cellID, meetingID)
+}
+
+// groupNotice queues a meeting's notice in the group, with the RSVP buttons and
+// the counts so far; the queue records its message id for the live counts.
 func (s *Scheduler) groupNotice(ctx context.Context, d storage.DueItem) error {
 	m, ok, err := s.meetingFor(ctx, d)
 	if err != nil || !ok {
@@ -938,34 +945,47 @@ func (s *Scheduler) groupNotice(ctx context.Context, d storage.DueItem) error {
 	if !s.p.Now().Before(m.Start) {
 		return nil
 	}
-	claimed, err := s.p.Store.ClaimGroupNotice(ctx, d.CellID, m.ID, groupClaim)
-	if err != nil || !claimed {
-		return err
-	}
 	text, c, err := s.groupText(ctx, d.CellID, m)
-	if err != nil {
-		_ = s.p.Store.ReleaseGroupNotice(ctx, d.CellID, m.ID)
+	if err != nil || c.ChatID == 0 {
 		return err
 	}
-	if c.ChatID == 0 {
-		return nil
+	id := groupNoticeID(d.CellID, m.ID)
+	if _, err := s.p.Delivery.Enqueue(ctx, delivery.Message{
+		ID:       id,
+		To:       storage.QueueRecipient{CellID: d.CellID, ChatID: c.ChatID},
+		Parts:    delivery.TextParts(c.ChatID, []string{text}, RSVPKeyboard(groupLang(c), c.ID, m.ID)),
+		Purpose:  PurposeGroupNotice,
+		Priority: storage.PriorityUrgent,
+		Result:   id,
+	}); err != nil {
+		return fmt.Errorf("scheduler: queue the notice of meeting %d in the group: %w", m.ID, err)
 	}
-	var sent telegram.Message
-	err = s.p.Telegram.Do(ctx, telegram.SendMessage{ChatID: c.ChatID, Text: text, Keyboard: RSVPKeyboard(groupLang(c), c.ID, m.ID)}, &sent)
-	if telegram.IsPermanent(err) {
-		// Telegram refuses the post as it is (too long, malformed, the bot
-		// removed from the group): sending it again would be refused again.
-		// It is dropped, and the committee told once.
-		s.log.Error("scheduler: the group refused the meeting's notice; not retried", "cell", d.CellID, "meeting", m.ID, "err", err)
-		return s.tellCommittee(ctx, d.CellID, fmt.Sprintf("groupfail:%d:%d:%d", d.CellID, m.ID, m.Version), func(lang string, c cell.Cell) string {
+	// What the group is shown, once it is queued: the live counts edit it
+	// from then on, behind it in the group's lane.
+	_, shown, err := s.p.Store.GroupNotice(ctx, d.CellID, m.ID)
+	if err != nil || shown != "" {
+		return err
+	}
+	return s.p.Store.SetGroupNotice(ctx, d.CellID, m.ID, 0, text)
+}
+
+// groupRefused tells the committee, once, that Telegram refused the group's
+// notice as it is (too long, malformed, the bot removed from the group): sending
+// it again would be refused again, so it is not retried.
+func (s *Scheduler) groupRefused(ctx context.Context, id string) {
+	var cellID, meetingID int64
+	if _, err := fmt.Sscanf(id, "groupnotice:%d:%d", &cellID, &meetingID); err != nil {
+		return
+	}
+	m, err := s.p.Store.Meeting(ctx, cellID, meetingID)
+	if err == nil {
+		err = s.tellCommittee(ctx, cellID, "groupfail:"+id[len("groupnotice:"):], func(lang string, c cell.Cell) string {
 			return texts.T(lang, texts.MeetingGroupRefused, When(lang, c, m))
 		})
 	}
 	if err != nil {
-		_ = s.p.Store.ReleaseGroupNotice(ctx, d.CellID, m.ID)
-		return fmt.Errorf("scheduler: post the notice of meeting %d in the group: %w", m.ID, err)
+		s.log.Error("scheduler: tell the committee the group refused a notice", "msg", id, "err", err)
 	}
-	return s.p.Store.SetGroupNotice(ctx, d.CellID, m.ID, int64(sent.MessageID), text)
 }
 
 // tellCommittee queues a text to each committee member of the cell who has
@@ -1072,9 +1092,9 @@ func (s *Scheduler) editCounts(ctx context.Context, c storage.CountsClaim) (time
 	if err != nil {
 		return 0, err
 	}
-	msgID, shown, err := s.p.Store.GroupNotice(ctx, c.CellID, c.MeetingID)
-	if err != nil || msgID == 0 {
-		return 0, err // not posted yet: it will show the counts of its time
+	_, shown, err := s.p.Store.GroupNotice(ctx, c.CellID, c.MeetingID)
+	if err != nil || shown == "" {
+		return 0, err // not queued yet: it will show the counts of its time
 	}
 	text, cl, err := s.groupText(ctx, c.CellID, m)
 	if err != nil {
@@ -1087,11 +1107,22 @@ func (s *Scheduler) editCounts(ctx context.Context, c storage.CountsClaim) (time
 	if m.Open() && s.p.Now().Before(m.Start) {
 		kb = RSVPKeyboard(groupLang(cl), cl.ID, m.ID)
 	}
-	err = s.p.Telegram.Do(ctx, telegram.EditMessageText{ChatID: cl.ChatID, MessageID: int(msgID), Text: text, Keyboard: kb}, nil)
-	if err != nil && !telegram.IsNotModified(err) {
-		return 0, err
+	// An edit of the notice by reference, behind it in the group's lane; while
+	// one waits, a newer one takes its place (the latest counts win).
+	notice := groupNoticeID(c.CellID, c.MeetingID)
+	edit := delivery.RawOf(telegram.EditMessageText{ChatID: cl.ChatID, Text: text, Keyboard: kb})
+	edit.Values["message_id"] = delivery.Ref(notice)
+	if _, err := s.p.Delivery.Enqueue(ctx, delivery.Message{
+		ID:       fmt.Sprintf("counts:%d:%d:%d", c.CellID, c.MeetingID, time.Now().UnixNano()),
+		To:       storage.QueueRecipient{CellID: c.CellID, ChatID: cl.ChatID},
+		Parts:    []telegram.Raw{edit},
+		Purpose:  "live counts",
+		Priority: storage.PriorityUrgent,
+		Coalesce: "counts:" + notice,
+	}); err != nil {
+		return 0, fmt.Errorf("scheduler: queue the counts of meeting %d: %w", c.MeetingID, err)
 	}
-	if err := s.p.Store.SetGroupNotice(ctx, c.CellID, c.MeetingID, msgID, text); err != nil {
+	if err := s.p.Store.SetGroupNotice(ctx, c.CellID, c.MeetingID, 0, text); err != nil {
 		return 0, err
 	}
 	return countsGap, nil

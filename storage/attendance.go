@@ -42,30 +42,6 @@ func (s *Store) GroupNotice(ctx context.Context, cellID, meetingID int64) (int64
 	return id, h["shown"], nil
 }
 
-// ClaimGroupNotice takes the right to send the group's notice of a meeting: true
-// once per meeting (and again after ttl, when the one who took it died before
-// recording the message).
-func (s *Store) ClaimGroupNotice(ctx context.Context, cellID, meetingID int64, ttl time.Duration) (bool, error) {
-	key := s.keys.GroupNotice(cellID, meetingID)
-	ok, err := s.rdb.SetNX(ctx, key+":claim", 1, ttl).Result()
-	if err != nil {
-		return false, fmt.Errorf("storage: claim group notice of meeting %d: %w", meetingID, err)
-	}
-	if !ok {
-		return false, nil
-	}
-	// Sent before, by a process whose claim has expired since.
-	n, err := s.rdb.HExists(ctx, key, "msg").Result()
-	if err != nil {
-		return false, fmt.Errorf("storage: group notice of meeting %d: %w", meetingID, err)
-	}
-	if n {
-		_ = s.rdb.Persist(ctx, key+":claim").Err()
-		return false, nil
-	}
-	return true, nil
-}
-
 // markCountsScript records that a group notice's counts changed.
 //
 // KEYS[1] dirty ZSET, KEYS[2] seq HASH; ARGV[1] "cell:meeting"
@@ -172,14 +148,6 @@ func (s *Store) DelayCounts(ctx context.Context, c CountsClaim, d time.Duration)
 	return nil
 }
 
-// ReleaseGroupNotice gives back the claim to send a group notice that could not
-// be sent, so that a retry may.
-func (s *Store) ReleaseGroupNotice(ctx context.Context, cellID, meetingID int64) error {
-	if err := s.rdb.Del(ctx, s.keys.GroupNotice(cellID, meetingID)+":claim").Err(); err != nil {
-		return fmt.Errorf("storage: release group notice of meeting %d: %w", meetingID, err)
-	}
-	return nil
-}
 
 // SetPresence records a member's presence at a meeting, replacing an earlier mark.
 func (s *Store) SetPresence(ctx context.Context, cellID, meetingID int64, p cell.Presence) error {

@@ -128,9 +128,6 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatalf("claim counts = %v, %v", claims, err)
 		}
 		must(s.DoneCounts(ctx, claims[0], time.Second))
-		if _, err := s.ClaimGroupNotice(ctx, c.ID, m.ID, time.Minute); err != nil {
-			t.Fatal(err)
-		}
 		must(s.SetGroupNotice(ctx, c.ID, m.ID, 77, "counts"))
 
 		code, _, err := s.OpenCheckin(ctx, c.ID, m.ID, "4711")
@@ -185,7 +182,7 @@ func TestOnRedisCluster(t *testing.T) {
 			if e == nil {
 				t.Fatalf("claim %d: queue empty", i)
 			}
-			must(s.MarkSent(ctx, e.ID, 0))
+			must(s.MarkSent(ctx, e.ID, 0, 0))
 			if _, err := s.Done(ctx, now, e.ID, e.Token, storage.ResultSent, time.Second); err != nil {
 				t.Fatal(err)
 			}

@@ -34,14 +34,11 @@ func TestWhatExpires(t *testing.T) {
 	must(s.FinishUpdate(ctx, "9", 72*time.Hour))
 	mustEnqueue(t, s, queueT0, queueEntry("m", 1))
 	e := mustClaim(t, s, queueT0, time.Minute, "tok")
-	must(s.MarkSent(ctx, e.ID, 0))
+	must(s.MarkSent(ctx, e.ID, 0, 0))
 	if _, err := s.Done(ctx, queueT0, e.ID, "tok", storage.ResultSent, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	must(s.SetDialogue(ctx, userID, storage.Dialogue{Kind: "test"}, 30*time.Minute))
-	if _, err := s.ClaimGroupNotice(ctx, cellID, 1, time.Minute); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.AcquireLease(ctx, storage.LeasePoll, "tok", 4*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +71,6 @@ func TestWhatExpires(t *testing.T) {
 		{"delivery sent marker", k.QueueSent("m:0"), storage.QueueRetention},
 		{"completed message", k.QueueMsg("m"), storage.QueueRetention},
 		{"dialogue state", k.Dialogue(userID), 30 * time.Minute},
-		{"group notice lock", k.GroupNotice(cellID, 1) + ":claim", time.Minute},
 		{"poll lease", k.Lease(storage.LeasePoll), 4 * time.Second},
 		{"rate slot", k.RateChat(1003), time.Hour},
 	}

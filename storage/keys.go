@@ -111,6 +111,14 @@ func (k Keys) QueueBusy(chatID int64) string {
 	return k.queue() + ":busy:" + strconv.FormatInt(chatID, 10)
 }
 
+// QueueResult holds the message id of a sent message queued with Result name,
+// for QueueRetention. STRING
+func (k Keys) QueueResult(name string) string { return k.queue() + ":result:" + name }
+
+// QueueCoalesce holds the id of the last message queued with a coalesce key,
+// until it is claimed. STRING
+func (k Keys) QueueCoalesce(key string) string { return k.queue() + ":co:" + key }
+
 // QueueCount counts the messages in the lanes, by priority (fields "0", "1"). HASH
 func (k Keys) QueueCount() string { return k.queue() + ":count" }
 

@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +185,69 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQueueResults: the message id Telegram gave a message queued with a
+// result name is recorded when it completes, by its worker or by the recoverer
+// after its worker died.
+func TestQueueResults(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newQueueStore(t)
+	post := toChat("post", 900, storage.PriorityUrgent)
+	post.Result = "group-notice:1:2"
+	crashed := toChat("crashed", 901, storage.PriorityUrgent)
+	crashed.Result = "progress:job"
+	mustEnqueue(t, s, queueT0, post, crashed)
+	for _, id := range []string{"post", "crashed"} {
+		e := mustClaim(t, s, queueT0, time.Minute, "tok-"+id)
+		if e == nil || e.Result == "" {
+			t.Fatalf("claimed %+v", e)
+		}
+		must(t, s.MarkSent(ctx, e.ID, 0, map[string]int{"post": 4242, "crashed": 77}[e.ID]))
+		if e.ID == "post" {
+			mustDone(t, s, e.ID, e.Token)
+		}
+	}
+	if _, _, err := s.RecoverLeases(ctx, queueT0.Add(time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"group-notice:1:2": 4242, "progress:job": 77, "never": 0} {
+		if got, err := s.QueueResult(ctx, name); err != nil || got != want {
+			t.Errorf("result %s = %d, %v; want %d", name, got, err, want)
+		}
+	}
+}
+
+// TestQueueCoalesce: an edit queued while an earlier edit of the same message
+// waits replaces its text in place; once that one is in flight, the next is a
+// message of its own, after it.
+func TestQueueCoalesce(t *testing.T) {
+	s, _ := newQueueStore(t)
+	edit := func(id, text string) storage.QueueEntry {
+		e := toChat(id, 950, storage.PriorityUrgent)
+		e.Coalesce = "counts:1:2"
+		e.Parts = []json.RawMessage{json.RawMessage(`{"method":"editMessageText","params":{"text":"` + text + `"}}`)}
+		return e
+	}
+	if n := mustEnqueue(t, s, queueT0, edit("e1", "3 coming")); n != 1 {
+		t.Fatalf("first edit added %d", n)
+	}
+	if n := mustEnqueue(t, s, queueT0, edit("e2", "4 coming"), edit("e3", "5 coming")); n != 0 {
+		t.Fatalf("edits of a waiting edit added %d, want 0", n)
+	}
+	e := mustClaim(t, s, queueT0, time.Minute, "t1")
+	if e == nil || e.ID != "e1" || !strings.Contains(string(e.Parts[0]), "5 coming") {
+		t.Fatalf("claimed %+v; want e1 with the latest text", e)
+	}
+	if n := mustEnqueue(t, s, queueT0, edit("e4", "6 coming")); n != 1 {
+		t.Fatalf("an edit after the waiting one went added %d, want 1", n)
+	}
+	if got := mustClaim(t, s, queueT0, time.Minute, "t2"); got != nil {
+		t.Fatalf("claimed %s while e1 is in flight", got.ID)
+	}
+	mustDone(t, s, e.ID, e.Token)
+	if got := mustClaim(t, s, queueT0, time.Minute, "t3"); got == nil || got.ID != "e4" {
+		t.Fatalf("claimed %v; want e4", got)
 	}
 }

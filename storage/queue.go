@@ -77,6 +77,15 @@ type QueueEntry struct {
 	Priority  int    // PriorityUrgent or PriorityBulk
 	NotBefore time.Time
 	Parts     []json.RawMessage // the requests, opaque to storage
+	// Result, when set, names where the message id Telegram gives the first
+	// part is recorded once it is sent (QueueResult), whichever process sends
+	// it: a later request of the queue may refer to it ("@" and the name as
+	// its message_id), or a producer read it.
+	Result string
+	// Coalesce, when set, makes an edit replace a waiting one: when a message
+	// queued with the same key has not gone yet, it takes this one's parts and
+	// keeps its place, and this one is not added (the latest text wins).
+	Coalesce string
 
 	// Set by Claim.
 	Enqueued    time.Time
@@ -101,12 +110,22 @@ type QueueJob struct {
 	CellID            int64
 	Purpose           string
 	Lang              string
-	ReportChatID      int64 // where the report goes; 0 for none
-	ProgressMessageID int   // the message in ReportChatID edited with progress; 0 for none
+	ReportChatID int64 // where the report goes; 0 for none
+	// ProgressMessageID is the message in ReportChatID edited with progress:
+	// 0 for none, ProgressQueued when it is the job's Progress message, sent
+	// through the queue (its id recorded under the job's progress result).
+	ProgressMessageID int
+	// Progress, when set, is the text of the progress message, queued to
+	// ReportChatID with the job (delivery.Sender.StartJob).
+	Progress string
 	// Offline names the members the job cannot reach since they have no
 	// Telegram, for the report to tell the sender whom to tell in person.
 	Offline []string
 }
+
+// ProgressQueued is the ProgressMessageID of a job whose progress message goes
+// through the queue.
+const ProgressQueued = -1
 
 // QueueJobCounts are a job's counts.
 type QueueJobCounts struct {
@@ -205,6 +224,11 @@ end
 local function complete(qp, id, result, now, donettl, jobttl)
   local mk = qp .. 'msg:' .. id
   local job = redis.call('HGET', mk, 'job')
+  local res = redis.call('HGET', mk, 'result')
+  if res and res ~= '' then
+    local v = redis.call('GET', qp .. 'sent:' .. id .. ':0')
+    if v and v ~= '1' then redis.call('SET', qp .. 'result:' .. res, v, 'PX', donettl) end
+  end
   redis.call('HSET', mk, 'state', 'done', 'result', result, 'doneAt', now)
   redis.call('HDEL', mk, 'parts', 'token')
   redis.call('PEXPIRE', mk, donettl)
@@ -233,25 +257,35 @@ end
 //
 //	KEYS[1] ready:0   KEYS[2] ready:1
 //	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)
-//	ARGV[3…] 11 per message: id, priority (0|1), not before (unix ms; now when earlier), job, cell,
-//	         member, chat, name, purpose, parts (JSON array), number of parts
+//	ARGV[3…] 13 per message: id, priority (0|1), not before (unix ms; now when earlier), job, cell,
+//	         member, chat, name, purpose, parts (JSON array), number of parts, result, coalesce key
 //
 // Returns the number of messages added. An id that is waiting, in flight, or was
 // completed within QueueRetention is left alone, so that an update handled twice
-// does not send twice.
+// does not send twice. A message with a coalesce key whose last message has not
+// gone yet replaces that one's parts instead of being added.
 var enqueueScript = newScript(luaClock + luaLanes + `
 local qp, now = ARGV[1], clockms(ARGV[2])
 local added = 0
-for i = 3, #ARGV, 11 do
+for i = 3, #ARGV - 1, 13 do
   local id = ARGV[i]
   local mk = qp .. 'msg:' .. id
-  if redis.call('EXISTS', mk) == 0 then
+  local co = ARGV[i+12]
+  local waiting = nil
+  if co ~= '' then
+    waiting = redis.call('GET', qp .. 'co:' .. co)
+    if waiting and redis.call('HGET', qp .. 'msg:' .. waiting, 'state') ~= 'ready' then waiting = nil end
+  end
+  if waiting then
+    redis.call('HSET', qp .. 'msg:' .. waiting, 'parts', ARGV[i+9], 'n', ARGV[i+10], 'purpose', ARGV[i+8])
+  elseif redis.call('EXISTS', mk) == 0 then
     local nbf = math.max(tonumber(ARGV[i+2]), now)
     local p, chat = ARGV[i+1], ARGV[i+6]
     redis.call('HSET', mk, 'prio', p, 'nbf', nbf, 'job', ARGV[i+3],
       'cell', ARGV[i+4], 'member', ARGV[i+5], 'chat', chat, 'name', ARGV[i+7],
       'purpose', ARGV[i+8], 'parts', ARGV[i+9], 'n', ARGV[i+10],
-      'enq', now, 'attempts', 0, 'state', 'ready')
+      'enq', now, 'attempts', 0, 'state', 'ready', 'result', ARGV[i+11], 'co', co)
+    if co ~= '' then redis.call('SET', qp .. 'co:' .. co, id, 'PX', ARGV[#ARGV]) end
     redis.call('HINCRBY', qp .. 'count', p, 1)
     if redis.call('RPUSH', lanekey(qp, chat, p), id) == 1 and redis.call('EXISTS', qp .. 'busy:' .. chat) == 0 then
       redis.call('ZADD', qp .. 'lanes:' .. p, nbf, chat)
@@ -268,7 +302,7 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 	added := 0
 	for start := 0; start < len(entries); start += QueueBatch {
 		chunk := entries[start:min(start+QueueBatch, len(entries))]
-		args := make([]any, 0, 2+11*len(chunk))
+		args := make([]any, 0, 3+13*len(chunk))
 		args = append(args, s.keys.queuePrefix(), clockMS(now))
 		for _, e := range chunk {
 			if e.ID == "" || len(e.Parts) == 0 {
@@ -286,8 +320,9 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, entries []QueueEntry
 				nbf = qms(e.NotBefore)
 			}
 			args = append(args, e.ID, e.Priority, nbf, e.JobID, e.To.CellID, e.To.MemberID,
-				e.To.ChatID, e.To.Name, e.Purpose, string(parts), len(e.Parts))
+				e.To.ChatID, e.To.Name, e.Purpose, string(parts), len(e.Parts), e.Result, e.Coalesce)
 		}
+		args = append(args, QueueRetention.Milliseconds()) // how long a coalesce key lasts
 		n, err := enqueueScript.Run(ctx, s.rdb, []string{s.keys.QueueReady(0), s.keys.QueueReady(1)}, args...).Int()
 		if err != nil {
 			return added, fmt.Errorf("storage: enqueue %d messages: %w", len(chunk), err)
@@ -330,6 +365,9 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 			return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
 		}
 		offline = string(b)
+	}
+	if job.Progress != "" {
+		job.ProgressMessageID = ProgressQueued
 	}
 	n, err := createJobScript.Run(ctx, s.rdb, []string{s.keys.QueueJob(job.ID), s.keys.QueueFinishing()},
 		job.ID, total, clockMS(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
@@ -381,6 +419,9 @@ for p = 1, 2 do
           else
             redis.call('ZADD', KEYS[3], now + lease, id)
             redis.call('HSET', mk, 'state', 'leased', 'token', ARGV[4])
+            -- Gone from the waiting ones: a later edit is a message of its own.
+            local co = redis.call('HGET', mk, 'co')
+            if co and co ~= '' and redis.call('GET', qp .. 'co:' .. co) == id then redis.call('DEL', qp .. 'co:' .. co) end
             redis.call('SET', qp .. 'busy:' .. chat, id, 'PX', lease)
             local out = {id, first}
             local f = redis.call('HGETALL', mk)
@@ -432,6 +473,8 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, t
 	}
 	e := &QueueEntry{
 		ID:          id,
+		Result:      f["result"],
+		Coalesce:    f["co"],
 		JobID:       f["job"],
 		Purpose:     f["purpose"],
 		Priority:    qAtoi(f["prio"]),
@@ -456,13 +499,31 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, t
 func qAtoi64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 func qAtoi(s string) int     { return int(qAtoi64(s)) }
 
-// MarkSent records that Telegram accepted part of message id. It is a plain SET:
-// it must happen right after the send, whatever became of the lease.
-func (s *Store) MarkSent(ctx context.Context, id string, part int) error {
-	if err := s.rdb.Set(ctx, s.keys.QueueSent(id+":"+strconv.Itoa(part)), 1, QueueRetention).Err(); err != nil {
+// MarkSent records that Telegram accepted part of message id, with the message
+// id Telegram gave it (0 for an edit: the marker then holds 1). It is a plain
+// SET: it must happen right after the send, whatever became of the lease.
+func (s *Store) MarkSent(ctx context.Context, id string, part int, messageID int) error {
+	v := 1
+	if messageID > 1 {
+		v = messageID
+	}
+	if err := s.rdb.Set(ctx, s.keys.QueueSent(id+":"+strconv.Itoa(part)), v, QueueRetention).Err(); err != nil {
 		return fmt.Errorf("storage: mark %s part %d sent: %w", id, part, err)
 	}
 	return nil
+}
+
+// QueueResult is the message id recorded under name (QueueEntry.Result), or 0
+// while the message has not been sent.
+func (s *Store) QueueResult(ctx context.Context, name string) (int, error) {
+	v, err := s.rdb.Get(ctx, s.keys.QueueResult(name)).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: result %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // extendScript renews a lease held by token.
@@ -590,7 +651,7 @@ func (s *Store) Done(ctx context.Context, now time.Time, id, token string, resul
 //	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)   ARGV[3] at most this many
 //	ARGV[4] retention of done messages (ms)   ARGV[5] job ttl (ms)
 //
-// Returns {requeued, purpose of each completed message…}: a message whose parts
+// Returns {requeued, id and purpose of each completed message…}: a message whose parts
 // all have their sent marker (its worker died between the last send and Done) is
 // completed as sent instead of being sent again.
 var recoverScript = newScript(luaClock + luaLanes + luaComplete + `
@@ -606,6 +667,7 @@ for _, id in ipairs(ids) do
     if firstunsent(qp, id, n) >= n then
       complete(qp, id, 'sent', now, ARGV[4], ARGV[5])
       pop(qp, st[5] or '', st[2] or '0', id)
+      out[#out + 1] = id
       out[#out + 1] = st[4] or ''
     else
       redis.call('HSET', mk, 'state', 'ready')
@@ -625,11 +687,14 @@ end
 return out
 `)
 
+// QueueCompleted is a message the recoverer completed as sent.
+type QueueCompleted struct{ ID, Purpose string }
+
 // RecoverLeases moves at most limit (≤ QueueBatch) messages whose lease ended
 // before now (the zero now: Redis's clock) back to ready, or completes them as
-// sent when all their parts were sent; completed gives the purpose of each
-// message completed so. Call it again while it returns limit messages.
-func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued int, completed []string, err error) {
+// sent when all their parts were sent (completed). Call it again while it
+// returns limit messages.
+func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (requeued int, completed []QueueCompleted, err error) {
 	if limit <= 0 || limit > QueueBatch {
 		limit = QueueBatch
 	}
@@ -643,9 +708,10 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, limit int) (re
 		return 0, nil, fmt.Errorf("storage: recover leases: bad reply %v", r)
 	}
 	n, _ := r[0].(int64)
-	for _, p := range r[1:] {
-		purpose, _ := p.(string)
-		completed = append(completed, purpose)
+	for i := 1; i+1 < len(r); i += 2 {
+		id, _ := r[i].(string)
+		purpose, _ := r[i+1].(string)
+		completed = append(completed, QueueCompleted{ID: id, Purpose: purpose})
 	}
 	return int(n), completed, nil
 }

@@ -86,7 +86,7 @@ func TestQueueEnqueueClaimDone(t *testing.T) {
 		t.Fatalf("claimed %s twice", e2.ID)
 	}
 	for i := range 2 {
-		if err := s.MarkSent(ctx, in.ID, i); err != nil {
+		if err := s.MarkSent(ctx, in.ID, i, 0); err != nil {
 			t.Fatal(err)
 		}
 		if n := rdb.Exists(ctx, k.QueueSent(fmt.Sprintf("%s:%d", in.ID, i))).Val(); n != 1 {
@@ -176,7 +176,7 @@ func TestQueueRecover(t *testing.T) {
 				t.Fatal("nothing claimed")
 			}
 			for _, p := range tt.sent {
-				if err := s.MarkSent(ctx, in.ID, p); err != nil {
+				if err := s.MarkSent(ctx, in.ID, p, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -188,9 +188,9 @@ func TestQueueRecover(t *testing.T) {
 			if err != nil || r != tt.requeued || len(c) != tt.completed {
 				t.Fatalf("recover = %d requeued, %v completed, %v; want %d, %d", r, c, err, tt.requeued, tt.completed)
 			}
-			for _, purpose := range c {
-				if purpose != "test" {
-					t.Errorf("completed a message of purpose %q, want the queued one's, %q", purpose, "test")
+			for _, done := range c {
+				if done.ID != in.ID || done.Purpose != "test" {
+					t.Errorf("completed %+v, want %s of purpose %q", done, in.ID, "test")
 				}
 			}
 			e := mustClaim(t, s, queueT0.Add(lease), lease, "alive")
@@ -221,7 +221,7 @@ func TestQueueClaimSkipsSent(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newQueueStore(t)
 	mustEnqueue(t, s, queueT0, queueEntry("a", 1), queueEntry("b", 1))
-	if err := s.MarkSent(ctx, "a", 0); err != nil {
+	if err := s.MarkSent(ctx, "a", 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	e := mustClaim(t, s, queueT0, time.Minute, "t")
@@ -381,7 +381,7 @@ func TestQueueBoundedBatches(t *testing.T) {
 	// All but the last have been sent: a claim completes at most QueueBatch of
 	// them, then says to come back at once.
 	for i := range n - 1 {
-		if err := s.MarkSent(ctx, entries[i].ID, 0); err != nil {
+		if err := s.MarkSent(ctx, entries[i].ID, 0, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

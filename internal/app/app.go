@@ -102,8 +102,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
-		Completed: func(purpose string, result storage.QueueResult) {
-			sched.Delivered(purpose, result)
+		Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) {
+			sched.Delivered(ctx, id, purpose, result)
 		},
 		Probe: opts.Probe,
 	})
@@ -117,7 +117,6 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	sched, err = scheduler.New(scheduler.Params{
 		Store:      store,
 		Delivery:   sender,
-		Telegram:   sender.Direct(),
 		Logger:     logger.With("loop", "scheduler"),
 		Now:        now,
 		Registerer: reg,

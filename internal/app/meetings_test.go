@@ -342,7 +342,7 @@ func TestTwoSchedulersSendOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: sender, Telegram: sender.Direct(), Now: mc.clock.Now, Poll: 20 * time.Millisecond})
+	sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: sender, Now: mc.clock.Now, Poll: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

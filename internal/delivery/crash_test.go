@@ -141,7 +141,7 @@ func TestDeliveryCrash(t *testing.T) {
 	// The survivor: a short recovery period so that it takes over soon after the
 	// child's leases (1 s) end.
 	env.sender(t, delivery.SenderParams{Workers: 4, Lease: time.Second, RecoverEvery: 100 * time.Millisecond,
-		Limits: crashLimits(), FinalDelay: time.Millisecond})
+		Limits: crashLimits()})
 	env.waitJobDone(t, secretary.ID())
 
 	dups := 0

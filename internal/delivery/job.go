@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,29 @@ import (
 
 // PurposeReport is the purpose of a job's final edit and report.
 const PurposeReport = "report"
+
+// PurposeProgress is the purpose of a job's progress message and its edits.
+const PurposeProgress = "progress"
+
+// ProgressID is the queue's id of a job's progress message, and the name its
+// message id is recorded under.
+func ProgressID(jobID string) string { return "job:" + jobID + ":progress" }
+
+// progressRef is the message_id of an edit of the job's progress message.
+func progressRef(st storage.QueueJobState) string {
+	if st.ProgressMessageID == storage.ProgressQueued {
+		return Ref(ProgressID(st.ID))
+	}
+	return strconv.Itoa(st.ProgressMessageID)
+}
+
+// editOf is an edit of the job's progress message to text: it replaces an edit
+// of it still waiting, and keeps its place behind the message in the chat's lane.
+func editOf(st storage.QueueJobState, text string) telegram.Raw {
+	edit := RawOf(telegram.EditMessageText{ChatID: st.ReportChatID, Text: text})
+	edit.Values["message_id"] = progressRef(st)
+	return edit
+}
 
 // FinalID and ReportID are the queue ids of a job's final edit of its progress
 // message and of its report: deterministic, so that a finisher that died after
@@ -38,10 +62,10 @@ func (s *Sender) recoverLoop(ctx context.Context) {
 
 func (s *Sender) recoverOnce(ctx context.Context) {
 	for ctx.Err() == nil {
-		requeued, purposes, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
-		completed := len(purposes)
-		for _, p := range purposes {
-			s.completed(p, storage.ResultSent)
+		requeued, done, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
+		completed := len(done)
+		for _, d := range done {
+			s.completed(ctx, d.ID, d.Purpose, storage.ResultSent)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -114,18 +138,18 @@ func (s *Sender) finishJob(ctx context.Context, id string) error {
 		return err
 	}
 	if st.ReportChatID != 0 {
-		// One message: the progress message becomes the report (issue 11), so
-		// no "⏳ sending…" is left behind; without one, the report is sent.
-		at := s.now().Add(s.p.FinalDelay)
+		// One message: the progress message becomes the report, so no
+		// "⏳ sending…" is left behind; without one, the report is sent. The
+		// final edit takes the place of a progress edit still waiting, and
+		// goes after any in flight: the chat's lane keeps them in order.
 		to := storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID}
 		parts := Split(reportText(st), MaxText)
 		var msg Message
 		if st.ProgressMessageID != 0 {
-			raws := []telegram.Raw{RawOf(telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID, Text: parts[0]})}
-			msg = Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
-				Parts: append(raws, TextParts(st.ReportChatID, parts[1:], nil)...)}
+			msg = Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent,
+				Parts: append([]telegram.Raw{editOf(st, parts[0])}, TextParts(st.ReportChatID, parts[1:], nil)...), Coalesce: ProgressID(id)}
 		} else {
-			msg = Message{ID: ReportID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent, NotBefore: at,
+			msg = Message{ID: ReportID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent,
 				Parts: TextParts(st.ReportChatID, parts, nil)}
 		}
 		if _, err := s.Enqueue(ctx, msg); err != nil {
@@ -182,33 +206,23 @@ func (s *Sender) progressLoop(ctx context.Context) {
 	}
 }
 
-// editProgress is best effort: a skipped edit is replaced by the next one. It
-// sends nothing once the job is done, so that it cannot overwrite the final edit
-// (which is also held back by FinalDelay).
+// editProgress queues an edit of the job's progress message with its counts:
+// while an earlier one waits, it takes that one's place (the latest counts win),
+// and the final edit takes the place of a waiting one in turn.
 func (s *Sender) editProgress(ctx context.Context, id string) {
 	st, err := s.store.QueueJobState(ctx, id, 0)
 	if err != nil || st.Done || st.ProgressMessageID == 0 {
 		return
 	}
-	if _, reached, err := reserve(ctx, s.store, s.now, st.ReportChatID, s.limits, min(s.p.MaxWait, time.Second)); err != nil || !reached {
-		return
+	msg := Message{
+		ID:       fmt.Sprintf("job:%s:progress:%d", id, st.Completed()),
+		To:       storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID},
+		Parts:    []telegram.Raw{editOf(st, texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total))},
+		Purpose:  PurposeProgress,
+		Priority: storage.PriorityUrgent,
+		Coalesce: ProgressID(id),
 	}
-	// Counts after the wait are fresher, and the done check closer to the send.
-	if st, err = s.store.QueueJobState(ctx, id, 0); err != nil || st.Done {
-		return
-	}
-	req := telegram.EditMessageText{ChatID: st.ReportChatID, MessageID: st.ProgressMessageID,
-		Text: texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total)}
-	// A progress edit that has not landed within half of FinalDelay is given up,
-	// so that it cannot land after the final edit and leave "⏳ 73/74" behind.
-	ectx, cancel := context.WithTimeout(ctx, s.p.FinalDelay/2)
-	defer cancel()
-	err = s.caller.Do(ectx, RawOf(req), nil)
-	if ra, is429 := telegram.RetryAfter(err); is429 {
-		s.metrics.flood.Inc()
-		_, _ = s.store.PauseChat(ctx, redisClock, st.ReportChatID, ra, s.limits)
-	}
-	if err != nil && !telegram.IsNotModified(err) {
-		s.log.Warn("delivery: edit progress", "job", id, "err", err)
+	if _, err := s.Enqueue(ctx, msg); err != nil {
+		s.log.Warn("delivery: queue a progress edit", "job", id, "err", err)
 	}
 }

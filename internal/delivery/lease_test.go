@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cellbot/cellbot/internal/delivery"
 	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 	"github.com/cellbot/cellbot/storage"
 )
 
@@ -74,5 +76,32 @@ func TestDeliveryLeaseOutlastsASlowSend(t *testing.T) {
 		if n := len(u.Messages()); n != 1 {
 			t.Errorf("user %d got %d messages, want 1", u.ID(), n)
 		}
+	}
+}
+
+// TestDeliveryProgressThroughTheQueue: a job's progress message goes through
+// the queue with the job, its id recorded; its edits and the final report
+// follow it in the secretary's lane, so the one message ends as the report and
+// no "⏳" edit lands after it.
+func TestDeliveryProgressThroughTheQueue(t *testing.T) {
+	env := newTestEnv(t)
+	s := env.sender(t, delivery.SenderParams{Workers: 4, ProgressEvery: 100 * time.Millisecond})
+	secretary := env.srv.User("Bí thư")
+	secretary.Start("")
+	us := members(env.srv, 40)
+	job := storage.QueueJob{ID: "jq", CellID: 1, Purpose: "broadcast", Lang: texts.VI, ReportChatID: secretary.ID(),
+		Progress: texts.T(texts.VI, texts.DeliveryStarted, "40 đồng chí")}
+	if _, err := s.StartJob(context.Background(), job, broadcast(job.ID, us, textParts("Kính mời dự họp."))); err != nil {
+		t.Fatal(err)
+	}
+	env.waitJobDone(t, secretary.ID())
+	got := env.srv.Messages(secretary.ID())
+	done := texts.T(texts.VI, texts.DeliveryDone, 40, 40)
+	if len(got) != 1 || !strings.HasPrefix(got[0].Text, done) {
+		t.Fatalf("secretary got %+v; want one message, the progress message become the report", got)
+	}
+	edits := env.srv.Requests("editMessageText")
+	if len(edits) == 0 || !strings.HasPrefix(edits[len(edits)-1].Params["text"], done) {
+		t.Errorf("the last edit is not the report: %d edits", len(edits))
 	}
 }

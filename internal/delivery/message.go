@@ -34,6 +34,12 @@ type Message struct {
 	Priority int // storage.PriorityUrgent or storage.PriorityBulk
 	// NotBefore holds the message back, e.g. until quiet hours end.
 	NotBefore time.Time
+	// Result names where the id of the message the first part sends is
+	// recorded (storage.QueueEntry.Result; Ref refers to it).
+	Result string
+	// Coalesce lets a newer edit of the same message replace this one while it
+	// waits (storage.QueueEntry.Coalesce).
+	Coalesce string
 }
 
 // RawOf turns a typed request into one that can be queued.

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,15 +75,12 @@ type SenderParams struct {
 	// ProgressEvery is the least time between two edits of a job's progress
 	// message, across processes. Default 3 s.
 	ProgressEvery time.Duration
-	// FinalDelay holds a job's final edit and report back a little, so that a
-	// progress edit still in flight cannot land after the final one. Default 2 s.
-	FinalDelay time.Duration
 	// DirectMaxWait is the longest Direct waits for a rate-limit slot; default 3 s.
 	DirectMaxWait time.Duration
 	// Completed, when set, is called once for each message that ended, with its
 	// purpose and result, whichever process ended it: the accounting of what
 	// was sent (the scheduler counts reminders by outcome).
-	Completed func(purpose string, result storage.QueueResult)
+	Completed func(ctx context.Context, id, purpose string, result storage.QueueResult)
 	// Probe, when set, is called with ProbeSent and the message's id once a
 	// part is sent and marked. Tests kill the process there, in the middle of
 	// a fan-out.
@@ -156,7 +155,6 @@ func NewSender(p SenderParams) (*Sender, error) {
 	def(&p.MaxBackoff, 5*time.Minute)
 	def(&p.RecoverEvery, time.Second)
 	def(&p.ProgressEvery, 3*time.Second)
-	def(&p.FinalDelay, 2*time.Second)
 	def(&p.DirectMaxWait, 3*time.Second)
 	m, err := newMetrics(p.Registerer, p.Store, p.Logger)
 	if err != nil {
@@ -230,6 +228,16 @@ func (s *Sender) StartJob(ctx context.Context, job storage.QueueJob, msgs []Mess
 	if _, err := s.store.CreateQueueJob(ctx, redisClock, job, len(entries)); err != nil {
 		return 0, fmt.Errorf("delivery: %w", err)
 	}
+	if job.Progress != "" && job.ReportChatID != 0 {
+		// The progress message goes through the queue like the rest; its
+		// edits, and the report that ends it, follow it in its chat's lane.
+		progress := Message{ID: ProgressID(job.ID), To: storage.QueueRecipient{CellID: job.CellID, ChatID: job.ReportChatID},
+			Parts: TextParts(job.ReportChatID, []string{job.Progress}, nil), Purpose: PurposeProgress,
+			Priority: storage.PriorityUrgent, Result: ProgressID(job.ID)}
+		if _, err := s.Enqueue(ctx, progress); err != nil {
+			return 0, fmt.Errorf("delivery: start job %s: %w", job.ID, err)
+		}
+	}
 	if len(entries) == 0 {
 		s.kickFinisher()
 	}
@@ -247,7 +255,7 @@ func toEntries(jobID string, msgs []Message) ([]storage.QueueEntry, error) {
 	out := make([]storage.QueueEntry, 0, len(msgs))
 	for _, m := range msgs {
 		e := storage.QueueEntry{ID: m.ID, To: m.To, JobID: jobID, Purpose: m.Purpose,
-			Priority: m.Priority, NotBefore: m.NotBefore}
+			Priority: m.Priority, NotBefore: m.NotBefore, Result: m.Result, Coalesce: m.Coalesce}
 		for i, p := range m.Parts {
 			b, err := json.Marshal(p)
 			if err != nil {
@@ -418,6 +426,11 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 			return
 		}
 	}
+	if err := s.resolve(hold, parts, e.Purpose == PurposeReport); err != nil {
+		log.Warn("delivery: the message an edit refers to was not sent; the edit is dropped", "err", err)
+		s.complete(hold, log, e, storage.ResultFailed)
+		return
+	}
 	for i := e.FirstUnsent; i < len(parts); i++ {
 		wait, reached, err := reserve(ctx, s.store, s.now, e.To.ChatID, s.limits, s.p.MaxWait)
 		switch {
@@ -443,7 +456,8 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 			log.Warn("delivery: lease lost before sending; leaving it to its new holder", "err", err)
 			return
 		}
-		err = s.send(ctx, parts[i])
+		var sentID int
+		sentID, err = s.send(ctx, parts[i])
 		// The Bot API's error codes (LIBRARIES.md, "The Bot API itself"): 429
 		// carries retry_after; 403 is a user who blocked the bot or never opened
 		// it; 400 is a request that stays wrong. Only telegram/ reads the texts.
@@ -451,7 +465,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		case err == nil || telegram.IsNotModified(err):
 			// The marker goes right after Telegram accepted the part: from now on
 			// no claim or recovery sends it again.
-			if err := s.store.MarkSent(hold, e.ID, i); err != nil {
+			if err := s.store.MarkSent(hold, e.ID, i, sentID); err != nil {
 				log.Error("delivery: mark sent", "part", i, "err", err)
 			}
 			if s.p.Probe != nil {
@@ -493,9 +507,9 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 	s.complete(hold, log, e, storage.ResultSent)
 }
 
-func (s *Sender) completed(purpose string, result storage.QueueResult) {
+func (s *Sender) completed(ctx context.Context, id, purpose string, result storage.QueueResult) {
 	if s.p.Completed != nil {
-		s.p.Completed(purpose, result)
+		s.p.Completed(ctx, id, purpose, result)
 	}
 }
 
@@ -531,8 +545,43 @@ func (s *Sender) keepLease(ctx context.Context, log *slog.Logger, e *storage.Que
 	}
 }
 
-// send makes one Bot API call. After ctx ends the call gets Grace more.
-func (s *Sender) send(ctx context.Context, req telegram.Raw) error {
+// Ref is a request's message_id that refers to a message queued with
+// storage.QueueEntry.Result name: the sender puts in the id Telegram gave it.
+// The queue keeps a chat's messages in order, so an edit queued after the
+// message it edits finds its id.
+func Ref(name string) string { return "@" + name }
+
+// resolve puts the recorded message ids in the parts' references (Ref). An
+// edit of a message that was never sent fails, or, with asNew (a report that
+// would end a progress message), goes as a message of its own.
+func (s *Sender) resolve(ctx context.Context, parts []telegram.Raw, asNew bool) error {
+	for i, p := range parts {
+		name, ok := strings.CutPrefix(p.Values["message_id"], "@")
+		if !ok {
+			continue
+		}
+		id, err := s.store.QueueResult(ctx, name)
+		if err != nil {
+			return err
+		}
+		values := maps.Clone(p.Values)
+		switch {
+		case id != 0:
+			values["message_id"] = strconv.Itoa(id)
+		case asNew && p.Name == "editMessageText":
+			delete(values, "message_id")
+			parts[i].Name = "sendMessage"
+		default:
+			return fmt.Errorf("no message recorded as %s", name)
+		}
+		parts[i].Values = values
+	}
+	return nil
+}
+
+// send makes one Bot API call, and returns the id of the message it sent (0
+// for an edit). After ctx ends the call gets Grace more.
+func (s *Sender) send(ctx context.Context, req telegram.Raw) (int, error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.p.SendTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -541,7 +590,12 @@ func (s *Sender) send(ctx context.Context, req telegram.Raw) error {
 		t.Stop()
 	})
 	defer stop()
-	return s.caller.Do(sctx, req, nil)
+	if !strings.HasPrefix(req.Name, "send") {
+		return 0, s.caller.Do(sctx, req, nil)
+	}
+	var m telegram.Message
+	err := s.caller.Do(sctx, req, &m)
+	return m.MessageID, err
 }
 
 // backoff is the wait before the attempt after the given failed ones: 1 s doubling
@@ -575,7 +629,7 @@ func (s *Sender) complete(ctx context.Context, log *slog.Logger, e *storage.Queu
 		log.Warn("delivery: complete", "result", result, "err", err)
 		return
 	}
-	s.completed(e.Purpose, result)
+	s.completed(ctx, e.ID, e.Purpose, result)
 	if result == storage.ResultUnreachable && s.p.OnUnreachable != nil && e.To.MemberID != 0 {
 		s.p.OnUnreachable(ctx, e.To)
 	}
