@@ -200,7 +200,9 @@ func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent fu
 	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{Store: store, Caller: r, Logger: logger,
 		Lease: 2 * time.Second, RecoverEvery: 200 * time.Millisecond, MaxWait: 500 * time.Millisecond, SendTimeout: time.Second,
-		Probe: sentProbe, Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) { sched.Delivered(ctx, id, purpose, result) }})
+		Probe: sentProbe, Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) {
+			sched.Delivered(ctx, id, purpose, result)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,6 @@ func (s *Store) DelayCounts(ctx context.Context, c CountsClaim, d time.Duration)
 	return nil
 }
 
-
 // SetPresence records a member's presence at a meeting, replacing an earlier mark.
 func (s *Store) SetPresence(ctx context.Context, cellID, meetingID int64, p cell.Presence) error {
 	data, err := json.Marshal(p)

@@ -246,7 +246,6 @@ func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
 
 // issue 11 spine
 
-
 // issue 11
 
 // Migrations records the data migrations done, by name, with the unix time. HASH

@@ -106,10 +106,10 @@ const (
 
 // QueueJob is a group of messages with a progress message and a report.
 type QueueJob struct {
-	ID                string
-	CellID            int64
-	Purpose           string
-	Lang              string
+	ID           string
+	CellID       int64
+	Purpose      string
+	Lang         string
 	ReportChatID int64 // where the report goes; 0 for none
 	// ProgressMessageID is the message in ReportChatID edited with progress:
 	// 0 for none, ProgressQueued when it is the job's Progress message, sent
