@@ -299,7 +299,7 @@ func (s *Scheduler) load(ctx context.Context, cellID int64) (cellData, error) {
 		return cellData{}, err
 	}
 	// Members who have left get nothing from the bot.
-	roster = cell.Current(roster, s.p.Now().In(loc))
+	roster = cell.Staying(roster, s.p.Now().In(loc))
 	var users []int64
 	for _, m := range roster {
 		if m.UserID != 0 {

@@ -64,10 +64,10 @@ func (m Member) OnRoster(day time.Time) bool {
 }
 
 // GetsNotices reports whether the member is sent notices and agendas of a
-// meeting on that day: on the roster, and not an exempt or away member who
-// asked for none (a member expected that day always gets them).
+// meeting on that day: not left by then, and not an exempt or away member
+// who asked for none (a member expected that day always gets them).
 func (m Member) GetsNotices(day time.Time) bool {
-	if m.Unlisted || m.HasLeft(day) {
+	if m.HasLeft(day) {
 		return false
 	}
 	p := m.ParticipationOn(day)
@@ -80,6 +80,19 @@ func Current(ms []Member, day time.Time) []Member {
 	out := make([]Member, 0, len(ms))
 	for _, m := range ms {
 		if !m.Unlisted && !m.HasLeft(day) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Staying returns the records of members who have not left by that day,
+// unlisted ones included (an operator on the committee still hears what the
+// committee hears).
+func Staying(ms []Member, day time.Time) []Member {
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		if !m.HasLeft(day) {
 			out = append(out, m)
 		}
 	}
