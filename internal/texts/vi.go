@@ -127,7 +127,7 @@ var vi = map[Key]string{
 	LeaveCauseRemoved:    "xóa tên",
 	LeaveCauseMistake:    "nhập nhầm",
 	LeaveCauseAttachment: "hết thời hạn sinh hoạt tạm thời",
-	LeaveAttachmentEnded: "Đồng chí <b>%s</b> hết thời hạn sinh hoạt tạm thời (đến %s) và từ hôm nay không còn trong danh sách của chi bộ <b>%s</b>. Nếu đồng chí còn sinh hoạt tại chi bộ, xin gia hạn: /attached %s đến dd/mm/yyyy",
+	LeaveAttachmentEnded: "Đồng chí <b>%s</b> hết thời hạn sinh hoạt tạm thời (đến %s) và từ hôm nay không còn trong danh sách của <b>%s</b>. Nếu đồng chí còn sinh hoạt tại chi bộ, xin gia hạn: /attached %s đến dd/mm/yyyy",
 	CardLeave:            "Ra khỏi danh sách",
 	CardLeaveAsk:         "Đồng chí <b>%s</b> ra khỏi danh sách từ hôm nay (%s). Xin chọn lý do:",
 	CardLeaveConfirm:     "Xác nhận: đồng chí <b>%s</b> ra khỏi danh sách từ ngày %s, lý do: %s?",
