@@ -227,7 +227,7 @@ func (b *Bot) rollCall(r *request, m cell.Meeting, page int) (string, *telegram.
 	var expected, others []cell.Member
 	present := 0
 	for _, mem := range roster {
-		if mem.OffRoster || mem.Unlisted {
+		if !mem.OnRoster(day) {
 			continue
 		}
 		if mem.Expected(day) {
@@ -556,6 +556,9 @@ func (b *Bot) absenceAlerts(r *request, m cell.Meeting, roster []cell.Member, lo
 	}
 	var due []memberAlert
 	for _, mem := range roster {
+		if mem.Left != "" {
+			continue // nobody is alerted about a member who has left
+		}
 		var history []cell.Attendance
 		for _, mm := range closed {
 			if o, ok := outcomes[mm.ID][mem.ID]; ok {

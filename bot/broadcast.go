@@ -130,8 +130,11 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	// member.
 	var recipients []cell.Member
 	var offline []string
-	for _, m := range cell.Listed(roster) {
+	today := r.today()
+	for _, m := range cell.Current(roster, today) {
 		switch {
+		case !m.GetsNotices(today):
+			// An exempt or away member who asked for no notices and agendas.
 		case m.UserID == r.from.ID:
 		case m.UserID == 0:
 			offline = append(offline, m.Name)

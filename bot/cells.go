@@ -138,6 +138,9 @@ func (b *Bot) start(r *request) error {
 	}
 	c, err := b.p.Store.CellByJoinToken(r.ctx, r.args)
 	if errors.Is(err, storage.ErrNotFound) {
+		if old, err := b.p.Store.RevokedJoinToken(r.ctx, r.args); err == nil {
+			return texts.Errorf(texts.JoinLinkReplaced, texts.Escape(old.Name))
+		}
 		return texts.Errorf(texts.JoinBadLink)
 	}
 	if err != nil {
@@ -271,7 +274,7 @@ func linkedName(roster []cell.Member, name string, userID int64) (cell.Member, b
 func unlinked(roster []cell.Member) []cell.Member {
 	var free []cell.Member
 	for _, m := range roster {
-		if m.UserID == 0 && !m.Unlisted {
+		if m.UserID == 0 && !m.Unlisted && m.Left == "" {
 			free = append(free, m)
 		}
 	}

@@ -89,7 +89,7 @@ func (b *Bot) changeNamed(r *request, words []string, change memberChange, reaso
 	if err != nil {
 		return err
 	}
-	roster = cell.Listed(roster)
+	roster = cell.Current(roster, r.today())
 	var matches []cell.Member
 	query := strings.Join(words, " ")
 	if reasonAfter {
@@ -155,6 +155,12 @@ func (b *Bot) pickMember(r *request) error {
 }
 
 func (b *Bot) applyChange(r *request, memberID int64, change memberChange) error {
+	switch change.cmd {
+	case "leave":
+		return b.applyLeave(r, memberID, change.until, cell.LeaveCause(change.reason))
+	case "unlink":
+		return b.applyUnlink(r, memberID)
+	}
 	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, memberID, change.apply)
 	if errors.Is(err, storage.ErrNotFound) {
 		return texts.Errorf(texts.CommonButtonExpired)

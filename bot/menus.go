@@ -35,8 +35,8 @@ var helpOrder = []string{
 	"rsvp", "meetings", "checkin", "history", "calendar",
 	"meeting", "schedule", "holiday", "move", "cancelmeeting", "reminders", "quiet", "settings",
 	"guest", "attendance", "close", "report", "export",
-	"members", "import", "exempt", "away", "regular", "attached", "broadcast", "agenda",
-	"promote", "demote",
+	"members", "import", "exempt", "away", "regular", "attached", "leave", "unlink", "newlink", "broadcast", "agenda",
+	"promote", "demote", "notices",
 	"setup", "join",
 }
 

@@ -48,10 +48,20 @@ func (b *Bot) reportData(r *request, p report.Period) (report.Data, error) {
 		for _, x := range pres {
 			ps = append(ps, x)
 		}
+		// A closed meeting keeps whoever it recorded, even a member who
+		// left since from an earlier date.
+		of := roster
+		if m.State == cell.StateClosed {
+			recorded, err := b.p.Store.Outcomes(r.ctx, r.cell.ID, m.ID)
+			if err != nil {
+				return report.Data{}, err
+			}
+			of = cell.WithRecord(roster, recorded)
+		}
 		d.Meetings = append(d.Meetings, report.Meeting{
 			Meeting: m,
 			Answers: as,
-			Summary: cell.Summarize(m.Start.In(loc), roster, as, ps, m.Guests, sched.Target),
+			Summary: cell.Summarize(m.Start.In(loc), of, as, ps, m.Guests, sched.Target),
 		})
 	}
 	return d, nil

@@ -109,9 +109,10 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 	if err != nil {
 		return "", nil, err
 	}
-	roster = cell.Listed(roster)
+	departed := cell.Departed(roster, r.today())
+	roster = cell.Current(roster, r.today())
 	if len(roster) == 0 {
-		return r.t(texts.MembersEmpty), nil, nil
+		return r.t(texts.MembersEmpty), keyboard(departedRows(r, departed)...), nil
 	}
 	roster = sortedRoster(roster)
 	pages := (len(roster) + membersPerPage - 1) / membersPerPage
@@ -145,6 +146,9 @@ func (b *Bot) rosterPage(r *request, page int) (string, *telegram.InlineKeyboard
 			label += " · " + r.t(roleKey(m.Role))
 		}
 		rows = append(rows, row(cb(label, verbCard, r.cell.ID, m.ID)))
+	}
+	if page == pages-1 {
+		rows = append(rows, departedRows(r, departed)...)
 	}
 	var nav []telegram.InlineKeyboardButton
 	if page > 0 {
@@ -205,6 +209,17 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 	if m.Reason != "" {
 		lines = append(lines, r.t(texts.CardReason, texts.Escape(m.Reason)))
 	}
+	if m.Left != "" {
+		// A member who left: their record, and the way back.
+		lines = append(lines, r.t(texts.CardLeft, cell.FormatDate(m.Left), r.t(causeKey(m.LeftCause))))
+		kb := keyboard(row(cb(r.t(texts.CardReturn), verbReturn, r.cell.ID, m.ID)), row(cb(r.t(texts.CardBack), verbPage, r.cell.ID, 0)))
+		if edit {
+			r.edit(strings.Join(lines, "\n"), kb)
+		} else {
+			r.replyKB(strings.Join(lines, "\n"), kb)
+		}
+		return nil
+	}
 	lines = append(lines, r.t(texts.CardRole, r.t(roleKey(m.Role))))
 	switch {
 	case m.UserID == 0:
@@ -250,6 +265,7 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 			rows = append(rows, row(cb(r.t(texts.CardPromote), verbRole, r.cell.ID, m.ID, 1)))
 		}
 	}
+	rows = append(rows, row(cb(r.t(texts.CardLeave), verbLeaveAsk, r.cell.ID, m.ID)))
 	rows = append(rows, row(cb(r.t(texts.CardBack), verbPage, r.cell.ID, 0)))
 	if edit {
 		r.edit(strings.Join(lines, "\n"), keyboard(rows...))

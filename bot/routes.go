@@ -105,6 +105,10 @@ func (b *Bot) newRoutes() routes {
 			"history":       {handle: b.history, where: privateOnly, who: member, desc: texts.CmdHistory},
 			"export":        {handle: b.export, where: privateOnly, who: committee, desc: texts.CmdExport, example: texts.ExampleExport},
 			"calendar":      {handle: b.calendar, where: privateOnly, who: member, desc: texts.CmdCalendar},
+			"leave":         {handle: b.leave, where: privateOnly, who: committee, desc: texts.CmdLeave, example: texts.ExampleLeave},
+			"unlink":        {handle: b.unlink, where: privateOnly, who: committee, desc: texts.CmdUnlink, example: texts.ExampleUnlink},
+			"newlink":       {handle: b.newLink, who: committee, desc: texts.CmdNewLink},
+			"notices":       {handle: b.notices, where: privateOnly, who: member, desc: texts.CmdNotices, example: texts.ExampleNotices},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:     {handle: b.joinPick},
@@ -127,6 +131,10 @@ func (b *Bot) newRoutes() routes {
 			verbCardPresent:  {handle: b.presentFor, who: committee},
 			verbSelfLink:     {handle: b.selfLink, who: committee},
 			verbSelfNone:     {handle: b.selfNone, who: committee},
+			verbLeaveAsk:     {handle: b.cardLeaveAsk, who: committee},
+			verbLeaveCause:   {handle: b.cardLeaveCause, who: committee},
+			verbLeaveYes:     {handle: b.cardLeaveYes, who: committee},
+			verbReturn:       {handle: b.cardReturn, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName:  b.joinName,

@@ -300,6 +300,8 @@ func (s *Scheduler) load(ctx context.Context, cellID int64) (cellData, error) {
 	if err != nil {
 		return cellData{}, err
 	}
+	// Members who have left get nothing from the bot.
+	roster = cell.Staying(roster, s.p.Now().In(loc))
 	var users []int64
 	for _, m := range roster {
 		if m.UserID != 0 {
@@ -611,7 +613,7 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 	var msgs []delivery.Message
 	var notified []int64
 	for _, mem := range cd.roster {
-		if mem.UserID == 0 {
+		if mem.UserID == 0 || !mem.GetsNotices(m.Start.In(cd.loc)) {
 			continue
 		}
 		lang := cd.lang(mem)

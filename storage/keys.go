@@ -265,3 +265,12 @@ func (k Keys) JoinsUnheard(id int64) string { return k.cell(id) + ":joins:unhear
 // Lease is a named lease held by one process at a time (the poll lease): the
 // holder's token, with a PX that the holder renews. STRING
 func (k Keys) Lease(name string) string { return k.prefix + ":lease:" + name }
+
+// JoinTokenRevoked remembers a join link payload that /newlink replaced, with
+// its cell id, so that whoever uses the old link is told it is no longer in
+// use rather than that it is wrong. STRING
+func (k Keys) JoinTokenRevoked(token string) string { return k.prefix + ":join:revoked:" + token }
+
+// AttachmentsEnded marks "<member id>:<yyyy-mm-dd>" for each attachment whose
+// end the committee was told of, so that several replicas tell it once. HASH
+func (k Keys) AttachmentsEnded(id int64) string { return k.cell(id) + ":attachments:ended" }

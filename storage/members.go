@@ -146,6 +146,9 @@ func (s *Store) ImportMembers(ctx context.Context, cellID int64, in []cell.Membe
 			}
 			if old, ok := byID[id]; ok && id != 0 && !used[id] {
 				old.Standing, old.Participation, old.Until, old.Reason = m.Standing, m.Participation, m.Until, m.Reason
+				// A member who left and is imported again is back, with
+				// their history.
+				old.Left, old.LeftCause = "", ""
 				if old.Unlisted {
 					if was := cell.Key(old.Name); was != key {
 						oldNames = append(oldNames, was)

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ type Options struct {
 	// delivery (scheduler.Probe*, delivery.ProbeSent) with the item's or the
 	// message's id: tests kill the process there.
 	Probe func(point, id string)
+	// LeaveSweep is how often leaving days and attachments' ends are applied
+	// (an hour when zero): tests that move Now shorten it.
+	LeaveSweep time.Duration
 }
 
 // Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
@@ -226,6 +230,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	// Join requests expire after 14 days even when nobody looks (issue 11).
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
+	// Links end on their leaving day, and attachments the day after their date.
+	leaveSweep := cmp.Or(opts.LeaveSweep, time.Hour)
+	sweeper.Go(func() { b.RunLeaveSweeper(ctx, leaveSweep) })
 	var httpDone sync.WaitGroup
 	httpDone.Go(func() {
 		if err := srv.Run(ctx, updateGrace); err != nil {

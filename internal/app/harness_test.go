@@ -40,7 +40,9 @@ type env struct {
 	prefix string
 	vars   map[string]string
 	now    func() time.Time // the bot's clock; nil: time.Now
-	rdb    *redis.Client
+	// leaveSweep, when set, is how often the bot applies leaving days.
+	leaveSweep time.Duration
+	rdb        *redis.Client
 	// running is the bot start started last.
 	running *runningBot
 }
@@ -81,7 +83,7 @@ func (e *env) start() *runningBot {
 	ready := make(chan string, 1)
 	logger := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
-		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Now: e.now, Ready: func(a string) { ready <- a }})
+		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Now: e.now, LeaveSweep: e.leaveSweep, Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case b.addr = <-ready:

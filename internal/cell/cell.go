@@ -104,6 +104,13 @@ type Member struct {
 	// record is never expected, never counted in summaries, rates, vote bases or
 	// reports.
 	OffRoster bool `json:"off_roster,omitempty"`
+	// Left is the day (yyyy-mm-dd) from which the member is off the roster,
+	// for LeftCause; the record stays, so that earlier meetings keep it.
+	Left      string     `json:"left,omitempty"`
+	LeftCause LeaveCause `json:"left_cause,omitempty"`
+	// NoNotices: an exempt or away member asked for no notices and agendas
+	// (the opt-out their participation allows).
+	NoNotices bool `json:"no_notices,omitempty"`
 }
 
 // ParticipationOn is the member's participation on a day: an away member whose
@@ -119,9 +126,9 @@ func (m Member) ParticipationOn(day time.Time) Participation {
 }
 
 // Expected reports whether the member is expected at a meeting on that day:
-// on the roster, and regular or attached that day.
+// on the roster that day, and regular or attached.
 func (m Member) Expected(day time.Time) bool {
-	if m.Unlisted || m.OffRoster {
+	if !m.OnRoster(day) {
 		return false
 	}
 	p := m.ParticipationOn(day)

@@ -137,7 +137,8 @@ func Threshold(base int) int { return base/2 + 1 }
 // day is the meeting's start in the cell's time zone: members' participation
 // (an away member whose until-date has passed is regular again) is taken on
 // that calendar day. roster is the cell's member records; those marked
-// OffRoster are left out of everything. answers and presence may hold at most
+// OffRoster, and those who left the roster by that day, are left out of
+// everything. answers and presence may hold at most
 // one entry per member; when a member has several, the latest At wins, the
 // later in the slice on a tie. Entries for members not on the roster are
 // ignored. targetPercent is the cell's quality target, DefaultTargetPercent
@@ -170,7 +171,7 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 		Outcomes:      map[int64]Outcome{},
 	}
 	for _, m := range roster {
-		if m.OffRoster || m.Unlisted {
+		if !m.OnRoster(day) {
 			continue
 		}
 		part := m.ParticipationOn(day)

@@ -182,6 +182,45 @@ const (
 	CountMember Key = "count.member"
 )
 
+// Leaving the roster, taking access back, the notices' opt-out.
+const (
+	LeaveUsage           Key = "leave.usage"
+	LeaveBadCause        Key = "leave.bad_cause"
+	LeaveTooFar          Key = "leave.too_far"
+	LeaveDone            Key = "leave.done"
+	LeaveDoneDied        Key = "leave.done_died"
+	LeaveAlready         Key = "leave.already"
+	LeaveCauseTransfer   Key = "leave.cause.transfer"
+	LeaveCauseDied       Key = "leave.cause.died"
+	LeaveCauseRemoved    Key = "leave.cause.removed"
+	LeaveCauseMistake    Key = "leave.cause.mistake"
+	LeaveCauseAttachment Key = "leave.cause.attachment_ended"
+	LeaveAttachmentEnded Key = "leave.attachment_ended"
+	CardLeave            Key = "card.leave"
+	CardLeaveAsk         Key = "card.leave_ask"
+	CardLeaveConfirm     Key = "card.leave_confirm"
+	CardLeft             Key = "card.left"
+	CardReturn           Key = "card.return"
+	ReturnDone           Key = "member.returned"
+	MembersLeftMark      Key = "members.left_mark"
+	UnlinkUsage          Key = "unlink.usage"
+	UnlinkDone           Key = "unlink.done"
+	UnlinkNone           Key = "unlink.none"
+	NewLinkDone          Key = "newlink.done"
+	JoinLinkReplaced     Key = "join.link_replaced"
+	NoticesUsage         Key = "notices.usage"
+	NoticesOff           Key = "notices.off"
+	NoticesOn            Key = "notices.on"
+	NoticesRefused       Key = "notices.refused"
+	CmdLeave             Key = "cmd.leave"
+	CmdUnlink            Key = "cmd.unlink"
+	CmdNewLink           Key = "cmd.newlink"
+	CmdNotices           Key = "cmd.notices"
+	ExampleLeave         Key = "example.leave"
+	ExampleUnlink        Key = "example.unlink"
+	ExampleNotices       Key = "example.notices"
+)
+
 // meetings (issue 13)
 const (
 	MeetingKindRegular   Key = "meeting.kind.regular"
