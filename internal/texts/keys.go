@@ -119,6 +119,7 @@ const (
 	ImportTooBig       Key = "import.too_big"
 	ImportBadLine      Key = "import.bad_line"
 	ImportBadHeader    Key = "import.bad_header"
+	ImportBadWorkbook  Key = "import.bad_workbook"
 	ImportEmpty        Key = "import.empty"
 	ImportDone         Key = "import.done"
 	ImportNext         Key = "import.next"
