@@ -404,6 +404,8 @@ func lineError(e *cell.LineError) error {
 		reason = &texts.Err{Key: texts.ImportErrColumns, Args: []any{e.Count, e.Other}}
 	case cell.ProblemName:
 		reason = &texts.Err{Key: texts.ImportErrName}
+	case cell.ProblemUnmarked:
+		reason = &texts.Err{Key: texts.ImportErrUnmarked, Args: []any{v}}
 	case cell.ProblemStanding:
 		reason = &texts.Err{Key: texts.ImportErrStanding, Args: []any{v}}
 	case cell.ProblemParticipation:

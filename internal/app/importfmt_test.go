@@ -35,9 +35,9 @@ var vnRosterNames = []string{
 // as the workbook itself, as Excel's Windows-1258 CSV and as its UTF-16
 // "Unicode Text", with Vietnamese headers; the three give the same members,
 // names NFC, so that importing the second and third only updates them.
-// A workbook with no header row, a file over 1 MiB, a bad row in a workbook
-// and a file that only claims to be a workbook are refused with a sentence
-// saying what to do, and change nothing.
+// A workbook with no header row, a file over 1 MiB, a bad row in a workbook,
+// a total under its table and a file that only claims to be a workbook are
+// refused with a sentence saying what to do, and change nothing.
 func TestImportSpreadsheetFormats(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -110,6 +110,17 @@ func TestImportSpreadsheetFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	total, err := excelize.OpenReader(bytes.NewReader(readCellTestdata(t, "roster_vn.xlsx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := total.SetCellValue(total.GetSheetName(0), "B14", "Tổng số: 8 đồng chí"); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := total.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, file string
 		data       []byte
@@ -121,6 +132,8 @@ func TestImportSpreadsheetFormats(t *testing.T) {
 			[]string{"Tệp lớn quá: tệp danh sách không quá 1 MB", "/import"}},
 		{"a bad row in a workbook", "danh sach.xlsx", br.Bytes(),
 			[]string{"Dòng 7 của tệp: «nghỉ» không phải diện sinh hoạt", "Chưa nhập ai"}},
+		{"a total under a workbook's table", "danh sach.xlsx", tb.Bytes(),
+			[]string{"Dòng 14 của tệp: «Tổng số: 8 đồng chí» chưa ghi tư cách", "xin xóa đi", "Chưa nhập ai"}},
 		{"a file that only claims to be a workbook", "danh sach.xlsx", []byte("PK\x03\x04 nothing"),
 			[]string{"Không đọc được tệp «danh sach.xlsx» như bảng tính Excel", "Sổ làm việc Excel (.xlsx)", "CSV UTF-8", "Chưa nhập ai"}},
 		{"an old Excel file", "danh sach.xls", []byte{0xd0, 0xcf, 0x11, 0xe0},

@@ -31,6 +31,7 @@ const (
 	ProblemEmpty
 	ProblemTooLong  // Value: the column, Count: its limit
 	ProblemWorkbook // the file is no workbook that can be read
+	ProblemUnmarked // a workbook row without standing and participation
 )
 
 // Longest texts a roster keeps, in characters.
@@ -146,6 +147,13 @@ func parseRecordsWith(next func() ([]string, int, error), strict bool, until fun
 		picked := cols.pick(rec)
 		if until != nil {
 			picked[colUntil] = until(picked[colUntil])
+		}
+		// Under a workbook's table there is often a total or a signature
+		// ("Tổng số: 74 đồng chí", "BÍ THƯ"), which would read as a member
+		// with the defaults: a workbook row must say a standing or a
+		// participation.
+		if !strict && strings.TrimSpace(picked[colStanding]) == "" && strings.TrimSpace(picked[colParticipation]) == "" {
+			return nil, &LineError{Line: line, Problem: ProblemUnmarked, Value: Clean(picked[colName])}
 		}
 		m, lerr := parseRosterLine(picked)
 		if lerr != nil {

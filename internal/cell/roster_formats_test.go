@@ -308,6 +308,17 @@ func TestRosterWorkbookProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	total, err := excelize.OpenReader(bytes.NewReader(badLine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := total.SetCellValue(total.GetSheetName(0), "B14", "Tổng số: 8 đồng chí"); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := total.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		data    []byte
@@ -315,6 +326,7 @@ func TestRosterWorkbookProblems(t *testing.T) {
 		problem LineProblem
 	}{
 		{"no header row", nh.Bytes(), 1, ProblemHeader},
+		{"a total under the table", tb.Bytes(), 14, ProblemUnmarked},
 		{"not a zip", []byte("PK\x03\x04 not really"), 0, ProblemWorkbook},
 		{"a bad participation on row 7", blb.Bytes(), 7, ProblemParticipation},
 	}

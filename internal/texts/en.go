@@ -144,6 +144,7 @@ var en = map[Key]string{
 	ImportErrEncoding:  "the file cannot be read as text. Please send the Excel file (.xlsx) as it is, or in Excel: File → Save As → \"CSV UTF-8\"",
 	ImportErrQuote:     "the double quotes do not match",
 	ImportErrTooLong:   "the %s column is too long, at most %d characters",
+	ImportErrUnmarked:  "\"%s\" has neither a standing (official, probationary) nor a participation; if it is a total or a signature under the table, please delete it",
 
 	LangUsage: "Send /lang vi for Vietnamese, or /lang en for English.",
 	LangDone:  "Language set to English.",

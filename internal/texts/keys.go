@@ -132,6 +132,7 @@ const (
 	ImportErrEncoding  Key = "import.err.encoding"
 	ImportErrQuote     Key = "import.err.quote"
 	ImportErrTooLong   Key = "import.err.too_long"
+	ImportErrUnmarked  Key = "import.err.unmarked"
 
 	LangUsage Key = "lang.usage"
 	LangDone  Key = "lang.done"

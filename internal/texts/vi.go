@@ -147,6 +147,7 @@ var vi = map[Key]string{
 	ImportErrEncoding:  "tệp không đọc được như chữ; xin gửi nguyên tệp Excel (.xlsx), hoặc trong Excel: Tệp → Lưu thành → chọn «CSV UTF-8»",
 	ImportErrQuote:     "dấu ngoặc kép không khớp",
 	ImportErrTooLong:   "cột %s dài quá, tối đa %d ký tự",
+	ImportErrUnmarked:  "«%s» chưa ghi tư cách (chính thức, dự bị) và diện sinh hoạt; dòng tổng cộng hay chữ ký dưới bảng thì xin xóa đi",
 
 	LangUsage: "Gõ /lang vi để dùng tiếng Việt, hoặc /lang en để dùng tiếng Anh.",
 	LangDone:  "Đã chuyển sang tiếng Việt.",
