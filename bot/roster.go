@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -340,8 +341,9 @@ func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
 	return b.showCard(r, m, true)
 }
 
-// importRoster imports a CSV roster sent with /import as its caption, or replied
-// to with /import. A bad line is named and nothing is imported.
+// importRoster imports a roster sent with /import as its caption, or replied
+// to with /import: an Excel workbook (its first sheet) or a CSV. A bad line is
+// named and nothing is imported.
 func (b *Bot) importRoster(r *request) error {
 	doc := r.msg.Document
 	if doc == nil && r.msg.ReplyToMessage != nil {
@@ -350,10 +352,12 @@ func (b *Bot) importRoster(r *request) error {
 	if doc == nil {
 		return texts.Errorf(texts.ImportUsage)
 	}
-	// Spreadsheet and office files are the usual mistake: say to save as CSV.
-	// Anything else is read, and a file that is no roster fails on its header.
-	switch strings.ToLower(path.Ext(doc.FileName)) {
-	case ".xlsx", ".xls", ".ods", ".numbers", ".doc", ".docx", ".pdf", ".odt", ".jpg", ".jpeg", ".png", ".zip":
+	// Other office files are the usual mistake: say to save as a workbook or
+	// CSV. Anything else is read, and a file that is no roster fails on its
+	// header.
+	ext := strings.ToLower(path.Ext(doc.FileName))
+	switch ext {
+	case ".xls", ".ods", ".numbers", ".doc", ".docx", ".pdf", ".odt", ".jpg", ".jpeg", ".png", ".zip":
 		return texts.Errorf(texts.ImportNotCSV, echo(doc.FileName))
 	}
 	if doc.FileSize > maxRosterBytes {
@@ -366,8 +370,17 @@ func (b *Bot) importRoster(r *request) error {
 	if err != nil {
 		return fmt.Errorf("download roster: %w", err)
 	}
-	members, err := cell.ParseRoster(data)
+	parse := cell.ParseRoster
+	// A workbook is a zip, whatever its name says.
+	if ext == ".xlsx" || ext == ".xlsm" || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		parse = cell.ParseRosterXLSX
+	}
+	members, err := parse(data)
 	var lerr *cell.LineError
+	if errors.As(err, &lerr) && lerr.Problem == cell.ProblemWorkbook {
+		r.log.Info("roster workbook unreadable", "cell", r.cell.ID, "err", lerr.Value)
+		return texts.Errorf(texts.ImportBadWorkbook, echo(doc.FileName))
+	}
 	if errors.As(err, &lerr) {
 		return lineError(lerr)
 	}
@@ -404,9 +417,11 @@ func lineError(e *cell.LineError) error {
 	case cell.ProblemEmpty:
 		return texts.Errorf(texts.ImportEmpty)
 	case cell.ProblemColumns:
-		reason = &texts.Err{Key: texts.ImportErrColumns, Args: []any{e.Count}}
+		reason = &texts.Err{Key: texts.ImportErrColumns, Args: []any{e.Count, e.Other}}
 	case cell.ProblemName:
 		reason = &texts.Err{Key: texts.ImportErrName}
+	case cell.ProblemUnmarked:
+		reason = &texts.Err{Key: texts.ImportErrUnmarked, Args: []any{v}}
 	case cell.ProblemStanding:
 		reason = &texts.Err{Key: texts.ImportErrStanding, Args: []any{v}}
 	case cell.ProblemParticipation:

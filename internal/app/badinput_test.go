@@ -41,7 +41,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 	}{
 		{"csv with a bad line", func() { secretary.SendDocument("bad.csv", readFile(t, "roster_bad_line.csv"), "/import") }, secretary, 0, "Dòng 7 của tệp: «sometimes» không phải diện sinh hoạt; xin ghi «thường xuyên», «miễn», «tạm miễn» hoặc «tạm thời»"},
 		{"not a csv", func() { secretary.SendDocument("roster.pdf", []byte("%PDF"), "/import") }, secretary, 0, "không phải tệp CSV"},
-		{"import without a file", func() { secretary.Send("/import") }, secretary, 0, "Xin gửi danh sách đảng viên dạng tệp CSV"},
+		{"import without a file", func() { secretary.Send("/import") }, secretary, 0, "Xin gửi danh sách đảng viên"},
 		{"unknown member", func() { secretary.Send("/exempt Phạm Văn Không") }, secretary, 0, "Không tìm thấy đồng chí nào tên «Phạm Văn Không»"},
 		{"wrong date", func() { secretary.Send("/away Lê Thị Hoa until 32/13/2026 đi xa") }, secretary, 0, "Ngày «32/13/2026» không đúng dạng ngày/tháng/năm"},
 		{"reason too long", func() { secretary.Send("/exempt Lê Thị Hoa " + strings.Repeat("ốm ", 100)) }, secretary, 0, "Lý do dài quá (299 ký tự)"},

@@ -71,9 +71,9 @@ func TestMemberHelp(t *testing.T) {
 }
 
 // TestRefusedImportIsExplained: an import that cannot be read is refused with
-// the reason in Vietnamese: the header with an example row, the Vietnamese
-// values, the line's number, and how to save a CSV from Excel. Nothing is
-// imported.
+// the reason in Vietnamese: the column names with an example row, the
+// Vietnamese values, the line's number, and how to save a file from Excel.
+// Nothing is imported.
 func TestRefusedImportIsExplained(t *testing.T) {
 	e := newEnv(t)
 	e.start()
@@ -81,9 +81,10 @@ func TestRefusedImportIsExplained(t *testing.T) {
 	sec := cs.secretary
 	before := rosterByName(t, e, cs.cell.ID)
 
-	sec.SendDocument("danh sách.csv", []byte("Họ và tên,Tư cách,Diện sinh hoạt\nPhạm Văn Đức,chính thức,thường xuyên\n"), "/import")
-	m := sec.WaitMessage("Dòng đầu của tệp phải là tên các cột")
+	sec.SendDocument("danh sách.csv", []byte("Họ và tên,Ngày sinh,Quê quán\nPhạm Văn Đức,1/1/1950,Hà Nội\n"), "/import")
+	m := sec.WaitMessage("Không thấy dòng tên cột")
 	for _, want := range []string{
+		"Họ và tên, Chính thức/Dự bị, Sinh hoạt",
 		"name,standing,participation,until,reason",
 		"Nguyễn Văn An,chính thức,tạm miễn,31/12/2026,đi làm xa",
 		"Chưa nhập ai",
@@ -101,15 +102,15 @@ func TestRefusedImportIsExplained(t *testing.T) {
 		t.Errorf("bad line answer = %q", m.Text)
 	}
 
-	sec.SendDocument("danh sách.xlsx", []byte("PK\x03\x04"), "/import")
+	sec.SendDocument("danh sách.xls", []byte("\xd0\xcf\x11\xe0"), "/import")
 	m = sec.WaitMessage("không phải tệp CSV")
-	if !strings.Contains(m.Text, "Lưu thành") || !strings.Contains(m.Text, "CSV UTF-8") {
+	if !strings.Contains(m.Text, "Lưu thành") || !strings.Contains(m.Text, "CSV UTF-8") || !strings.Contains(m.Text, "Sổ làm việc Excel (.xlsx)") {
 		t.Errorf("spreadsheet answer = %q", m.Text)
 	}
 
 	sec.Send("/import")
-	m = sec.WaitMessage("Xin gửi danh sách đảng viên dạng tệp CSV")
-	for _, want := range []string{"chính thức hoặc dự bị", "thường xuyên, miễn, tạm miễn hoặc tạm thời", "CSV UTF-8"} {
+	m = sec.WaitMessage("Xin gửi danh sách đảng viên")
+	for _, want := range []string{"gửi nguyên tệp Excel (.xlsx)", "chính thức hoặc dự bị", "thường xuyên, miễn, tạm miễn hoặc tạm thời", "CSV UTF-8"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("/import alone lacks %q: %q", want, m.Text)
 		}

@@ -122,7 +122,7 @@ func TestParseRosterBadLines(t *testing.T) {
 		{"duplicate with a zero-width space", header + "Lê Văn Tư,official,regular,,\nLê Văn\u200b Tư,official,exempt,,\n", 3, ProblemDuplicate},
 		{"reason too long", header + "A B,official,exempt,," + strings.Repeat("x", 201) + "\n", 2, ProblemTooLong},
 		{"unbalanced quote", header + "\"A,official,regular,,\n", 2, ProblemQuote},
-		{"not utf-8", header + "L\xea V\xe3n A,official,regular,,\n", 1, ProblemEncoding},
+		{"not text", header + "L\x81 V\xe3n A,official,regular,,\n", 1, ProblemEncoding},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"strconv"
 	"sync"
+	"time"
 
 	xfont "golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
@@ -119,15 +120,22 @@ func Chart(lang string, f Figures) ([]byte, error) {
 
 	n := len(f.Meetings)
 	barWidth := vg.Length(min(48, 300/n)) // points: wide bars for a quarter, thin ones for a year
-	// Past about 16 meetings (a cell meeting weekly), dates and percentages
-	// would overlap: every step-th date is written, and no percentages.
-	step := (n + 15) / 16
+	// Past 8 meetings (a cell meeting more than monthly in a year), dates
+	// written in full would overlap: every step-th date is written. Past 16
+	// (a cell meeting weekly), so would the percentages: none is written.
+	step := (n + 7) / 8
+	percentages := n <= 16
+	starts := make([]time.Time, n)
+	for i, m := range f.Meetings {
+		starts[i] = m.Start
+	}
+	full := meetingDates(starts, "\n")
 	dates := make([]string, n)
 	var labels plotter.XYLabels
 	var legendRegular, legendTopical bool
 	for i, m := range f.Meetings {
 		if i%step == 0 {
-			dates[i] = shortDate(m)
+			dates[i] = full[i]
 		}
 		rate := 0.0
 		if m.Expected > 0 {
@@ -152,7 +160,7 @@ func Chart(lang string, f Figures) ([]byte, error) {
 			p.Legend.Add(texts.T(lang, texts.MeetingKindRegular), bar)
 			legendRegular = true
 		}
-		if step == 1 {
+		if percentages {
 			labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: rate + 1})
 			labels.Labels = append(labels.Labels, strconv.Itoa(m.Percent)+"%")
 		}

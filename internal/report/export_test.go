@@ -3,9 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
@@ -338,5 +342,133 @@ func TestExportsOfAnEmptyPeriod(t *testing.T) {
 		if err != nil || len(rows) != want {
 			t.Errorf("sheet %s: %d rows, want %d (%v)", sheet, len(rows), want, err)
 		}
+	}
+}
+
+// TestXLSXDatesAreDates: the date and time columns of the meetings and detail
+// sheets are numbers a spreadsheet sorts and filters as dates and times,
+// shown dd/mm/yyyy and hh:mm whatever the reader's regional settings.
+func TestXLSXDatesAreDates(t *testing.T) {
+	data, err := XLSX("vi", quarter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tests := []struct {
+		sheet, cell string
+		want        time.Time // the value as a wall clock; its date or its time counts
+		format      string
+	}{
+		{"Theo buổi họp", "A2", time.Date(2026, 4, 3, 0, 0, 0, 0, time.UTC), "dd/mm/yyyy"},
+		{"Theo buổi họp", "B2", time.Date(1899, 12, 30, 14, 0, 0, 0, time.UTC), "hh:mm"},
+		{"Theo buổi họp", "A3", time.Date(2026, 5, 15, 0, 0, 0, 0, time.UTC), "dd/mm/yyyy"},
+		{"Theo buổi họp", "B3", time.Date(1899, 12, 30, 19, 30, 0, 0, time.UTC), "hh:mm"},
+		{"Chi tiết", "A2", time.Date(2026, 4, 3, 0, 0, 0, 0, time.UTC), "dd/mm/yyyy"},
+		{"Chi tiết", "B2", time.Date(1899, 12, 30, 14, 0, 0, 0, time.UTC), "hh:mm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sheet+"!"+tt.cell, func(t *testing.T) {
+			typ, err := f.GetCellType(tt.sheet, tt.cell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("cell type %v, want a number", typ)
+			}
+			raw, err := f.GetCellValue(tt.sheet, tt.cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("raw value %q is no number", raw)
+			}
+			got, err := excelize.ExcelDateToTime(v, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(tt.want) {
+				t.Errorf("value %v (%s), want %v", got, raw, tt.want)
+			}
+			id, err := f.GetCellStyle(tt.sheet, tt.cell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := f.GetStyle(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.CustomNumFmt == nil || *st.CustomNumFmt != tt.format {
+				t.Errorf("number format %v, want %q", st.CustomNumFmt, tt.format)
+			}
+		})
+	}
+}
+
+// TestXLSXDatesInOpenpyxl: a reader other than the library that wrote the
+// workbook takes the date and time columns as dates and times. It needs
+// python3 with openpyxl (Debian: python3-openpyxl) and is skipped without.
+func TestXLSXDatesInOpenpyxl(t *testing.T) {
+	// The Debian package goes to the system's python3, which a python3
+	// earlier on PATH (pyenv, a virtualenv) may not see.
+	python := ""
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import openpyxl").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		t.Skip("python3 with openpyxl is not installed")
+	}
+	data, err := XLSX("vi", quarter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "export.xlsx")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+for sheet in ("Theo buổi họp", "Chi tiết"):
+    ws = wb[sheet]
+    for row in ws.iter_rows(min_row=2, max_col=2):
+        d, t = row
+        print(sheet, d.is_date, type(d.value).__name__, d.value.isoformat(), d.number_format,
+              t.is_date, type(t.value).__name__, t.value.isoformat(), t.number_format, sep="|")
+`
+	out, err := exec.Command(python, "-c", script, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openpyxl: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := map[string]bool{
+		"Theo buổi họp|True|datetime|2026-04-03T00:00:00|dd/mm/yyyy|True|time|14:00:00|hh:mm": true,
+		"Theo buổi họp|True|datetime|2026-05-15T00:00:00|dd/mm/yyyy|True|time|19:30:00|hh:mm": true,
+		"Theo buổi họp|True|datetime|2026-06-03T00:00:00|dd/mm/yyyy|True|time|14:00:00|hh:mm": true,
+	}
+	seen := map[string]bool{}
+	details := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "Chi tiết|") {
+			details++
+			if !strings.HasPrefix(l, "Chi tiết|True|datetime|2026-") || !strings.Contains(l, "|dd/mm/yyyy|True|time|") || !strings.HasSuffix(l, "|hh:mm") {
+				t.Errorf("detail row read as %q", l)
+			}
+			continue
+		}
+		if !want[l] {
+			t.Errorf("meeting row read as %q", l)
+		}
+		seen[l] = true
+	}
+	if len(seen) != len(want) || details != len(wantDetail)-1 {
+		t.Errorf("openpyxl read %d of %d meetings and %d detail rows, want %d:\n%s", len(seen), len(want), details, len(wantDetail)-1, out)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -112,6 +113,25 @@ func reasonsList(lang string, by map[cell.ReasonCategory]int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// meetingDates labels meetings the way dates are written to people,
+// dd/mm/yyyy, with the time HH:MM (after sep) on a day that has more than one
+// of them: a regular and a topical meeting often share a day. starts are in
+// the cell's time zone.
+func meetingDates(starts []time.Time, sep string) []string {
+	perDay := map[string]int{}
+	for _, t := range starts {
+		perDay[t.Format(time.DateOnly)]++
+	}
+	out := make([]string, len(starts))
+	for i, t := range starts {
+		out[i] = t.Format("02/01/2006")
+		if perDay[t.Format(time.DateOnly)] > 1 {
+			out[i] += sep + t.Format("15:04")
+		}
+	}
+	return out
+}
 
 // shortDate is a meeting's day as the report lists it, 03/04; Compute gives
 // starts in the cell's time zone.
@@ -297,10 +317,15 @@ func MemberHistory(lang string, d Data, memberID int64) string {
 	}
 	slices.SortStableFunc(ms, func(a, b Meeting) int { return a.Meeting.Start.Compare(b.Meeting.Start) })
 
+	starts := make([]time.Time, len(ms))
+	for i, m := range ms {
+		starts[i] = m.Meeting.Start.In(loc)
+	}
+	dates := meetingDates(starts, " ")
 	var lines []string
 	var present, expected, excused, absent, came int
-	for _, m := range ms {
-		date := m.Meeting.Start.In(loc).Format("02/01")
+	for i, m := range ms {
+		date := dates[i]
 		kind := kindShort(lang, m.Meeting.Kind)
 		var what string
 		a, answered := latestAnswers(m.Answers)[memberID]

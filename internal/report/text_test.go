@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellbot/cellbot/internal/cell"
 )
@@ -145,15 +147,15 @@ func TestMemberHistory(t *testing.T) {
 		goldFile string
 	}{
 		{"attached member vi", "vi", 6, []string{
-			"03/04 định kỳ: vắng không lý do (trả lời: tham dự)",
-			"15/05 chuyên đề: có mặt",
-			"03/06 định kỳ: vắng có lý do (trả lời: xin vắng, lý do khác: =1+1 trông cháu)",
-			"03/07 định kỳ: sắp họp",
+			"03/04/2026 định kỳ: vắng không lý do (trả lời: tham dự)",
+			"15/05/2026 chuyên đề: có mặt",
+			"03/06/2026 định kỳ: vắng có lý do (trả lời: xin vắng, lý do khác: =1+1 trông cháu)",
+			"03/07/2026 định kỳ: sắp họp",
 			"có mặt 1/3 buổi phải dự, vắng có lý do 1, vắng không lý do 1",
 		}, []string{"Bích Ngọc", "Đức", "20/05"}, "history_6_vi.golden"},
 		{"exempt member en", "en", 4, []string{
-			"03/04 regular: present",
-			"15/05 topical: not expected",
+			"03/04/2026 regular: present",
+			"15/05/2026 topical: not expected",
 			"present 0/0 meetings expected, excused 0, absent without reason 0, came 1.",
 		}, []string{"Ưng", "Việt"}, "history_4_en.golden"},
 		{"operator", "vi", 7, []string{"không có trong danh sách"}, nil, ""},
@@ -177,5 +179,50 @@ func TestMemberHistory(t *testing.T) {
 				golden(t, tt.goldFile, got)
 			}
 		})
+	}
+}
+
+// TestMeetingDates: dates carry the year, and the time only on a day with two
+// meetings.
+func TestMeetingDates(t *testing.T) {
+	tests := []struct {
+		name   string
+		starts []time.Time
+		want   []string
+	}{
+		{"one a day", []time.Time{at(3, 4, 14, 0), at(3, 5, 14, 0)}, []string{"03/04/2026", "03/05/2026"}},
+		{"regular and topical on one day", []time.Time{at(3, 4, 8, 0), at(3, 4, 14, 30), at(4, 4, 8, 0)},
+			[]string{"03/04/2026 08:00", "03/04/2026 14:30", "04/04/2026"}},
+		{"none", nil, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := meetingDates(tt.starts, " "); !slices.Equal(got, tt.want) {
+				t.Errorf("meetingDates = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHistoryTellsTwoMeetingsOfADayApart: a topical meeting on the day of a
+// regular one is listed with both times; the other days have none.
+func TestHistoryTellsTwoMeetingsOfADayApart(t *testing.T) {
+	d := quarter(t)
+	d.Period = YearPeriod(2026, hcm)
+	for _, m := range d.Meetings {
+		if m.Meeting.ID == 13 {
+			topical := m
+			topical.Meeting.ID = 16
+			topical.Meeting.Kind = cell.KindTopical
+			topical.Meeting.Start = at(3, 6, 19, 30).UTC()
+			d.Meetings = append(d.Meetings, topical)
+			break
+		}
+	}
+	got := MemberHistory("vi", d, 1)
+	for _, w := range []string{"03/04/2026 định kỳ: có mặt", "03/06/2026 14:00 định kỳ: có mặt", "03/06/2026 19:30 chuyên đề: có mặt"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("history lacks %q:\n%s", w, got)
+		}
 	}
 }

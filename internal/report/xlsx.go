@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -23,8 +24,10 @@ const (
 // meetings expected, present, excused in all and by category, absent without
 // reason, came while not expected), and the detail, the same lines as CSV.
 // Each sheet has its header row frozen and its columns as wide as their
-// longest cell. Dates and times are text (dd/mm/yyyy, HH:MM, in the cell's
-// time zone); counts are numbers, rates are numbers shown as percentages.
+// longest cell. Dates and times are the spreadsheet's own date and time
+// values (shown dd/mm/yyyy and HH:MM, in the cell's time zone), so that the
+// committee can sort and filter by them; counts are numbers, rates are
+// numbers shown as percentages.
 func XLSX(lang string, d Data) (_ []byte, err error) {
 	f := excelize.NewFile()
 	defer func() {
@@ -41,6 +44,20 @@ func XLSX(lang string, d Data) (_ []byte, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: workbook style: %w", err)
 	}
+	// Custom formats rather than the built-in date format 14, which Excel
+	// shows in the reader's regional short date (m/d/yyyy in an English
+	// Windows).
+	dateFmt, timeFmt := "dd/mm/yyyy", "hh:mm"
+	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		return nil, fmt.Errorf("report: workbook style: %w", err)
+	}
+	clock, err := f.NewStyle(&excelize.Style{CustomNumFmt: &timeFmt})
+	if err != nil {
+		return nil, fmt.Errorf("report: workbook style: %w", err)
+	}
+	formats := map[int]colFormat{1: {date, len("31/12/2026")}, 2: {clock, len("23:59")}}
+	rateFormats := map[int]colFormat{1: formats[1], 2: formats[2], 8: {pct, 4}, 9: {pct, 4}}
 
 	meetings := [][]any{{
 		texts.T(lang, texts.ExportColDate), texts.T(lang, texts.ExportColTime), texts.T(lang, texts.ExportColKind),
@@ -59,7 +76,7 @@ func XLSX(lang string, d Data) (_ []byte, err error) {
 			rate = float64(m.Present) / float64(m.Expected)
 		}
 		meetings = append(meetings, []any{
-			m.Start.Format("02/01/2006"), m.Start.Format("15:04"), kindLong(lang, m.Kind),
+			excelDate(m.Start), excelTime(m.Start), kindLong(lang, m.Kind),
 			m.Title, m.Place, m.Expected,
 			m.Present, rate, float64(m.Target) / 100,
 			met, m.Excused, m.Absent,
@@ -88,17 +105,19 @@ func XLSX(lang string, d Data) (_ []byte, err error) {
 
 	detail := [][]any{toAny(detailHeader(lang))}
 	for _, r := range Rows(d) {
-		detail = append(detail, toAny(detailRecord(lang, r)))
+		row := toAny(detailRecord(lang, r))
+		row[0], row[1] = excelDate(r.Meeting.Start), excelTime(r.Meeting.Start)
+		detail = append(detail, row)
 	}
 
 	sheets := []struct {
 		name    string
 		rows    [][]any
-		percent []int // 1-based columns shown as percentages
+		formats map[int]colFormat // by 1-based column
 	}{
-		{texts.T(lang, texts.ExportSheetMeetings), meetings, []int{8, 9}},
+		{texts.T(lang, texts.ExportSheetMeetings), meetings, rateFormats},
 		{texts.T(lang, texts.ExportSheetMembers), members, nil},
-		{texts.T(lang, texts.ExportSheetDetail), detail, nil},
+		{texts.T(lang, texts.ExportSheetDetail), detail, formats},
 	}
 	for i, s := range sheets {
 		if i == 0 {
@@ -109,7 +128,7 @@ func XLSX(lang string, d Data) (_ []byte, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: sheet %q: %w", s.name, err)
 		}
-		if err := writeSheet(f, s.name, s.rows, bold, pct, s.percent); err != nil {
+		if err := writeSheet(f, s.name, s.rows, bold, s.formats); err != nil {
 			return nil, err
 		}
 	}
@@ -129,9 +148,30 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// excelEpoch is day 0 of a spreadsheet's dates (Excel counts 1900 as a leap
+// year, so from March 1900 on, days are counted from 30 December 1899).
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+
+// excelDate is t's day as a spreadsheet date value: whole days since
+// excelEpoch. A spreadsheet has no time zones, so t's own wall clock counts.
+func excelDate(t time.Time) float64 {
+	y, m, d := t.Date()
+	return float64(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(excelEpoch) / (24 * time.Hour))
+}
+
+// excelTime is t's time of day as a spreadsheet time value: a fraction of a day.
+func excelTime(t time.Time) float64 {
+	return float64(t.Hour()*60+t.Minute()) / (24 * 60)
+}
+
+// colFormat is a column's number format and the width of what it shows.
+type colFormat struct {
+	style, width int
+}
+
 // writeSheet writes rows from A1, the first in bold and frozen, sizes the
-// columns to their longest cell, and shows the percent columns as such.
-func writeSheet(f *excelize.File, sheet string, rows [][]any, bold, pct int, percent []int) error {
+// columns to their longest cell, and gives the formatted columns their style.
+func writeSheet(f *excelize.File, sheet string, rows [][]any, bold int, formats map[int]colFormat) error {
 	widths := make([]int, len(rows[0]))
 	for i, row := range rows {
 		at, err := excelize.CoordinatesToCellName(1, i+1)
@@ -156,14 +196,15 @@ func writeSheet(f *excelize.File, sheet string, rows [][]any, bold, pct int, per
 	if err := f.SetCellStyle(sheet, "A1", last, bold); err != nil {
 		return fmt.Errorf("report: sheet %q header style: %w", sheet, err)
 	}
-	for _, col := range percent {
+	for col, cf := range formats {
 		if len(rows) < 2 {
 			break
 		}
+		widths[col-1] = max(widths[col-1], cf.width)
 		from, _ := excelize.CoordinatesToCellName(col, 2)
 		to, _ := excelize.CoordinatesToCellName(col, len(rows))
-		if err := f.SetCellStyle(sheet, from, to, pct); err != nil {
-			return fmt.Errorf("report: sheet %q percent style: %w", sheet, err)
+		if err := f.SetCellStyle(sheet, from, to, cf.style); err != nil {
+			return fmt.Errorf("report: sheet %q column %d style: %w", sheet, col, err)
 		}
 	}
 	for j, w := range widths {

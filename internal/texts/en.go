@@ -154,18 +154,19 @@ var en = map[Key]string{
 	PromoteUsage:         "Please give a name after the command, for example: /%s Nguyen Van An",
 	PromoteNotLinked:     "<b>%s</b> has no linked Telegram account, so cannot use committee commands yet. The role is recorded, but it does not pass to whoever joins the bot under that name: once you confirm them, /promote them again.",
 
-	ImportUsage: "Please send the roster as a CSV file with /import as its caption (or reply to the file with /import).\n" +
-		"The first line names the columns: <code>name,standing,participation,until,reason</code>\n" +
+	ImportUsage: "Please send the roster: the Excel file (.xlsx) as it is, or a CSV file, with /import as its caption (or reply to the file with /import).\n" +
+		"The table needs a row naming the columns: <code>name,standing,participation,until,reason</code> (or the Vietnamese <code>Họ và tên</code>, <code>Chính thức/Dự bị</code>, <code>Sinh hoạt</code>, <code>Đến ngày</code>, <code>Lý do</code>; an STT column and other columns are skipped).\n" +
 		"Then one member a line: name, standing, participation, until, reason. For example:\n" +
 		"<code>Nguyen Van An,official,away,31/12/2026,working abroad</code>\n" +
 		"Standing: official or probationary. Participation: regular, exempt, away or attached. The date and the reason may be empty.\n" +
-		"From Excel: File → Save As → \"CSV UTF-8\".",
-	ImportNotCSV:  "\"%s\" is not a CSV file. In Excel: File → Save As → \"CSV UTF-8\", then send that file with /import.",
-	ImportTooBig:  "The file is too big. A roster CSV is at most 1 MB.",
+		"A CSV saved from Excel as \"CSV UTF-8\", \"CSV\" or \"Unicode Text\" can be read.",
+	ImportNotCSV:  "\"%s\" is neither an Excel workbook (.xlsx) nor a CSV file. In Excel: File → Save As → \"Excel Workbook (.xlsx)\" or \"CSV UTF-8\", then send that file with /import.",
+	ImportTooBig:  "The file is too big: a roster file is at most 1 MB. Please delete the sheets and pictures you do not need, or Save As \"CSV UTF-8\", then send it with /import again.",
 	ImportBadLine: "❗ Line %d of the file: %s.\nNobody was imported. Please fix that line and send the whole file again.",
-	ImportBadHeader: "❗ The first line of the file must name the columns:\n<code>name,standing,participation,until,reason</code>\n" +
+	ImportBadHeader: "❗ No row names the columns. Above the members, a row must name at least <code>name</code>, <code>standing</code>, <code>participation</code>, and <code>until</code>, <code>reason</code> if needed:\n<code>name,standing,participation,until,reason</code>\n" +
 		"then one member a line, for example:\n<code>Nguyen Van An,official,away,31/12/2026,working abroad</code>\n" +
 		"Nobody was imported. Press /import to see the whole format.",
+	ImportBadWorkbook:  "❗ \"%s\" cannot be read as an Excel workbook. Please open it in Excel, File → Save As → \"Excel Workbook (.xlsx)\" or \"CSV UTF-8\", then send it with /import again. Nobody was imported.",
 	ImportEmpty:        "The file has no members: after the first line, write one member a line.",
 	ImportDone:         "✅ Imported %s (%d new, %d updated).\nThe cell has %s (%s).",
 	ImportNext:         "Next step: in the cell's Telegram group, send /join to post the join button, and ask everyone to press it, press <b>Start</b> and choose their name.",
@@ -173,11 +174,12 @@ var en = map[Key]string{
 	ImportErrStanding:  "\"%s\" is not a standing. Write \"official\" or \"probationary\"",
 	ImportErrPart:      "\"%s\" is not a participation. Write \"regular\", \"exempt\", \"away\" or \"attached\"",
 	ImportErrDate:      "the date \"%s\" is not day/month/year, for example 31/12/2026",
-	ImportErrColumns:   "3 to 5 columns separated by commas are needed, and this line has %d",
+	ImportErrColumns:   "this line has %d columns, unlike the row naming the columns (%d); put a name with a comma in double quotes",
 	ImportErrDuplicate: "the name \"%s\" repeats line %d",
-	ImportErrEncoding:  "the file is not UTF-8. In Excel: File → Save As → \"CSV UTF-8\"",
+	ImportErrEncoding:  "the file cannot be read as text. Please send the Excel file (.xlsx) as it is, or in Excel: File → Save As → \"CSV UTF-8\"",
 	ImportErrQuote:     "the double quotes do not match",
 	ImportErrTooLong:   "the %s column is too long, at most %d characters",
+	ImportErrUnmarked:  "\"%s\" has neither a standing (official, probationary) nor a participation; if it is a total or a signature under the table, please delete it",
 
 	LangUsage: "Send /lang vi for Vietnamese, or /lang en for English.",
 	LangDone:  "Language set to English.",
@@ -200,7 +202,7 @@ var en = map[Key]string{
 	CmdSetup:     "Make this group a cell",
 	CmdJoin:      "Post the join button in the group",
 	CmdMembers:   "The roster; change one member",
-	CmdImport:    "Import the roster from a CSV file",
+	CmdImport:    "Import the roster from an Excel or CSV file",
 	CmdExempt:    "Exempt (elderly, ill): not expected at meetings, still gets notices",
 	CmdAway:      "Away until a date (working far away); expected again after it",
 	CmdRegular:   "Back to regular participation",
@@ -213,7 +215,7 @@ var en = map[Key]string{
 	CmdCancel:    "Stop what is in progress",
 
 	ExampleSetup:     "/setup Ward 3 Cell",
-	ExampleImport:    "send the file roster.csv with /import as its caption",
+	ExampleImport:    "send the file roster.xlsx with /import as its caption",
 	ExampleExempt:    "/exempt Tran Van Binh long illness",
 	ExampleAway:      "/away Nguyen Van An until 31/12/2026 working abroad",
 	ExampleRegular:   "/regular Nguyen Van An",

@@ -119,6 +119,7 @@ const (
 	ImportTooBig       Key = "import.too_big"
 	ImportBadLine      Key = "import.bad_line"
 	ImportBadHeader    Key = "import.bad_header"
+	ImportBadWorkbook  Key = "import.bad_workbook"
 	ImportEmpty        Key = "import.empty"
 	ImportDone         Key = "import.done"
 	ImportNext         Key = "import.next"
@@ -131,6 +132,7 @@ const (
 	ImportErrEncoding  Key = "import.err.encoding"
 	ImportErrQuote     Key = "import.err.quote"
 	ImportErrTooLong   Key = "import.err.too_long"
+	ImportErrUnmarked  Key = "import.err.unmarked"
 
 	LangUsage Key = "lang.usage"
 	LangDone  Key = "lang.done"

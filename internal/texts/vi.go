@@ -157,18 +157,19 @@ var vi = map[Key]string{
 	PromoteUsage:         "Xin ghi họ tên sau lệnh, ví dụ: /%s Nguyễn Văn An",
 	PromoteNotLinked:     "Đồng chí <b>%s</b> chưa liên kết Telegram nên chưa dùng được lệnh của chi ủy; Bot vẫn ghi nhận vào chi ủy. Quyền này không chuyển theo khi có người tham gia Bot với tên ấy: sau khi xác nhận, xin /promote lại.",
 
-	ImportUsage: "Xin gửi danh sách đảng viên dạng tệp CSV, ghi /import ở phần chú thích của tệp (hoặc trả lời tệp đó bằng /import).\n" +
-		"Dòng đầu của tệp giữ nguyên tiếng Anh: <code>name,standing,participation,until,reason</code>\n" +
+	ImportUsage: "Xin gửi danh sách đảng viên: gửi nguyên tệp Excel (.xlsx), hoặc tệp CSV, ghi /import ở phần chú thích của tệp (hoặc trả lời tệp đó bằng /import).\n" +
+		"Bảng cần một dòng tên cột: <code>Họ và tên</code>, <code>Chính thức/Dự bị</code>, <code>Sinh hoạt</code>, <code>Đến ngày</code>, <code>Lý do</code> (cột STT và các cột khác được bỏ qua; tên cột tiếng Anh <code>name,standing,participation,until,reason</code> cũng được).\n" +
 		"Mỗi dòng sau là một đồng chí: họ tên, tư cách, diện sinh hoạt, đến ngày, lý do. Ví dụ:\n" +
 		"<code>Nguyễn Văn An,chính thức,tạm miễn,31/12/2026,đi làm xa</code>\n" +
 		"Tư cách: chính thức hoặc dự bị. Diện sinh hoạt: thường xuyên, miễn, tạm miễn hoặc tạm thời. Ngày và lý do có thể để trống.\n" +
-		"Từ Excel: Tệp → Lưu thành → chọn «CSV UTF-8».",
-	ImportNotCSV:  "Tệp «%s» không phải tệp CSV. Trong Excel: Tệp → Lưu thành → chọn «CSV UTF-8», rồi gửi lại tệp đó kèm /import.",
-	ImportTooBig:  "Tệp lớn quá. Danh sách CSV không quá 1 MB.",
+		"Tệp CSV lưu từ Excel bằng «CSV UTF-8», «CSV» hay «Unicode Text» đều đọc được.",
+	ImportNotCSV:  "Tệp «%s» không phải bảng tính Excel (.xlsx), cũng không phải tệp CSV. Trong Excel: Tệp → Lưu thành → chọn «Sổ làm việc Excel (.xlsx)» hoặc «CSV UTF-8», rồi gửi lại tệp đó kèm /import.",
+	ImportTooBig:  "Tệp lớn quá: tệp danh sách không quá 1 MB. Xin xóa các trang tính và hình ảnh không cần, hoặc Lưu thành «CSV UTF-8», rồi gửi lại kèm /import.",
 	ImportBadLine: "❗ Dòng %d của tệp: %s.\nChưa nhập ai. Xin sửa dòng đó rồi gửi lại cả tệp.",
-	ImportBadHeader: "❗ Dòng đầu của tệp phải là tên các cột, giữ nguyên tiếng Anh:\n<code>name,standing,participation,until,reason</code>\n" +
+	ImportBadHeader: "❗ Không thấy dòng tên cột. Trên các dòng đồng chí cần một dòng tên cột, ít nhất <code>Họ và tên</code>, <code>Chính thức/Dự bị</code>, <code>Sinh hoạt</code>, thêm <code>Đến ngày</code>, <code>Lý do</code> nếu cần; hoặc bằng tiếng Anh:\n<code>name,standing,participation,until,reason</code>\n" +
 		"rồi mỗi dòng một đồng chí, ví dụ:\n<code>Nguyễn Văn An,chính thức,tạm miễn,31/12/2026,đi làm xa</code>\n" +
 		"Chưa nhập ai. Bấm /import để xem cách ghi đầy đủ.",
+	ImportBadWorkbook:  "❗ Không đọc được tệp «%s» như bảng tính Excel. Xin mở tệp trong Excel, Tệp → Lưu thành → chọn «Sổ làm việc Excel (.xlsx)» hoặc «CSV UTF-8», rồi gửi lại kèm /import. Chưa nhập ai.",
 	ImportEmpty:        "Tệp không có đồng chí nào: sau dòng đầu, mỗi dòng ghi một đồng chí.",
 	ImportDone:         "✅ Đã nhập %s (%d mới, %d cập nhật).\nChi bộ có %s (%s).",
 	ImportNext:         "Bước tiếp theo: trong nhóm Telegram của chi bộ, bấm /join để đưa nút tham gia và mời các đồng chí bấm nút, bấm <b>Start</b> rồi chọn tên mình.",
@@ -176,11 +177,12 @@ var vi = map[Key]string{
 	ImportErrStanding:  "«%s» không phải tư cách đảng viên; xin ghi «chính thức» hoặc «dự bị»",
 	ImportErrPart:      "«%s» không phải diện sinh hoạt; xin ghi «thường xuyên», «miễn», «tạm miễn» hoặc «tạm thời»",
 	ImportErrDate:      "ngày «%s» không đúng dạng ngày/tháng/năm, ví dụ 31/12/2026",
-	ImportErrColumns:   "cần từ 3 đến 5 cột cách nhau bằng dấu phẩy, dòng này có %d",
+	ImportErrColumns:   "dòng này có %d cột, khác dòng tên cột (%d cột); họ tên có dấu phẩy thì xin đặt trong ngoặc kép",
 	ImportErrDuplicate: "tên «%s» trùng với dòng %d",
-	ImportErrEncoding:  "tệp không phải UTF-8; trong Excel: Tệp → Lưu thành → chọn «CSV UTF-8»",
+	ImportErrEncoding:  "tệp không đọc được như chữ; xin gửi nguyên tệp Excel (.xlsx), hoặc trong Excel: Tệp → Lưu thành → chọn «CSV UTF-8»",
 	ImportErrQuote:     "dấu ngoặc kép không khớp",
 	ImportErrTooLong:   "cột %s dài quá, tối đa %d ký tự",
+	ImportErrUnmarked:  "«%s» chưa ghi tư cách (chính thức, dự bị) và diện sinh hoạt; dòng tổng cộng hay chữ ký dưới bảng thì xin xóa đi",
 
 	LangUsage: "Gõ /lang vi để dùng tiếng Việt, hoặc /lang en để dùng tiếng Anh.",
 	LangDone:  "Đã chuyển sang tiếng Việt.",
@@ -203,7 +205,7 @@ var vi = map[Key]string{
 	CmdSetup:     "Thiết lập chi bộ cho nhóm này",
 	CmdJoin:      "Đưa nút tham gia chi bộ vào nhóm",
 	CmdMembers:   "Danh sách đảng viên, sửa từng người",
-	CmdImport:    "Nhập danh sách đảng viên từ tệp CSV",
+	CmdImport:    "Nhập danh sách đảng viên từ tệp Excel hoặc CSV",
 	CmdExempt:    "Miễn sinh hoạt (cao tuổi, ốm yếu): không tính vào số phải dự họp, vẫn nhận thông báo",
 	CmdAway:      "Tạm miễn sinh hoạt đến một ngày (đi làm xa); sau ngày đó lại tính như thường xuyên",
 	CmdRegular:   "Trở lại sinh hoạt thường xuyên",
@@ -216,7 +218,7 @@ var vi = map[Key]string{
 	CmdCancel:    "Hủy việc đang làm dở",
 
 	ExampleSetup:     "/setup Chi bộ Khu phố 3",
-	ExampleImport:    "gửi tệp danh sách.csv, ghi /import ở phần chú thích",
+	ExampleImport:    "gửi tệp danh sách.xlsx, ghi /import ở phần chú thích",
 	ExampleExempt:    "/exempt Trần Văn Bình ốm dài ngày",
 	ExampleAway:      "/away Nguyễn Văn An đến 31/12/2026 đi làm xa",
 	ExampleRegular:   "/regular Nguyễn Văn An",
