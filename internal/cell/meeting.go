@@ -122,6 +122,8 @@ type PresenceMark string
 // correct a code, and the reverse).
 const (
 	PresentByCode     PresenceMark = "code"     // the member sent the check-in code
+	PresentByQR       PresenceMark = "qr"       // the member scanned the check-in QR code
+	PresentByCard     PresenceMark = "card"     // a committee member marked them present from their card
 	PresentByRollCall PresenceMark = "rollcall" // a committee member marked them present in /attendance
 	MarkedAbsent      PresenceMark = "absent"   // a committee member marked them absent in /attendance
 )
@@ -135,4 +137,10 @@ type Presence struct {
 }
 
 // Present reports whether the mark says the member came.
-func (p Presence) Present() bool { return p.Mark == PresentByCode || p.Mark == PresentByRollCall }
+func (p Presence) Present() bool {
+	switch p.Mark {
+	case PresentByCode, PresentByQR, PresentByRollCall, PresentByCard:
+		return true
+	}
+	return false
+}

@@ -27,7 +27,9 @@ type Message struct {
 	ID string
 	To storage.QueueRecipient
 	// Parts are the requests (sendMessage, sendDocument by file_id, …) in order.
-	// Uploads of new files cannot be queued: their bytes are not in Params.
+	// A part may carry a small upload in telegram.Raw.Files (its bytes wait in
+	// Redis with the message, and are dropped when it completes); large files
+	// go directly, not through the queue.
 	Parts []telegram.Raw
 	// Purpose is for logs: broadcast, agenda, notice, reminder, report…
 	Purpose  string
@@ -44,6 +46,9 @@ type Message struct {
 
 // RawOf turns a typed request into one that can be queued.
 func RawOf(req telegram.Request) telegram.Raw {
+	if raw, ok := req.(telegram.Raw); ok {
+		return raw
+	}
 	return telegram.Raw{Name: req.Method(), Values: req.Params()}
 }
 

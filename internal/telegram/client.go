@@ -34,9 +34,20 @@ type Caller interface {
 }
 
 // Raw is a request given by name and parameters, as the delivery queue stores it.
+// Files, when given, go as multipart parts beside the parameters (a parameter
+// refers to one as "attach://" and its field): small uploads such as a QR code
+// can then wait in the queue like any message.
 type Raw struct {
 	Name   string `json:"method"`
 	Values Params `json:"params"`
+	Files  []RawFile `json:"files,omitempty"`
+}
+
+// RawFile is an upload of a Raw request.
+type RawFile struct {
+	Field string `json:"field"`
+	Name  string `json:"name"`
+	Data  []byte `json:"data"`
 }
 
 // Method implements Request.
@@ -136,6 +147,12 @@ func (b *Client) do(ctx context.Context, req Request, result any) error {
 	if up, ok := req.(Upload); ok {
 		files := []tgbotapi.RequestFile{{Name: up.Field, Data: tgbotapi.FileBytes{Name: up.FileName, Bytes: up.Data}}}
 		resp, err = api.UploadFiles(up.Method(), tgbotapi.Params(up.Params()), files)
+	} else if raw, ok := req.(Raw); ok && len(raw.Files) > 0 {
+		files := make([]tgbotapi.RequestFile, len(raw.Files))
+		for i, f := range raw.Files {
+			files[i] = tgbotapi.RequestFile{Name: f.Field, Data: tgbotapi.FileBytes{Name: f.Name, Bytes: f.Data}}
+		}
+		resp, err = api.UploadFiles(raw.Method(), tgbotapi.Params(raw.Params()), files)
 	} else {
 		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
 	}
