@@ -179,6 +179,13 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 //   - a request the limit holds back is queued (storage.PriorityUrgent, an id
 //     from the update's key so a redelivery does not send it twice).
 func (r *request) call(chatID int64, req telegram.Request, result any) (queued bool, err error) {
+	return r.callNamed(chatID, req, result, "")
+}
+
+// callNamed is call for a message whose id later requests refer to: name is
+// where the id is recorded (delivery.Message.Result), whether the message
+// goes at once or through the queue.
+func (r *request) callNamed(chatID int64, req telegram.Request, result any, name string) (queued bool, err error) {
 	if r.cb != nil && !r.answered {
 		r.answerCallback("", false)
 	}
@@ -198,7 +205,16 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		if r.cb != nil {
 			ctx = delivery.WithMaxWait(ctx, 0)
 		}
+		var sent telegram.Message
+		if name != "" && result == nil {
+			result = &sent
+		}
 		err = r.b.p.Telegram.Do(ctx, req, result)
+		if m, ok := result.(*telegram.Message); ok && err == nil && name != "" {
+			if rerr := r.b.p.Store.SetQueueResult(r.ctx, name, m.MessageID); rerr != nil {
+				return false, rerr
+			}
+		}
 		_, flood := telegram.RetryAfter(err)
 		if !(flood || errors.Is(err, delivery.ErrRateLimited)) || r.update.UpdateID == 0 {
 			return false, err
@@ -211,6 +227,7 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		Parts:    []telegram.Raw{delivery.RawOf(req)},
 		Purpose:  "reply",
 		Priority: storage.PriorityUrgent,
+		Result:   name,
 	})
 	if qerr != nil {
 		if err == nil {

@@ -205,3 +205,13 @@ func (s *Store) EndCheckin(ctx context.Context, cellID, meetingID int64) (bool, 
 	}
 	return n == 1, nil
 }
+
+// SetQueueResult records messageID under a result name (QueueEntry.Result) for
+// a message that went at once rather than through the queue, so that queued
+// edits can refer to it all the same.
+func (s *Store) SetQueueResult(ctx context.Context, name string, messageID int) error {
+	if err := s.rdb.Set(ctx, s.keys.QueueResult(name), messageID, QueueRetention).Err(); err != nil {
+		return fmt.Errorf("storage: record result %s: %w", name, err)
+	}
+	return nil
+}

@@ -484,4 +484,18 @@ var en = map[Key]string{
 	JoinRightsNotPassed: "⚠️ The committee rights of <b>%s</b> did not pass to the account just confirmed; it is a plain member. If it is the right person, the secretary sends: /promote %s",
 	JoinNameListedNow:   "The name <b>%s</b> is now on the roster, so this request to add it as a new name can no longer be used. The bot asked the sender to press the join button again and choose their name.",
 	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Join the cell\" in the group again and choose your name.",
+	// check-in with a code and a QR that change every 30 seconds
+	CheckinShow:      "<b>Check-in for the meeting of %s</b>\nCode: <b>%s</b>\nScan the QR code with your phone's camera (the bot opens: tap Start), or send the code to the bot. The code and the QR change every 30 seconds.",
+	CheckinShowEnded: "<b>Check-in for the meeting of %s has ended.</b>",
+	CheckinEnded:     "Check-in for the meeting of %s has ended (3 hours after the start). Please ask the committee to check you in.",
+	CheckinTooLate:   "Check-in for the meeting of %s has ended (3 hours after the start). Please send /close for the summary; mark late arrivals with /attendance.",
+	CheckinQRExpired: "This QR code has expired. Please scan the one shown in the room, or send the code to the bot.",
+	CheckinAlready:   "You are checked in for the meeting of %s already. Thank you.",
+	CheckinEndRemind: "Check-in for the meeting of %s ended by itself, 3 hours after the start, and the meeting has no summary yet. Please send /close for it.",
+	CloseByMethod:    "How presence was recorded: %s",
+	CloseMethodQR:    "QR scan",
+	CloseMethodCode:  "code",
+	CloseMethodRoll:  "roll call",
+	CloseMethodCard:  "member card",
+	CloseMethodPart:  "%s %d (%s)",
 }

@@ -506,3 +506,20 @@ const (
 	JoinNameListedNow   Key = "join.name_listed_now"
 	JoinPickAgain       Key = "join.pick_again"
 )
+
+// check-in with a code and a QR that change every 30 seconds
+const (
+	CheckinShow      Key = "checkin.show"
+	CheckinShowEnded Key = "checkin.show_ended"
+	CheckinEnded     Key = "checkin.ended"
+	CheckinTooLate   Key = "checkin.too_late"
+	CheckinQRExpired Key = "checkin.qr_expired"
+	CheckinAlready   Key = "checkin.already"
+	CheckinEndRemind Key = "checkin.end_remind"
+	CloseByMethod    Key = "close.by_method"
+	CloseMethodQR    Key = "close.method_qr"
+	CloseMethodCode  Key = "close.method_code"
+	CloseMethodRoll  Key = "close.method_rollcall"
+	CloseMethodCard  Key = "close.method_card"
+	CloseMethodPart  Key = "close.method_part"
+)

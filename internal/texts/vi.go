@@ -488,4 +488,18 @@ var vi = map[Key]string{
 	JoinRightsNotPassed: "⚠️ Quyền chi ủy của <b>%s</b> không chuyển sang tài khoản vừa xác nhận; tài khoản này là đảng viên. Nếu đúng người, bí thư gửi: /promote %s",
 	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút tham gia và chọn đúng tên.",
 	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Tham gia chi bộ» trong nhóm và chọn đúng tên của đồng chí.",
+	// check-in with a code and a QR that change every 30 seconds
+	CheckinShow:      "<b>Điểm danh buổi sinh hoạt %s</b>\nMã điểm danh: <b>%s</b>\nCác đồng chí quét mã QR bằng camera điện thoại (bot mở ra, bấm Bắt đầu), hoặc nhắn mã cho bot. Mã và QR đổi sau mỗi 30 giây.",
+	CheckinShowEnded: "<b>Điểm danh buổi sinh hoạt %s đã kết thúc.</b>",
+	CheckinEnded:     "Điểm danh buổi %s đã kết thúc (3 giờ sau giờ họp). Xin nhờ chi ủy điểm danh giúp.",
+	CheckinTooLate:   "Điểm danh buổi %s đã kết thúc (3 giờ sau giờ họp). Xin gõ /close để tổng kết; điểm danh bổ sung bằng /attendance.",
+	CheckinQRExpired: "Mã QR này đã hết hạn. Xin quét mã QR đang chiếu tại phòng họp, hoặc nhắn mã số cho bot.",
+	CheckinAlready:   "Đồng chí đã điểm danh buổi %s rồi. Cảm ơn đồng chí.",
+	CheckinEndRemind: "Điểm danh buổi %s đã tự kết thúc, 3 giờ sau giờ họp, mà buổi họp chưa được tổng kết. Xin đồng chí gõ /close để tổng kết.",
+	CloseByMethod:    "Cách ghi nhận có mặt: %s",
+	CloseMethodQR:    "quét QR",
+	CloseMethodCode:  "nhập mã",
+	CloseMethodRoll:  "chi ủy điểm danh",
+	CloseMethodCard:  "chi ủy ghi trên thẻ",
+	CloseMethodPart:  "%s %d (%s)",
 }
