@@ -431,6 +431,9 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		lines = append(lines, texts.T(lang, texts.CloseAttachedCame, len(s.PresentAttached), joinNames(s.PresentAttached)))
 	}
 	lines = append(lines, texts.T(lang, texts.CloseNotExpected, len(s.PresentNotExpected), joinNames(s.PresentNotExpected)))
+	if line := methodsLine(lang, s); line != "" {
+		lines = append(lines, line)
+	}
 	// Those who asked to be excused without a reason count as excused and are
 	// listed apart, on a line of their own under the excused.
 	stated := s.Stated()

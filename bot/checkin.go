@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -188,4 +189,30 @@ func (b *Bot) checkedIn(r *request, open, id int64, already bool, err error) err
 	}
 	r.reply(done)
 	return nil
+}
+
+// methodKeys name the ways a presence is recorded.
+var methodKeys = map[cell.PresenceMark]texts.Key{
+	cell.PresentByQR:       texts.CloseMethodQR,
+	cell.PresentByCode:     texts.CloseMethodCode,
+	cell.PresentByRollCall: texts.CloseMethodRoll,
+	cell.PresentByCard:     texts.CloseMethodCard,
+}
+
+// methodsLine is the summary's line telling, for each member present, how
+// the presence was recorded: "QR scan 2 (A, B); code 1 (C)"; "" when nobody
+// came.
+func methodsLine(lang string, s cell.Summary) string {
+	var parts []string
+	for _, mark := range cell.PresenceMethods {
+		ms := s.PresentBy[mark]
+		if len(ms) == 0 {
+			continue
+		}
+		parts = append(parts, texts.T(lang, texts.CloseMethodPart, texts.T(lang, methodKeys[mark]), len(ms), joinNames(ms)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return texts.T(lang, texts.CloseByMethod, strings.Join(parts, "; "))
 }

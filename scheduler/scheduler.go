@@ -45,6 +45,8 @@ type Params struct {
 	// Probe* constants) with the item's name. Tests kill the process there to
 	// show that whatever step a process dies at, another one finishes the item.
 	Probe func(point, item string)
+	// BotUsername makes the check-in QR's deep link.
+	BotUsername string
 }
 
 // Steps of a reminder at which Params.Probe is called.
@@ -264,6 +266,10 @@ func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
 		err = s.quarter(ctx, d)
 	case storage.DueGroup:
 		err = s.groupNotice(ctx, d)
+	case storage.DueCheckin:
+		return s.checkinStep(ctx, d) // acknowledges with its next step
+	case storage.DueCheckinEnd:
+		err = s.checkinEnd(ctx, d)
 	default:
 		s.log.Warn("scheduler: unknown item dropped", "item", d.Name())
 	}

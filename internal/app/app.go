@@ -125,6 +125,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Now:        now,
 		Registerer: reg,
 		Probe:      opts.Probe,
+		// The check-in QR's link opens this bot.
+		BotUsername: tg.Self().Username,
 	})
 	if err != nil {
 		return fmt.Errorf("app: scheduler: %w", err)
