@@ -61,7 +61,7 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 		msgs := sec.Messages()
 		var code string
 		for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
-			if m := codeRE.FindStringSubmatch(msgs[i].Text); m != nil {
+			if m := codeRE.FindStringSubmatch(msgs[i].Text + msgs[i].Caption); m != nil {
 				code = m[1]
 			}
 		}

@@ -485,8 +485,8 @@ var en = map[Key]string{
 	JoinNameListedNow:   "The name <b>%s</b> is now on the roster, so this request to add it as a new name can no longer be used. The bot asked the sender to press the join button again and choose their name.",
 	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Join the cell\" in the group again and choose your name.",
 	// check-in with a code and a QR that change every 30 seconds
-	CheckinShow:      "<b>Check-in for the meeting of %s</b>\nCode: <b>%s</b>\nScan the QR code with your phone's camera (the bot opens: tap Start), or send the code to the bot. The code and the QR change every 30 seconds.",
-	CheckinShowEnded: "<b>Check-in for the meeting of %s has ended.</b>",
+	CheckinShow:      "<b>Meeting of %s</b>\nCheck-in code: <b>%s</b>\nScan the QR code with your phone's camera (the bot opens: tap Start), or send the code to the bot. The code and the QR change every 30 seconds.",
+	CheckinShowEnded: "<b>Meeting of %s: check-in has ended.</b>",
 	CheckinEnded:     "Check-in for the meeting of %s has ended (3 hours after the start). Please ask the committee to check you in.",
 	CheckinTooLate:   "Check-in for the meeting of %s has ended (3 hours after the start). Please send /close for the summary; mark late arrivals with /attendance.",
 	CheckinQRExpired: "This QR code has expired. Please scan the one shown in the room, or send the code to the bot.",

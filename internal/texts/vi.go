@@ -489,8 +489,8 @@ var vi = map[Key]string{
 	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút tham gia và chọn đúng tên.",
 	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Tham gia chi bộ» trong nhóm và chọn đúng tên của đồng chí.",
 	// check-in with a code and a QR that change every 30 seconds
-	CheckinShow:      "<b>Điểm danh buổi sinh hoạt %s</b>\nMã điểm danh: <b>%s</b>\nCác đồng chí quét mã QR bằng camera điện thoại (bot mở ra, bấm Bắt đầu), hoặc nhắn mã cho bot. Mã và QR đổi sau mỗi 30 giây.",
-	CheckinShowEnded: "<b>Điểm danh buổi sinh hoạt %s đã kết thúc.</b>",
+	CheckinShow:      "<b>Buổi sinh hoạt %s</b>\nMã điểm danh: <b>%s</b>\nCác đồng chí quét mã QR bằng camera điện thoại (bot mở ra, bấm Bắt đầu), hoặc nhắn mã cho bot. Mã và QR đổi sau mỗi 30 giây.",
+	CheckinShowEnded: "<b>Buổi sinh hoạt %s: điểm danh đã kết thúc.</b>",
 	CheckinEnded:     "Điểm danh buổi %s đã kết thúc (3 giờ sau giờ họp). Xin nhờ chi ủy điểm danh giúp.",
 	CheckinTooLate:   "Điểm danh buổi %s đã kết thúc (3 giờ sau giờ họp). Xin gõ /close để tổng kết; điểm danh bổ sung bằng /attendance.",
 	CheckinQRExpired: "Mã QR này đã hết hạn. Xin quét mã QR đang chiếu tại phòng họp, hoặc nhắn mã số cho bot.",
