@@ -38,8 +38,8 @@ type Caller interface {
 // refers to one as "attach://" and its field): small uploads such as a QR code
 // can then wait in the queue like any message.
 type Raw struct {
-	Name   string `json:"method"`
-	Values Params `json:"params"`
+	Name   string    `json:"method"`
+	Values Params    `json:"params"`
 	Files  []RawFile `json:"files,omitempty"`
 }
 
