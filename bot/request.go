@@ -194,11 +194,11 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 	}
 	if !queued {
-		ctx := r.ctx
-		if r.cb != nil {
-			ctx = delivery.WithMaxWait(ctx, 0)
+		caller := r.b.p.Telegram
+		if r.cb != nil && r.b.p.Immediate != nil {
+			caller = r.b.p.Immediate
 		}
-		err = r.b.p.Telegram.Do(ctx, req, result)
+		err = caller.Do(r.ctx, req, result)
 		_, flood := telegram.RetryAfter(err)
 		if !(flood || errors.Is(err, delivery.ErrRateLimited)) || r.update.UpdateID == 0 {
 			return false, err

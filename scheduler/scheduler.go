@@ -1042,9 +1042,9 @@ func groupLang(c cell.Cell) string {
 	return texts.VI
 }
 
-// countsGap is the least time between two edits of one group's notice: Telegram
-// takes 20 messages a minute in a group.
-const countsGap = 3200 * time.Millisecond
+// countsGap is the least time between two edits of one group's notice: the
+// group's pace in Telegram's limits (20 messages a minute), as delivery keeps it.
+var countsGap = storage.DefaultRateLimits().Group.Every
 
 // RunCounts edits the group notices whose answers changed, until ctx ends: the
 // presses of a few seconds make one edit, the last edit shows the true counts, and

@@ -134,6 +134,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Planner:     sched,
 		Now:         now,
 		Telegram:    sender.Direct(),
+		Immediate:   sender.Immediate(),
 		Files:       tg,
 		Delivery:    sender,
 		Logger:      logger,

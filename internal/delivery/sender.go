@@ -187,6 +187,10 @@ func NewSender(p SenderParams) (*Sender, error) {
 // flood limits as the queue (see Limited).
 func (s *Sender) Direct() telegram.Caller { return s.direct }
 
+// Immediate returns a Caller like Direct that never waits for a rate-limit
+// slot: it fails with ErrRateLimited instead, and the caller queues.
+func (s *Sender) Immediate() telegram.Caller { return s.direct.WithMaxWait(0) }
+
 // Enqueue queues messages outside any job and wakes this process's workers. It
 // returns how many were new (ids already known are left alone).
 func (s *Sender) Enqueue(ctx context.Context, msgs ...Message) (int, error) {
