@@ -105,6 +105,12 @@ func (b *Bot) newRoutes() routes {
 			"history":       {handle: b.history, where: privateOnly, who: member, desc: texts.CmdHistory},
 			"export":        {handle: b.export, where: privateOnly, who: committee, desc: texts.CmdExport, example: texts.ExampleExport},
 			"calendar":      {handle: b.calendar, where: privateOnly, who: member, desc: texts.CmdCalendar},
+			"parent":        {handle: b.parent, who: committee, desc: texts.CmdParent, example: texts.ExampleParent},
+			"topic":         {handle: b.topic, who: committee, desc: texts.CmdTopic, example: texts.ExampleTopic},
+			"chair":         {handle: b.chair, who: committee, desc: texts.CmdChair, example: texts.ExampleChair},
+			"minutetaker":   {handle: b.chair, who: committee, desc: texts.CmdMinuteTaker, example: texts.ExampleMinuteTaker},
+			"vote":          {handle: b.vote, who: committee, desc: texts.CmdVote, example: texts.ExampleVote},
+			"minutes":       {handle: b.minutesCommand, where: privateOnly, who: committee, desc: texts.CmdMinutes, example: texts.ExampleMinutes},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:     {handle: b.joinPick},

@@ -481,7 +481,6 @@ var en = map[Key]string{
 	MinutesNone:    "No meeting has been closed (/close) yet to draft minutes for.",
 	MinutesNoneOn:  "No closed meeting on %s.",
 	MinutesCaption: "📝 Minutes draft of the meeting of %s. The dotted lines are what the bot does not know: please fill them in, write down the discussion, and print it.",
-	MinutesSent:    "The minutes draft of the meeting of %s was sent to the committee.",
 	MeetingTopic:   "📌 Topic: <b>%s</b>",
 
 	DocPartyName:        "COMMUNIST PARTY OF VIETNAM",

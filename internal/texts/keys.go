@@ -502,7 +502,6 @@ const (
 	MinutesNone    Key = "minutes.none"
 	MinutesNoneOn  Key = "minutes.none_on"
 	MinutesCaption Key = "minutes.caption"
-	MinutesSent    Key = "minutes.sent"
 	MeetingTopic   Key = "meeting.topic"
 
 	DocPartyName        Key = "minutes.doc.party"

@@ -485,7 +485,6 @@ var vi = map[Key]string{
 	MinutesNone:    "Chưa có buổi họp nào đã kết thúc (/close) để làm biên bản.",
 	MinutesNoneOn:  "Không có buổi họp nào đã kết thúc vào ngày %s.",
 	MinutesCaption: "📝 Dự thảo biên bản buổi sinh hoạt %s. Chỗ còn dấu chấm là chỗ Bot chưa biết: xin đồng chí điền, ghi nội dung thảo luận rồi in.",
-	MinutesSent:    "Đã gửi dự thảo biên bản buổi họp %s cho chi ủy.",
 	MeetingTopic:   "📌 Chủ đề: <b>%s</b>",
 
 	DocPartyName:        "ĐẢNG CỘNG SẢN VIỆT NAM",
