@@ -82,8 +82,12 @@ func Count(roster []cell.Member, day time.Time) Totals {
 // FileName is the draft's file name: Bien-ban-03-04-2026.docx.
 func FileName(start time.Time) string { return "Bien-ban-" + start.Format("02-01-2006") + ".docx" }
 
-// Dots stand for what the bot does not know, inline.
-const Dots = "……………………"
+// Dots stand for what the bot does not know, inline; PlaceDots for the
+// locality before the date, short enough for the header's column.
+const (
+	Dots      = "……………………"
+	PlaceDots = "…………"
+)
 
 // Render writes the draft as a .docx file.
 func Render(d Draft) ([]byte, error) {
@@ -144,7 +148,7 @@ func document(d Draft) string {
 		[]para{
 			{align: "center", runs: []run{{text: t(texts.DocPartyName), bold: true, underline: true}}},
 			{align: "center", runs: []run{{text: " "}}},
-			{align: "center", runs: []run{{text: t(texts.DocPlaceDate, Dots, start.Day(), int(start.Month()), start.Year()), italic: true}}},
+			{align: "center", runs: []run{{text: t(texts.DocPlaceDate, PlaceDots, start.Day(), int(start.Month()), start.Year()), italic: true}}},
 		},
 		false,
 	)

@@ -76,7 +76,7 @@ func TestRenderSaysEverything(t *testing.T) {
 	all := strings.Join(paras, "\n")
 	for _, want := range []string{
 		"ĐẢNG BỘ PHƯỜNG MỸ PHƯỚC", "CHI BỘ KHU PHỐ 3", "Số …-BB/CB", "ĐẢNG CỘNG SẢN VIỆT NAM",
-		Dots + ", ngày 03 tháng 4 năm 2026",
+		PlaceDots + ", ngày 03 tháng 4 năm 2026",
 		"BIÊN BẢN SINH HOẠT CHI BỘ CHUYÊN ĐỀ THÁNG 4/2026", "Chuyên đề: “Học tập tư tưởng Hồ Chí Minh”",
 		"Thời gian bắt đầu: 14 giờ 00 phút, ngày 03 tháng 4 năm 2026.",
 		"Địa điểm: Nhà văn hóa khu phố 3.", "Chủ trì: đồng chí Nguyễn Thị Lan.", "Thư ký: " + Dots + ".",
