@@ -176,3 +176,44 @@ for t in d.tables:
 		}
 	}
 }
+
+// TestOpensInLibreOffice: LibreOffice converts the draft to a PDF of A4 pages
+// that holds its title. Skipped where soffice is not installed (apt-get
+// install libreoffice-writer-nogui): it is too heavy for every machine.
+func TestOpensInLibreOffice(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("soffice is not installed (apt-get install libreoffice-writer-nogui)")
+	}
+	data, err := Render(sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName(sample(t).Meeting.Start))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A profile of its own, so that a LibreOffice already running elsewhere
+	// does not take the conversion.
+	cmd := exec.Command(soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--headless",
+		"--convert-to", "pdf", "--outdir", dir, path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	pdf := strings.TrimSuffix(path, ".docx") + ".pdf"
+	info, err := os.Stat(pdf)
+	if err != nil || info.Size() == 0 {
+		t.Fatalf("no PDF from LibreOffice: %v", err)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		return
+	}
+	out, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	if !strings.Contains(string(out), "BIÊN BẢN SINH HOẠT CHI BỘ CHUYÊN ĐỀ THÁNG 4/2026") {
+		t.Errorf("the PDF lacks the title:\n%s", out)
+	}
+}
