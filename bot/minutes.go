@@ -432,3 +432,66 @@ func (b *Bot) sendMinutes(r *request, meetingID int64, id string) error {
 	r.log.Info("minutes draft sent", "meeting", m.ID, "committee", len(rest)+1, "bytes", len(data))
 	return nil
 }
+
+// documentsLeadTime is how long before a meeting party rules want its documents
+// in members' hands.
+const documentsLeadTime = 24 * time.Hour
+
+// agendaDocument is a file sent with the caption /agenda, or replied to with
+// /agenda: it is attached to the next meeting and reaches every member, with
+// the notice, or at once when the notice has gone. Telegram's file id is sent
+// again; nothing is uploaded. The committee is warned when it goes less than a
+// day before the meeting.
+func (b *Bot) agendaDocument(r *request, doc *telegram.Document) error {
+	next, err := b.nextMeeting(r)
+	if err != nil {
+		return texts.Errorf(texts.AgendaNoMeeting)
+	}
+	text := strings.TrimSpace(r.args)
+	now := b.p.Now()
+	m, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, next.ID, func(m *cell.Meeting) error {
+		for _, d := range m.Documents {
+			if d.FileID == doc.FileID {
+				return nil
+			}
+		}
+		m.Documents = append(m.Documents, cell.Document{FileID: doc.FileID, FileName: doc.FileName, At: now})
+		if cell.Readable(text) {
+			m.Agenda = agendaItems(text)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	loc := r.location()
+	start := m.Start.In(loc)
+	name := doc.FileName
+	if name == "" {
+		name = "…"
+	}
+	if m.Start.Sub(now) < documentsLeadTime {
+		id := "agenda-late:" + r.update.Key()
+		if err := b.notifyCommittee(r.ctx, *r.cell, id, 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
+			return texts.T(lang, texts.AgendaDocLate, texts.Escape(name), texts.DateTime(lang, start)), nil
+		}); err != nil {
+			return err
+		}
+	}
+	notified, err := b.p.Store.Notified(r.ctx, r.cell.ID, m.ID)
+	if err != nil {
+		return err
+	}
+	if len(notified) == 0 {
+		r.reply(r.t(texts.AgendaDocAttached, texts.Escape(name), texts.DateTime(r.lang, start)))
+		return nil
+	}
+	cellName := texts.Escape(r.cell.Name)
+	header := func(lang string) string {
+		return "📋 <b>" + cellName + "</b>\n" + texts.T(lang, texts.AgendaForMeeting, texts.DateTime(lang, start))
+	}
+	if !cell.Readable(text) {
+		text = ""
+	}
+	return b.deliver(r, "agenda", documentParts(header, doc.FileID, text), storage.PriorityBulk)
+}

@@ -64,7 +64,7 @@ func TestMinutesDraft(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sec, committee := s.secretary, who(1)
+	sec := s.secretary
 
 	// No meeting yet: a vote is refused.
 	sec.Send("/vote 10 2 Nghị quyết")
@@ -89,6 +89,36 @@ func TestMinutesDraft(t *testing.T) {
 	agenda := []string{"Báo cáo kết quả thực hiện nhiệm vụ quý IV", "Triển khai nhiệm vụ năm 2027", "Thảo luận nghị quyết của chi bộ"}
 	sec.Send("/agenda 1. " + agenda[0] + "\n2. " + agenda[1] + "\n3. " + agenda[2])
 	who(20).WaitMessage(agenda[2])
+	// A PDF sent with /agenda after the notice went: every member gets it at
+	// once, by the file id Telegram gave it (one file, never uploaded again).
+	// Two days ahead: no warning.
+	sec.SendDocument("Du-thao-nghi-quyet.pdf", []byte("%PDF-1.4 dự thảo nghị quyết"), "/agenda")
+	fileIDs := map[string]bool{}
+	for _, n := range []int{1, 20, 51, 70} {
+		u := who(n)
+		e.srv.WaitUntil(func() bool {
+			for _, m := range u.Messages() {
+				if m.FileName == "Du-thao-nghi-quyet.pdf" {
+					fileIDs[m.DocumentFileID] = true
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if len(fileIDs) != 1 {
+		t.Errorf("the document reached members as %d files, want one file id", len(fileIDs))
+	}
+	// Less than a day before the meeting: the committee is warned.
+	ck.Set(time.Date(2026, 12, 3, 10, 0, 0, 0, hcm))
+	sec.SendDocument("Phu-luc.pdf", []byte("%PDF-1.4 phụ lục"), "/agenda")
+	committee := who(1)
+	committee.WaitMessage("Tài liệu Phu-luc.pdf của buổi họp")
+	e.srv.WaitUntil(func() bool { return hasFile(who(20), "Phu-luc.pdf") })
+	if n := countContaining(who(20).Messages(), "chưa đủ một ngày"); n != 0 {
+		t.Errorf("a plain member got the committee's warning")
+	}
+
 	meetings, err := e.store.Meetings(ctx, s.cell.ID, ck.Now(), ck.Now().AddDate(0, 1, 0))
 	if err != nil || len(meetings) != 1 {
 		t.Fatalf("meetings = %v, %v; want one", meetings, err)
@@ -121,6 +151,10 @@ func TestMinutesDraft(t *testing.T) {
 		if err := e.store.SetPresence(ctx, s.cell.ID, mid, p); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	if len(meetings[0].Documents) != 2 {
+		t.Errorf("documents on the meeting: %+v, want 2", meetings[0].Documents)
 	}
 
 	// The meeting is under way. Present who may vote: 43 official regular
@@ -257,4 +291,13 @@ func TestMinutesDraft(t *testing.T) {
 			t.Errorf("the group got the draft or a name: %q %q", m.FileName, m.Text)
 		}
 	}
+}
+
+func hasFile(u *telegramtest.User, name string) bool {
+	for _, m := range u.Messages() {
+		if m.FileName == name {
+			return true
+		}
+	}
+	return false
 }

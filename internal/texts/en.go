@@ -518,4 +518,6 @@ var en = map[Key]string{
 	DocTakerSign:        "MINUTE-TAKER",
 	DocSignHint:         "(Signature and full name)",
 	DocUnstated:         "reason not given",
+	AgendaDocAttached:   "📎 File %s attached to the meeting of %s. It will go with the notice to every member.",
+	AgendaDocLate:       "⚠️ The document %s for the meeting of %s went out less than a day before the meeting (the rule: at least one day).",
 }

@@ -540,3 +540,9 @@ const (
 	DocSignHint         Key = "minutes.doc.sign_hint"
 	DocUnstated         Key = "minutes.doc.unstated"
 )
+
+// Documents attached to a meeting with /agenda.
+const (
+	AgendaDocAttached Key = "agenda.doc_attached"
+	AgendaDocLate     Key = "agenda.doc_late"
+)

@@ -522,4 +522,6 @@ var vi = map[Key]string{
 	DocTakerSign:        "THƯ KÝ",
 	DocSignHint:         "(Ký, ghi rõ họ tên)",
 	DocUnstated:         "chưa nêu lý do",
+	AgendaDocAttached:   "📎 Đã gắn tệp %s vào buổi họp %s. Tệp sẽ đi cùng thông báo đến các đồng chí.",
+	AgendaDocLate:       "⚠️ Tài liệu %s của buổi họp %s gửi chưa đủ một ngày trước giờ họp (quy định: ít nhất một ngày).",
 }
