@@ -80,6 +80,12 @@ func TestMinutesDraft(t *testing.T) {
 	sec.WaitMessage("Đảng Viên Số 001 chủ trì buổi họp")
 	sec.Send("/minutetaker Đảng Viên Số 002")
 	sec.WaitMessage("Đảng Viên Số 002 làm thư ký buổi họp")
+	n := len(who(20).Messages())
+	who(20).Send("/meetings")
+	e.srv.WaitUntil(func() bool {
+		msgs := who(20).Messages()
+		return len(msgs) > n && strings.Contains(msgs[len(msgs)-1].Text, "📌 Chủ đề: "+topic)
+	})
 	sec.Send("/chair Không Có Ai")
 	sec.WaitMessage("Không tìm thấy đồng chí nào tên «Không Có Ai»")
 	sec.Send("/guest Trần Văn Bình, Phó Bí thư Tỉnh ủy")
