@@ -63,9 +63,12 @@ func cellLocation(c cell.Cell) *time.Location {
 // for the rest of the notice within Telegram's 4,096.
 const maxAgenda = 2500
 
-// details is the place and the agenda, each on its own lines, escaped.
+// details is the title, the place and the agenda, each on its own lines, escaped.
 func details(lang string, m cell.Meeting) string {
 	var sb strings.Builder
+	if m.Title != "" {
+		sb.WriteString("\n" + texts.T(lang, texts.MeetingTopic, texts.Escape(m.Title)))
+	}
 	if m.Place != "" {
 		sb.WriteString("\n" + texts.T(lang, texts.MeetingPlace, texts.Escape(m.Place)))
 	}

@@ -621,7 +621,7 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 		msgs = append(msgs, delivery.Message{
 			ID:        fmt.Sprintf("%s:%d", id, mem.ID),
 			To:        storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
-			Parts:     delivery.TextParts(mem.UserID, []string{NoticeText(lang, cd.cell, m)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+			Parts:     append(delivery.TextParts(mem.UserID, []string{NoticeText(lang, cd.cell, m)}, RSVPKeyboard(lang, d.CellID, m.ID)), DocumentParts(mem.UserID, m)...),
 			Purpose:   "notice",
 			Priority:  storage.PriorityBulk,
 			NotBefore: notBefore,
