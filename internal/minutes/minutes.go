@@ -181,12 +181,21 @@ func document(d Draft) string {
 		w.bullet(t(texts.DocAttached, len(r.Attached), names(r.Attached)))
 	}
 	w.bullet(t(texts.DocExpected, s.Expected))
-	w.bullet(t(texts.DocPresent, s.PresentExpected(), len(s.PresentOfficial), len(s.PresentProbationary)))
+	if len(s.PresentAttached) > 0 {
+		// Attached members who came are listed apart: they are not of this
+		// cell's total.
+		w.bullet(t(texts.DocPresentWithAttached, s.PresentExpected(), len(s.PresentOfficial), len(s.PresentProbationary), len(s.PresentAttached)))
+	} else {
+		w.bullet(t(texts.DocPresent, s.PresentExpected(), len(s.PresentOfficial), len(s.PresentProbationary)))
+	}
 	if len(s.PresentOfficial) > 0 {
 		w.sub(t(texts.DocPresentOfficial, list(s.PresentOfficial)))
 	}
 	if len(s.PresentProbationary) > 0 {
 		w.sub(t(texts.DocPresentProbation, list(s.PresentProbationary)))
+	}
+	if len(s.PresentAttached) > 0 {
+		w.sub(t(texts.DocPresentAttached, list(s.PresentAttached)))
 	}
 	excused := make([]string, len(s.Excused))
 	for i, e := range s.Excused {

@@ -84,8 +84,9 @@ func TestRenderSaysEverything(t *testing.T) {
 		"Tổng số đảng viên của chi bộ: 7 đồng chí (chính thức: 6, dự bị: 1); trong đó miễn sinh hoạt: 1, tạm miễn sinh hoạt: 1.",
 		"sinh hoạt tạm thời (của chi bộ khác, không tính vào đảng số): 1 đồng chí: Đỗ Văn Giang.",
 		// Expected: 1, 2, 3, 4, 7, 8 = 6; present 1, 2, 3, 7 = 4 (official 3, probationary 1).
-		"Số đảng viên phải có mặt: 6 đồng chí.", "Có mặt: 4 đồng chí (chính thức: 3, dự bị: 1).",
-		"Đảng viên chính thức có mặt: Nguyễn Thị Lan, Trần Văn <Bình> & Co, Đỗ Văn Giang.",
+		"Số đảng viên phải có mặt: 6 đồng chí.", "Có mặt: 4 đồng chí (chính thức: 2, dự bị: 1, sinh hoạt tạm thời: 1).",
+		"Đảng viên chính thức có mặt: Nguyễn Thị Lan, Trần Văn <Bình> & Co.",
+		"Đảng viên sinh hoạt tạm thời có mặt: Đỗ Văn Giang.",
 		"Vắng có lý do: 1 đồng chí: Phạm Thị Dung (ốm đau).", "Vắng không có lý do: 1 đồng chí: Bùi Văn Hải.",
 		"miễn, tạm miễn sinh hoạt có dự: 1 đồng chí: Hoàng Văn Em.",
 		"Khách mời: 1: Trần Văn Bình — Bí thư Đảng ủy phường \"A\".",
