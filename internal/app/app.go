@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		})
 		logger.Info("receiving updates by long polling")
 	}
-	// Join requests expire after 14 days even when nobody looks (issue 11).
+	// Join requests expire after 14 days even when nobody looks.
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
 	// Links end on their leaving day, and attachments the day after their date.

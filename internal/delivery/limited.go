@@ -34,7 +34,7 @@ type Limited struct {
 	metrics *metrics
 }
 
-// limitedMethods are the methods Telegram's flood limits count (LIBRARIES.md).
+// limitedMethods are the methods Telegram's flood limits count (the Bot FAQ).
 var limitedMethods = map[string]bool{
 	"sendMessage": true, "sendDocument": true, "sendPhoto": true, "sendVideo": true,
 	"sendAudio": true, "sendVoice": true, "sendAnimation": true, "sendSticker": true,

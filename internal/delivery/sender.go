@@ -316,7 +316,7 @@ func (s *signal) notify() {
 
 // redisClock is the zero time: storage then computes leases, rate slots and
 // what is due in the queue from Redis's clock (TIME inside its scripts), so
-// that replicas whose clocks drift share one clock (issue 16). This process's
+// that replicas whose clocks drift share one clock. This process's
 // clock (p.Now) still sets quiet hours, retry delays and latency metrics.
 var redisClock time.Time
 
@@ -462,7 +462,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		}
 		var sentID int
 		sentID, err = s.send(ctx, parts[i])
-		// The Bot API's error codes (LIBRARIES.md, "The Bot API itself"): 429
+		// The Bot API's error codes: 429
 		// carries retry_after; 403 is a user who blocked the bot or never opened
 		// it; 400 is a request that stays wrong. Only telegram/ reads the texts.
 		switch ra, is429 := telegram.RetryAfter(err); {
