@@ -384,7 +384,7 @@ func (b *Bot) meetings(r *request) error {
 		if err != nil {
 			return err
 		}
-		counts, _ := scheduler.Tally(roster, answers, m.Start.In(loc))
+		counts, _ := cell.Tally(roster, answers, m.Start.In(loc))
 		line := r.t(texts.MeetingListItem, texts.DateTime(r.lang, m.Start.In(loc)), scheduler.KindName(r.lang, m.Kind))
 		if m.Title != "" {
 			line += "\n   " + r.t(texts.MeetingTopic, texts.Escape(m.Title))

@@ -120,12 +120,8 @@ func HumanDuration(lang string, d time.Duration) string {
 	return texts.Count(lang, int((d+unit/2)/unit), key)
 }
 
-// Counts are the answers of a meeting's expected members.
-type Counts struct {
-	Expected, Coming, Excused, Unsure, NoAnswer int
-}
 
 // CountsText is the group's counts line.
-func CountsText(lang string, c cell.Cell, m cell.Meeting, t Counts) string {
+func CountsText(lang string, c cell.Cell, m cell.Meeting, t cell.Counts) string {
 	return texts.T(lang, texts.MeetingCounts, When(lang, c, m), t.Expected, t.Coming, t.Excused, t.Unsure, t.NoAnswer)
 }

@@ -400,25 +400,19 @@ func ReminderItems(c cell.Cell, quiet cell.QuietHours, leads []time.Duration, m 
 	return items
 }
 
-// Quarter returns the year and quarter (1–4) of t, and the quarter's bounds.
-func Quarter(t time.Time) (year, q int, from, to time.Time) {
-	q = (int(t.Month())-1)/3 + 1
-	from = time.Date(t.Year(), time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, t.Location())
-	return t.Year(), q, from, from.AddDate(0, 3, 0)
-}
-
-// quarterItem is the topical-meeting check of the quarter of t, due two weeks
-// before it ends (at once when that has passed but the quarter has not).
+// quarterItem is the topical-meeting check of the quarter of t, due when
+// cell.Quarter.TopicalWarnFrom says (at once when that has passed but the
+// quarter has not).
 func quarterItem(cellID int64, loc *time.Location, t, now time.Time) (storage.DueItem, bool) {
-	y, q, _, end := Quarter(t.In(loc))
-	if !now.Before(end) {
+	q := cell.QuarterOf(t, loc)
+	if !now.Before(q.End(loc)) {
 		return storage.DueItem{}, false
 	}
-	at := end.AddDate(0, 0, -14)
+	at := q.TopicalWarnFrom(loc)
 	if at.Before(now) {
 		at = now
 	}
-	return storage.DueItem{Kind: storage.DueQuarter, CellID: cellID, Arg: int64(y*10 + q), At: at}, true
+	return storage.DueItem{Kind: storage.DueQuarter, CellID: cellID, Arg: int64(q.Year*10 + q.Q), At: at}, true
 }
 
 // Planned schedules a new meeting's items, and wakes the loop.
@@ -648,30 +642,6 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 	return nil
 }
 
-// Tally counts the answers of the meeting's expected members, and lists those who
-// have not answered.
-func Tally(roster []cell.Member, answers map[int64]cell.Answer, day time.Time) (Counts, []cell.Member) {
-	var t Counts
-	var silent []cell.Member
-	for _, m := range roster {
-		if !m.Expected(day) {
-			continue
-		}
-		t.Expected++
-		switch answers[m.ID].Kind {
-		case cell.Coming:
-			t.Coming++
-		case cell.Excused:
-			t.Excused++
-		case cell.Unsure:
-			t.Unsure++
-		default:
-			t.NoAnswer++
-			silent = append(silent, m)
-		}
-	}
-	return t, silent
-}
 
 // remind sends one reminder of a meeting to its expected members who have not
 // asked to be excused, posts the counts to the group, and at the last lead tells
@@ -721,7 +691,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	if err != nil {
 		return err
 	}
-	counts, silent := Tally(cd.roster, answers, day)
+	counts, silent := cell.Tally(cd.roster, answers, day)
 	id := fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, m.ID, m.Version, d.Arg)
 	left := m.Start.Sub(now)
 	purpose := PurposeReminder
@@ -826,16 +796,22 @@ func (s *Scheduler) quarter(ctx context.Context, d storage.DueItem) error {
 	if err != nil {
 		return err
 	}
-	year, q := int(d.Arg/10), int(d.Arg%10)
-	from := time.Date(year, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, cd.loc)
-	ms, err := s.p.Store.Meetings(ctx, d.CellID, from, from.AddDate(0, 3, 0))
+	q := cell.Quarter{Year: int(d.Arg / 10), Q: int(d.Arg % 10)}
+	ms, err := s.p.Store.Meetings(ctx, d.CellID, q.Start(cd.loc), q.End(cd.loc))
 	if err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if m.Kind == cell.KindTopical && m.State != cell.StateCancelled {
-			return nil
-		}
+	// The rule is cell's, judged within the quarter's last two weeks whenever
+	// the item runs (early, or late after downtime).
+	at := s.p.Now()
+	if w := q.TopicalWarnFrom(cd.loc); at.Before(w) {
+		at = w
+	}
+	if end := q.End(cd.loc); !at.Before(end) {
+		at = end.Add(-time.Nanosecond)
+	}
+	if !cell.TopicalMissing(at, ms, cd.loc) {
+		return nil
 	}
 	var msgs []delivery.Message
 	for _, mem := range cd.roster {
@@ -845,7 +821,7 @@ func (s *Scheduler) quarter(ctx context.Context, d storage.DueItem) error {
 		msgs = append(msgs, delivery.Message{
 			ID:       fmt.Sprintf("quarter:%d:%d:%d", d.CellID, d.Arg, mem.ID),
 			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
-			Parts:    delivery.TextParts(mem.UserID, []string{texts.T(cd.lang(mem), texts.QuarterNoTopical, q, year)}, nil),
+			Parts:    delivery.TextParts(mem.UserID, []string{texts.T(cd.lang(mem), texts.QuarterNoTopical, q.Q, q.Year)}, nil),
 			Purpose:  "committee notice",
 			Priority: storage.PriorityUrgent,
 		})
@@ -1027,7 +1003,7 @@ func (s *Scheduler) groupText(ctx context.Context, cellID int64, m cell.Meeting)
 	if err != nil {
 		return "", cell.Cell{}, err
 	}
-	counts, _ := Tally(cd.roster, answers, m.Start.In(cd.loc))
+	counts, _ := cell.Tally(cd.roster, answers, m.Start.In(cd.loc))
 	lang := cd.groupLang()
 	if m.State == cell.StateCancelled {
 		return texts.T(lang, texts.MeetingCancelled, texts.Escape(cd.cell.Name), strings.ToLower(KindName(lang, m.Kind)), When(lang, cd.cell, m)), cd.cell, nil
