@@ -120,7 +120,6 @@ func HumanDuration(lang string, d time.Duration) string {
 	return texts.Count(lang, int((d+unit/2)/unit), key)
 }
 
-
 // CountsText is the group's counts line.
 func CountsText(lang string, c cell.Cell, m cell.Meeting, t cell.Counts) string {
 	return texts.T(lang, texts.MeetingCounts, When(lang, c, m), t.Expected, t.Coming, t.Excused, t.Unsure, t.NoAnswer)

@@ -642,7 +642,6 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 	return nil
 }
 
-
 // remind sends one reminder of a meeting to its expected members who have not
 // asked to be excused, posts the counts to the group, and at the last lead tells
 // the committee who has not answered.
