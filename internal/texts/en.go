@@ -148,11 +148,11 @@ var en = map[Key]string{
 	ExampleLeave:         "/leave Nguyen Van An transfer 01/05/2026",
 	ExampleUnlink:        "/unlink Nguyen Van An",
 	ExampleNotices:       "/notices off",
-	PromoteDone:          "✅ <b>%s</b> is now on the committee and can use the committee's commands.",
-	DemoteDone:           "✅ <b>%s</b> is no longer on the committee.",
-	DemoteSecretary:      "The secretary cannot be removed from the committee.",
+	PromoteDone:          "✅ <b>%s</b> now has committee rights on the bot and can use the committee's commands.",
+	DemoteDone:           "✅ <b>%s</b> no longer has committee rights on the bot.",
+	DemoteSecretary:      "The secretary's committee rights on the bot cannot be removed.",
 	PromoteUsage:         "Please give a name after the command, for example: /%s Nguyen Van An",
-	PromoteNotLinked:     "<b>%s</b> has no linked Telegram account, so cannot use committee commands yet. The role is recorded, but it does not pass to whoever joins the bot under that name: once you confirm them, /promote them again.",
+	PromoteNotLinked:     "<b>%s</b> has no linked Telegram account, so cannot use committee commands yet. The rights are recorded, but they do not pass to whoever joins the bot under that name: once you confirm them, /promote them again.",
 
 	ImportUsage: "Please send the roster: the Excel file (.xlsx) as it is, or a CSV file, with /import as its caption (or reply to the file with /import).\n" +
 		"The table needs a row naming the columns: <code>name,standing,participation,until,reason</code> (or the Vietnamese <code>Họ và tên</code>, <code>Chính thức/Dự bị</code>, <code>Sinh hoạt</code>, <code>Đến ngày</code>, <code>Lý do</code>; an STT column and other columns are skipped).\n" +

@@ -151,11 +151,11 @@ var vi = map[Key]string{
 	ExampleLeave:         "/leave Nguyễn Văn An chuyển 01/05/2026",
 	ExampleUnlink:        "/unlink Nguyễn Văn An",
 	ExampleNotices:       "/notices off",
-	PromoteDone:          "✅ Đồng chí <b>%s</b> đã vào chi ủy và dùng được các lệnh của chi ủy.",
-	DemoteDone:           "✅ Đồng chí <b>%s</b> đã rút khỏi chi ủy.",
-	DemoteSecretary:      "Không rút bí thư khỏi chi ủy được.",
+	PromoteDone:          "✅ Đồng chí <b>%s</b> đã được cấp quyền chi ủy trên bot và dùng được các lệnh của chi ủy.",
+	DemoteDone:           "✅ Đồng chí <b>%s</b> đã được bỏ quyền chi ủy trên bot.",
+	DemoteSecretary:      "Không bỏ được quyền chi ủy trên bot của bí thư.",
 	PromoteUsage:         "Xin ghi họ tên sau lệnh, ví dụ: /%s Nguyễn Văn An",
-	PromoteNotLinked:     "Đồng chí <b>%s</b> chưa liên kết Telegram nên chưa dùng được lệnh của chi ủy; Bot vẫn ghi nhận vào chi ủy. Quyền này không chuyển theo khi có người tham gia Bot với tên ấy: sau khi xác nhận, xin /promote lại.",
+	PromoteNotLinked:     "Đồng chí <b>%s</b> chưa liên kết Telegram nên chưa dùng được lệnh của chi ủy; Bot vẫn ghi nhận quyền này. Quyền này không chuyển theo khi có người tham gia Bot với tên ấy: sau khi xác nhận, xin /promote lại.",
 
 	ImportUsage: "Xin gửi danh sách đảng viên: gửi nguyên tệp Excel (.xlsx), hoặc tệp CSV, ghi /import ở phần chú thích của tệp (hoặc trả lời tệp đó bằng /import).\n" +
 		"Bảng cần một dòng tên cột: <code>Họ và tên</code>, <code>Chính thức/Dự bị</code>, <code>Sinh hoạt</code>, <code>Đến ngày</code>, <code>Lý do</code> (cột STT và các cột khác được bỏ qua; tên cột tiếng Anh <code>name,standing,participation,until,reason</code> cũng được).\n" +
