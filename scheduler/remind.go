@@ -168,7 +168,6 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	}
 	counts, silent := cell.Tally(cd.roster, answers, day)
 	id := fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, m.ID, m.Version, d.Arg)
-	left := m.Start.Sub(now)
 	purpose := PurposeReminder
 	if late {
 		purpose = PurposeLateReminder
@@ -190,7 +189,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 		msgs = append(msgs, delivery.Message{
 			ID:       fmt.Sprintf("%s:%d", id, mem.ID),
 			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
-			Parts:    delivery.TextParts(mem.UserID, []string{ReminderText(lang, cd.cell, m, left, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+			Parts:    delivery.TextParts(mem.UserID, []string{ReminderText(lang, cd.cell, m, now, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
 			Purpose:  purpose,
 			Priority: storage.PriorityUrgent,
 		})
