@@ -97,12 +97,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	var b *bot.Bot
 	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{
-		Store:      store,
-		Caller:     tg,
-		Logger:     logger.With("loop", "delivery"),
-		Registerer: reg,
-		Grace:      sendGrace,
-		Cells:      store,
+		Store:         store,
+		Caller:        tg,
+		Logger:        logger.With("loop", "delivery"),
+		Registerer:    reg,
+		Grace:         sendGrace,
+		Cells:         store,
+		PaidBroadcast: cfg.PaidBroadcast,
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},

@@ -53,8 +53,12 @@ type SenderParams struct {
 	// downtime) is held until they end. Quiet hours are read again after 30 s, a
 	// time zone once per cell. Urgent messages are never held.
 	Cells Cells
-	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits.
+	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits, or
+	// storage.PaidRateLimits with PaidBroadcast.
 	Limits storage.RateLimits
+	// PaidBroadcast sends every queued message with allow_paid_broadcast, which
+	// Telegram bills and in return takes 1,000 a second.
+	PaidBroadcast bool
 	// MaxWait is the longest a worker waits for a rate-limit slot; a longer wait
 	// (a chat paused by a 429, a busy group) reschedules the message instead.
 	// Default 2 s.
@@ -136,6 +140,9 @@ func NewSender(p SenderParams) (*Sender, error) {
 	}
 	if p.Limits == (storage.RateLimits{}) {
 		p.Limits = storage.DefaultRateLimits()
+		if p.PaidBroadcast {
+			p.Limits = storage.PaidRateLimits()
+		}
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -596,6 +603,11 @@ func (s *Sender) send(ctx context.Context, req telegram.Raw) (int, error) {
 	defer stop()
 	if !strings.HasPrefix(req.Name, "send") {
 		return 0, s.caller.Do(sctx, req, nil)
+	}
+	if s.p.PaidBroadcast {
+		values := maps.Clone(req.Values)
+		values["allow_paid_broadcast"] = "true"
+		req.Values = values
 	}
 	var m telegram.Message
 	err := s.caller.Do(sctx, req, &m)
