@@ -348,6 +348,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	}
 	if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
 		m.State = cell.StateClosed
+		m.Closed = b.p.Now()
 		return nil
 	}); err != nil {
 		return err
@@ -372,6 +373,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	if err := b.absenceAlerts(r, m, roster, loc); err != nil {
 		return err
 	}
+	b.minutesAfterClose(r, m.ID)
 	if r.chat.IsPrivate() && r.isCommittee() {
 		// The summary itself comes through the queue to every committee member.
 		r.reply(r.t(texts.CloseDone))
@@ -474,6 +476,7 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		texts.T(lang, texts.CloseGuests, len(s.Guests), gs),
 		texts.T(lang, texts.CloseVote, v.Official, v.Away, v.ExemptAbsent, v.Excused, v.Base, v.Threshold),
 	)
+	lines = append(lines, ballotLines(lang, m)...)
 	return strings.Join(lines, "\n")
 }
 

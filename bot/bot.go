@@ -32,11 +32,15 @@ type Deliverer interface {
 type Params struct {
 	Store    *storage.Store
 	Telegram telegram.Caller // immediate replies and edits, within the rate limits
-	Files    Downloader
-	Delivery Deliverer
-	Planner  Planner // meetings' notices and reminders
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Immediate is a Caller like Telegram that never waits for a rate-limit
+	// slot (delivery.Sender.Immediate): a button press's calls queue instead of
+	// holding its chat's later presses. Nil: Telegram.
+	Immediate telegram.Caller
+	Files     Downloader
+	Delivery  Deliverer
+	Planner   Planner // meetings' notices and reminders
+	Logger    *slog.Logger
+	Now       func() time.Time
 
 	BotUsername string
 	OwnerIDs    []int64

@@ -201,15 +201,15 @@ func (r *request) callNamed(chatID int64, req telegram.Request, result any, name
 		}
 	}
 	if !queued {
-		ctx := r.ctx
-		if r.cb != nil {
-			ctx = delivery.WithMaxWait(ctx, 0)
+		caller := r.b.p.Telegram
+		if r.cb != nil && r.b.p.Immediate != nil {
+			caller = r.b.p.Immediate
 		}
 		var sent telegram.Message
 		if name != "" && result == nil {
 			result = &sent
 		}
-		err = r.b.p.Telegram.Do(ctx, req, result)
+		err = caller.Do(r.ctx, req, result)
 		if m, ok := result.(*telegram.Message); ok && err == nil && name != "" {
 			if rerr := r.b.p.Store.SetQueueResult(r.ctx, name, m.MessageID); rerr != nil {
 				return false, rerr

@@ -44,7 +44,7 @@ func (k Keys) MemberSeq(id int64) string { return k.cell(id) + ":member:seq" }
 func (k Keys) Members(id int64) string { return k.cell(id) + ":members" }
 
 // Names maps a member name's identity (cell.Key: marks kept, case folded) to the
-// member id. Before issue 11 it was keyed by the accent-folded name;
+// member id. It was once keyed by the accent-folded name, which merged namesakes;
 // MigrateNames rebuilds it. HASH
 func (k Keys) Names(id int64) string { return k.cell(id) + ":names" }
 
@@ -243,10 +243,6 @@ func (k Keys) CountsDirty() string { return k.sched() + ":counts" }
 // CountsSeq counts the changes of each "cell:meeting", so that an edit knows
 // whether more answers came while it was made. HASH
 func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
-
-// issue 11 spine
-
-// issue 11
 
 // Migrations records the data migrations done, by name, with the unix time. HASH
 func (k Keys) Migrations() string { return k.prefix + ":migrations" }

@@ -97,12 +97,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	var b *bot.Bot
 	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{
-		Store:      store,
-		Caller:     tg,
-		Logger:     logger.With("loop", "delivery"),
-		Registerer: reg,
-		Grace:      sendGrace,
-		Cells:      store,
+		Store:         store,
+		Caller:        tg,
+		Logger:        logger.With("loop", "delivery"),
+		Registerer:    reg,
+		Grace:         sendGrace,
+		Cells:         store,
+		PaidBroadcast: cfg.PaidBroadcast,
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
@@ -136,6 +137,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Planner:     sched,
 		Now:         now,
 		Telegram:    sender.Direct(),
+		Immediate:   sender.Immediate(),
 		Files:       tg,
 		Delivery:    sender,
 		Logger:      logger,
@@ -229,7 +231,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		})
 		logger.Info("receiving updates by long polling")
 	}
-	// Join requests expire after 14 days even when nobody looks (issue 11).
+	// Join requests expire after 14 days even when nobody looks.
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
 	// Links end on their leaving day, and attachments the day after their date.

@@ -139,7 +139,7 @@ func TestCheckinRotatingQR(t *testing.T) {
 	sec.Send("/attendance")
 	sec.WaitMessage("Bấm tên để đổi")
 	sec.Press("⬜ " + called)
-	e.srv.WaitUntil(func() bool { return hasButton(sec, "✅ "+called) })
+	e.srv.WaitUntil(func() bool { return userHasButton(sec, "✅ "+called) })
 
 	mc.clock.Set(time.Date(2026, 12, 3, 14, 5, 0, 0, hcm))
 	sec.Send("/close")
@@ -154,7 +154,7 @@ func TestCheckinRotatingQR(t *testing.T) {
 	}
 }
 
-func hasButton(u *telegramtest.User, label string) bool {
+func userHasButton(u *telegramtest.User, label string) bool {
 	for _, m := range u.Messages() {
 		for _, r := range m.Buttons {
 			for _, b := range r {

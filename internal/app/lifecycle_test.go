@@ -160,7 +160,7 @@ func TestCellLifecycle(t *testing.T) {
 
 	// The secretary promotes one, exempts another; a member switches to English.
 	secretary.Send("/promote Hoàng Minh Tuấn")
-	secretary.WaitMessage("Hoàng Minh Tuấn đã vào chi ủy")
+	secretary.WaitMessage("Hoàng Minh Tuấn đã được cấp quyền chi ủy trên bot")
 	secretary.Send("/exempt Võ Thị Mai ốm dài ngày")
 	secretary.WaitMessage("Võ Thị Mai: miễn sinh hoạt (ốm dài ngày)")
 	hoa := joiners["Lê Thị Hoa"]

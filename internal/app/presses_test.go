@@ -17,7 +17,7 @@ import (
 	"github.com/cellbot/cellbot/internal/testenv"
 )
 
-// confirmations is the story of issue 11: a secretary confirms sixty join
+// confirmations is the story of a real evening: a secretary confirms sixty join
 // requests in a row, each press on the request's own notice, while more requests
 // keep arriving. It returns each press's delay until its answer, by the test
 // server's record. Everything goes through Telegram's real limits, so it takes

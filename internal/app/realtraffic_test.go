@@ -99,7 +99,7 @@ func checkNoApology(t *testing.T, e *env, chats ...int64) {
 	}
 }
 
-// TestRealUpdatePayloads (issue 11, real traffic 21): every update payload of
+// TestRealUpdatePayloads: every update payload of
 // the corpus goes through the poll loop and through the webhook handler: no
 // panic (the bot answers afterwards and never apologised), no 5xx, and no
 // request the Bot API test server refuses.
@@ -191,7 +191,7 @@ func TestRealUpdatePayloads(t *testing.T) {
 	})
 }
 
-// TestTopicsForwardsAndNoBreakSpaces (issue 11, real traffic 20): replies go to
+// TestTopicsForwardsAndNoBreakSpaces: replies go to
 // the forum topic the command came from; a forwarded command is not executed; a
 // no-break space after a command counts as a space.
 func TestTopicsForwardsAndNoBreakSpaces(t *testing.T) {

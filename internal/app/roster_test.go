@@ -88,7 +88,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	committee := e.srv.User("An")
 	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
 	secretary.Send("/promote Nguyễn Văn An")
-	secretary.WaitMessage("Nguyễn Văn An đã vào chi ủy")
+	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên bot")
 	guest := e.srv.User("Khách")
 	guest.Start("")
 
@@ -153,7 +153,7 @@ func TestGroupHelpByRole(t *testing.T) {
 	committee := e.srv.User("An")
 	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
 	secretary.Send("/promote Nguyễn Văn An")
-	secretary.WaitMessage("Nguyễn Văn An đã vào chi ủy")
+	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên bot")
 	stranger := e.srv.User("Khách")
 	for _, u := range []*telegramtest.User{member, committee, stranger} {
 		g.Add(u)

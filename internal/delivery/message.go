@@ -12,7 +12,7 @@ import (
 )
 
 // Limits of a message's length, in UTF-16 code units as Telegram counts them
-// (LIBRARIES.md, "The Bot API itself").
+// (the Bot API's limits: 4,096 for a text, 1,024 for a caption).
 const (
 	MaxText    = 4096
 	MaxCaption = 1024

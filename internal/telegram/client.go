@@ -18,7 +18,7 @@ import (
 )
 
 // Params are a request's parameters, form-encoded by the library; nested objects
-// travel as JSON strings (LIBRARIES.md).
+// travel as JSON strings.
 type Params map[string]string
 
 // Request is one Bot API call.
@@ -172,7 +172,7 @@ func (b *Client) do(ctx context.Context, req Request, result any) error {
 
 // Download fetches a file's content by file_id: getFile, then a GET of the file
 // address. The library's GetFileDirectURL always points at api.telegram.org
-// (LIBRARIES.md), so the address is built from the endpoint: its base with /file
+// whatever the endpoint, so the address is built from the endpoint: its base with /file
 // before /bot.
 func (b *Client) Download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
 	data, err := b.download(ctx, fileID, maxBytes)
@@ -242,7 +242,7 @@ func convertErr(err error) error {
 		if te.RetryAfter > 0 {
 			e.RetryAfter = time.Duration(te.RetryAfter) * time.Second
 		}
-		// Upload errors come with Code 0 (LIBRARIES.md): recover it from the text.
+		// Upload errors come with Code 0 in telegram-bot-api v5: recover it from the text.
 		if e.Code == 0 {
 			switch {
 			case e.RetryAfter > 0 || strings.HasPrefix(te.Message, "Too Many Requests"):

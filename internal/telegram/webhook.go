@@ -11,7 +11,7 @@ import (
 )
 
 // SecretHeader carries the webhook's secret token. The library predates it
-// (LIBRARIES.md), so the check is done here.
+// (v5.5.1 has no secret_token), so the check is done here.
 const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 // Webhook serves Telegram's webhook POSTs: it checks the secret, decodes the
