@@ -125,7 +125,6 @@ func startsAt(lang string, c cell.Cell, m cell.Meeting, now time.Time) string {
 	return texts.T(lang, texts.StartsInDays, texts.Count(lang, days, texts.LeadDays))
 }
 
-
 // CountsText is the group's counts line.
 func CountsText(lang string, c cell.Cell, m cell.Meeting, t cell.Counts) string {
 	return texts.T(lang, texts.MeetingCounts, When(lang, c, m), t.Expected, t.Coming, t.Excused, t.Unsure, t.NoAnswer)
