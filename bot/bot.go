@@ -49,6 +49,7 @@ type Bot struct {
 	p       Params
 	routes  routes
 	presses presses
+	ignored ignoredUsers
 }
 
 // New builds a Bot.

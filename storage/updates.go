@@ -68,29 +68,41 @@ type UpdateStart struct {
 	// ChatID is the chat replies go to, to tell whether a reply queued for it
 	// is still waiting (see ReplyQueued).
 	ChatID int64
+	// Flood, when set, counts the update against its sender's limit (see
+	// CountUpdate), in the same round trip.
+	Flood FloodLimit
 }
 
 // Started is an update's claim and what the bot knows of its sender.
 type Started struct {
-	State         int       // UpdateClaimed, UpdateDone or UpdateInProgress
+	State int // UpdateClaimed, UpdateDone or UpdateInProgress
+	// Flood is what the sender's update limit says, when State is
+	// UpdateClaimed. When it is not FloodOK, nothing more was read of the
+	// sender but their language (Actor.Lang), and the claim is left to lapse
+	// with its lease: the update is dropped, and an ignored user's updates
+	// leave no record behind for days.
+	Flood         Flood
 	Actor         Actor     // read only when State is UpdateClaimed
 	RepliesQueued bool      // a reply queued for ChatID is not sent yet
 	RepliesDue    time.Time // when it is due to go
 }
 
-// StartUpdate claims an update (as ClaimUpdate) and reads its sender's
-// language, cell and member record, and whether a reply to the chat is queued,
-// in one round trip when the update names its cell or the sender has none, and
-// in two otherwise (the user's keys say which cell to read) or when a reply to
-// the chat was queued (whether it is sent yet). On an error the
-// update is not left claimed.
+// StartUpdate claims an update (as ClaimUpdate), counts it against its
+// sender's update limit, and reads the sender's language, cell and member
+// record, and whether a reply to the chat is queued, in one round trip when the
+// update names its cell or the sender has none, and in two otherwise (the
+// user's keys say which cell to read) or when a reply to the chat was queued
+// (whether it is sent yet). On an error the update is not left claimed.
 func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error) {
 	var claim *redis.StatusCmd
-	var actor *redis.Cmd
+	var actor, flood *redis.Cmd
 	var user *redis.SliceCmd
 	var chat, replies *redis.StringCmd
 	err := s.pipelined(ctx, func(p *pipe) {
 		claim = s.claimUpdate(ctx, p, u.Key, u.Token, u.Lease)
+		if u.Flood.Updates > 0 {
+			flood = s.countUpdate(ctx, p, u.UserID, u.Key, u.Flood)
+		}
 		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
 		switch {
 		case u.CellID != 0:
@@ -112,6 +124,15 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	st := Started{State: state}
 	if state != UpdateClaimed {
 		return st, nil
+	}
+	if flood != nil {
+		if st.Flood, err = floodOf(flood); err != nil {
+			return Started{}, s.releaseAfter(ctx, u, fmt.Errorf("storage: count update %s: %w", u.Key, err))
+		}
+		if st.Flood.State != FloodOK {
+			st.Actor.Lang, _ = userCell(user, nil)
+			return st, nil
+		}
 	}
 	if replies != nil && replies.Val() != "" {
 		// A reply was queued for the chat: is it sent yet?
