@@ -23,10 +23,6 @@ const (
 	floodMute    = time.Minute
 )
 
-func floodLimit() storage.FloodLimit {
-	return storage.FloodLimit{Updates: floodUpdates, Window: floodWindow, Mute: floodMute}
-}
-
 // ignoredUsers remembers, in this process, the users whose updates are being
 // ignored, until when (this process's monotonic clock) and in which language
 // they were told, as StartUpdate reported it: their later updates are dropped
@@ -119,9 +115,11 @@ func (b *Bot) ignore(r *request, start storage.Started) {
 		return
 	}
 	r.log.Info("a user sent too many updates; ignoring theirs for a while", "for", start.Flood.Left.String(),
-		"limit", floodUpdates, "window", floodWindow.String())
+		"limit", b.p.Flood.Updates, "window", b.p.Flood.Window.String())
 	notice := r.t(texts.CommonFlood)
 	switch {
+	case r.update.MyChatMember != nil:
+		// The bot's membership changed: no chat to say it in.
 	case r.cb == nil:
 		r.reply(notice)
 	case r.answerCallback(notice, true):

@@ -57,7 +57,7 @@ func (r *request) start(key, token string) storage.UpdateStart {
 	if !r.anonymous {
 		// Anonymous admins all write as one account: they cannot be told
 		// apart to be counted.
-		u.Flood = floodLimit()
+		u.Flood = r.b.p.Flood
 	}
 	return u
 }
