@@ -109,7 +109,9 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) bool {
 	if instantPress(u.CallbackQuery) && b.presses.users[user] == 0 {
 		wait = 0
 	}
-	b.presses.users[user]++
+	if user != 0 {
+		b.presses.users[user]++
+	}
 	pr.timer = time.AfterFunc(wait, func() {
 		if !b.presses.take(id) {
 			return

@@ -233,6 +233,13 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 	return m, err
 }
 
+// backlogMaxWait is how long a reply waits for a slot while more of its chat's
+// updates wait behind it: a moment for the overall limit's next slot (33.5 ms
+// apart), which two replies in a row always wait for, never for the chat's
+// (1.1 s in a private chat, 3.2 s in a group), which would hold the chat's
+// later updates as long.
+const backlogMaxWait = 250 * time.Millisecond
+
 // replySpacing is the pace of one chat (storage.DefaultRateLimits: a private
 // chat's one a second, a group's twenty a minute), with a margin.
 func replySpacing(chatID int64) time.Duration {
@@ -248,10 +255,11 @@ func replySpacing(chatID int64) time.Duration {
 //     slot; and the press's own calls do not wait for one at all (its chat's
 //     later presses wait behind it), they are queued instead;
 //   - while more of the chat's updates wait behind this one
-//     (telegram.MoreWaiting), it does not wait for the chat's slot either: they
-//     would wait as long, and with them the poller's offset, so one chat that
-//     sends faster than Telegram lets the bot answer would hold back the
-//     others; it is queued instead;
+//     (telegram.MoreWaiting), it does not wait for the chat's slot either
+//     (only, up to backlogMaxWait, for the overall limit's): they would wait
+//     as long, and with them the poller's offset, so one chat that sends
+//     faster than Telegram lets the bot answer would hold back the others; it
+//     is queued instead;
 //   - while a reply queued earlier for the chat is not sent, the request is
 //     queued behind it, so that replies keep their order;
 //   - a request the limit holds back is queued (storage.PriorityUrgent, an id
@@ -273,8 +281,11 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 	}
 	if !q.queued {
 		ctx := r.ctx
-		if r.cb != nil || telegram.MoreWaiting(ctx) {
+		switch {
+		case r.cb != nil:
 			ctx = delivery.WithMaxWait(ctx, 0)
+		case telegram.MoreWaiting(ctx):
+			ctx = delivery.WithMaxWait(ctx, backlogMaxWait)
 		}
 		err = r.b.p.Telegram.Do(ctx, req, result)
 		_, flood := telegram.RetryAfter(err)
