@@ -144,8 +144,8 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	st.Actor.Lang = lang
 	switch {
 	case u.CellID != 0:
-		res, err := actor.Slice()
-		if err != nil {
+		var res []any
+		if res, err = actor.Slice(); err != nil {
 			return Started{}, fmt.Errorf("storage: load user %d in cell %d: %w", u.UserID, u.CellID, err)
 		}
 		err = st.Actor.fill(u.CellID, res)
