@@ -18,13 +18,15 @@ const answerWithin = 300 * time.Millisecond
 // presses makes sure each button press is answered once, and soon: the first of
 // the handler (request.answerCallback) and the timer started on arrival wins.
 type presses struct {
-	mu sync.Mutex
-	m  map[string]*press // by callback query id
+	mu    sync.Mutex
+	m     map[string]*press // by callback query id
+	users map[int64]int     // presses in hand (arrived, not handled) by presser
 }
 
 type press struct {
 	answered bool
 	timer    *time.Timer
+	user     int64 // the presser, for a press that arrived (0 otherwise)
 }
 
 // take reports whether the caller is the first to answer the press, and marks it
@@ -56,6 +58,11 @@ func (p *presses) forget(id string) {
 			pr.timer.Stop()
 		}
 		delete(p.m, id)
+		if pr.user != 0 {
+			if p.users[pr.user]--; p.users[pr.user] <= 0 {
+				delete(p.users, pr.user)
+			}
+		}
 	}
 }
 
@@ -68,12 +75,17 @@ func instantPress(q *telegram.CallbackQuery) bool {
 }
 
 // Arrived is called by the poller and the webhook as soon as an update is
-// received, before it waits for its chat's earlier updates. For a button press
-// it starts the clock: if the handler has not answered within answerWithin, the
-// press is answered without a text.
-func (b *Bot) Arrived(ctx context.Context, u telegram.Update) {
+// received, before it waits for its chat's earlier updates. It returns false
+// for an update not to be handled at all: its sender is being ignored for
+// sending too many (a press of theirs is answered with a short text). For a
+// button press it starts the clock: if the handler has not answered within
+// answerWithin, the press is answered without a text.
+func (b *Bot) Arrived(ctx context.Context, u telegram.Update) bool {
+	if b.dropIgnored(ctx, u) {
+		return false
+	}
 	if u.CallbackQuery == nil {
-		return
+		return true
 	}
 	id := u.CallbackQuery.ID
 	b.presses.mu.Lock()
@@ -81,14 +93,24 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) {
 	if b.presses.m == nil {
 		b.presses.m = map[string]*press{}
 	}
-	if b.presses.m[id] != nil {
-		return
+	if b.presses.users == nil {
+		b.presses.users = map[int64]int{}
 	}
-	pr := &press{}
+	if b.presses.m[id] != nil {
+		return true
+	}
+	user := u.CallbackQuery.From.ID
+	pr := &press{user: user}
 	b.presses.m[id] = pr
 	wait := answerWithin
-	if instantPress(u.CallbackQuery) {
+	// A press that comes while another of the presser's is in hand may be
+	// one too many (the sender's update limit), to be answered with a word
+	// saying it was not recorded: it waits for its handler like any other.
+	if instantPress(u.CallbackQuery) && b.presses.users[user] == 0 {
 		wait = 0
+	}
+	if user != 0 {
+		b.presses.users[user]++
 	}
 	pr.timer = time.AfterFunc(wait, func() {
 		if !b.presses.take(id) {
@@ -101,4 +123,5 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) {
 			b.p.Logger.Debug("answer a press early", "update_id", u.UpdateID, "err", err)
 		}
 	})
+	return true
 }

@@ -80,6 +80,15 @@ func (k Keys) UserCells(userID int64) string { return k.user(userID) + ":cells" 
 // Dialogue holds a user's multi-step dialogue state as JSON, with a TTL. STRING
 func (k Keys) Dialogue(userID int64) string { return k.user(userID) + ":dialogue" }
 
+// UserUpdates holds the keys of a user's updates of the last flood window
+// (telegram.Update.Key), scored by when each came (unix ms, Redis's clock), for
+// the per-user update limit; it expires a window after the newest. ZSET
+func (k Keys) UserUpdates(userID int64) string { return k.user(userID) + ":updates" }
+
+// UserIgnored is set while a user's updates are ignored for having sent too
+// many, and expires when that ends. STRING
+func (k Keys) UserIgnored(userID int64) string { return k.user(userID) + ":ignored" }
+
 // Update records that an update (by telegram.Update.Key) is being or has been
 // handled. STRING
 func (k Keys) Update(key string) string { return k.prefix + ":update:" + key }

@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Now:         now,
 		Telegram:    sender.Direct(),
 		Immediate:   sender.Immediate(),
+		Backlog:     sender.DirectWithin(bot.BacklogMaxWait),
 		Files:       tg,
 		Delivery:    sender,
 		Logger:      logger,

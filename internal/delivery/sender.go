@@ -198,6 +198,9 @@ func (s *Sender) Direct() telegram.Caller { return s.direct }
 // slot: it fails with ErrRateLimited instead, and the caller queues.
 func (s *Sender) Immediate() telegram.Caller { return s.direct.WithMaxWait(0) }
 
+// DirectWithin returns a Caller like Direct that waits at most d for a slot.
+func (s *Sender) DirectWithin(d time.Duration) telegram.Caller { return s.direct.WithMaxWait(d) }
+
 // Enqueue queues messages outside any job and wakes this process's workers. It
 // returns how many were new (ids already known are left alone).
 func (s *Sender) Enqueue(ctx context.Context, msgs ...Message) (int, error) {

@@ -38,6 +38,19 @@ func (u Update) ChatID() int64 {
 	return 0
 }
 
+// SenderID is the user the update comes from, 0 when it names none.
+func (u Update) SenderID() int64 {
+	switch {
+	case u.Message != nil && u.Message.From != nil:
+		return u.Message.From.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.From.ID
+	}
+	return 0
+}
+
 // Key names the update for the handled-once record and for ids derived from it
 // (a broadcast's job): its update_id with a fingerprint of what it carries. A
 // redelivery has the same key; an update_id that comes again with other content

@@ -18,6 +18,8 @@ var en = map[Key]string{
 	CommonAnonymous:      "The bot cannot tell who sent this command, because you are an anonymous admin in this group. Please turn off \"Remain anonymous\" in your admin rights and send it again.",
 	CommonDocumentHint:   "The bot received the file but does not know what to do with it. To send it to every member, reply to it with /broadcast. To import a CSV roster, reply to it with /import.",
 	CommonFreeText:       "The bot reads only commands (they start with /) and buttons, so this message reached nobody. To talk to someone, please contact the cell's secretary directly. Press /help to see what the bot can do.",
+	CommonFlood:          "You are sending too much too fast. The bot will not answer you for the next minute; please wait a little, then try again.",
+	CommonFloodPress:     "This press was not recorded: too many, too fast. Please wait a minute, then press again.",
 
 	StartGreeting: "Hello, comrade <b>%s</b>! The bot is the cell's meeting assistant. It sends meeting notices, agendas and reminders, and records attendance. Press /help to see what it can do for you.",
 

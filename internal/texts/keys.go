@@ -20,6 +20,10 @@ const (
 	CommonDocumentHint   Key = "common.document_hint"
 	CommonFreeText       Key = "common.free_text"
 
+	// the per-user update limit: told once, then a press is answered
+	CommonFlood      Key = "common.flood"
+	CommonFloodPress Key = "common.flood_press"
+
 	StartGreeting Key = "start.greeting"
 
 	HelpGuest        Key = "help.guest"

@@ -21,6 +21,8 @@ var vi = map[Key]string{
 	CommonAnonymous:      "Bot không biết ai gửi lệnh này vì đồng chí đang ẩn danh trong nhóm. Xin tắt «Ẩn danh» (Remain anonymous) trong quyền quản trị rồi gửi lại.",
 	CommonDocumentHint:   "Bot đã nhận tệp nhưng chưa biết làm gì với nó. Để gửi tệp này cho mọi đảng viên, xin trả lời tệp bằng /broadcast; để nhập danh sách đảng viên từ tệp CSV, trả lời tệp bằng /import.",
 	CommonFreeText:       "Bot chỉ đọc các lệnh (bắt đầu bằng dấu /) và các nút bấm, nên tin nhắn này chưa đến được ai. Muốn trao đổi, xin đồng chí liên hệ trực tiếp với bí thư chi bộ. Bấm /help để xem những việc Bot làm được.",
+	CommonFlood:          "Đồng chí thao tác nhanh quá. Trong một phút tới Bot sẽ tạm không trả lời đồng chí; xin đồng chí chờ một lát rồi gửi lại.",
+	CommonFloodPress:     "Bot chưa ghi nhận lần bấm này vì đồng chí thao tác nhanh quá. Xin chờ một phút rồi bấm lại.",
 
 	StartGreeting: "Xin chào đồng chí <b>%s</b>! Bot là trợ lý sinh hoạt chi bộ: gửi thông báo họp, chương trình sinh hoạt, nhắc lịch và ghi nhận tham dự. Bấm /help để xem Bot giúp được gì.",
 
