@@ -94,7 +94,7 @@ func (b *Bot) dropIgnored(ctx context.Context, u telegram.Update) bool {
 		go func() {
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if err := b.p.Telegram.Do(actx, telegram.AnswerCallbackQuery{ID: q.ID, Text: text}, nil); err != nil {
+			if err := b.answerPress(actx, telegram.AnswerCallbackQuery{ID: q.ID, Text: text}); err != nil {
 				b.p.Logger.Debug("answer an ignored press", "update_id", u.UpdateID, "err", err)
 			}
 		}()

@@ -142,11 +142,10 @@ func (b *Bot) meeting(r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := b.p.Planner.Planned(r.ctx, *r.cell, m); err != nil {
-		return err
-	}
+	// The reply goes (or joins the chat's lane) before the notice is planned:
+	// the secretary reads "created" before their own copy of the notice.
 	r.reply(r.t(texts.MeetingCreated, strings.ToLower(scheduler.KindName(r.lang, kind)), texts.DateTime(r.lang, start.In(loc))))
-	return nil
+	return b.p.Planner.Planned(r.ctx, *r.cell, m)
 }
 
 // schedule is /schedule <cron> [workday] [at <place>].

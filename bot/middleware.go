@@ -43,6 +43,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 		// nothing to claim. A press of it is answered all the same, or its
 		// spinner would turn on.
 		if q := u.CallbackQuery; q != nil && q.ID != "" && b.presses.take(q.ID) {
+			// No record of it is kept: a press the bot cannot use leaves
+			// nothing in Redis.
 			if err := b.p.Telegram.Do(hctx, telegram.AnswerCallbackQuery{ID: q.ID}, nil); err != nil {
 				log.Debug("answer a press not handled", "err", err)
 			}

@@ -118,10 +118,27 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) bool {
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := b.p.Telegram.Do(actx, telegram.AnswerCallbackQuery{ID: id}, nil); err != nil {
-			// A redelivered press may be too old to answer; nothing waits for it.
+		if err := b.answerPress(actx, telegram.AnswerCallbackQuery{ID: id}); err != nil {
 			b.p.Logger.Debug("answer a press early", "update_id", u.UpdateID, "err", err)
 		}
 	})
 	return true
+}
+
+// answerPress answers a button press unless it was answered before, by this
+// process or another: a press answered just before a crash comes again with
+// its update, and a second answer would only draw Telegram's "query is too
+// old". When Redis cannot tell, the press is answered: a spinner that never
+// stops is worse than a refused second answer.
+func (b *Bot) answerPress(ctx context.Context, a telegram.AnswerCallbackQuery) error {
+	if b.p.Store == nil { // a bot built without state, in tests of its routing
+		return b.p.Telegram.Do(ctx, a, nil)
+	}
+	first, err := b.p.Store.ClaimAnswer(ctx, a.ID)
+	if err != nil {
+		b.p.Logger.Warn("record a press's answer; answering anyway", "err", err)
+	} else if !first {
+		return nil
+	}
+	return b.p.Telegram.Do(ctx, a, nil)
 }

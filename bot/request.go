@@ -378,7 +378,7 @@ func (r *request) answerCallback(text string, alert bool) bool {
 		}
 		return false
 	}
-	err := r.b.p.Telegram.Do(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert}, nil)
+	err := r.b.answerPress(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert})
 	if err != nil {
 		r.log.Warn("answer callback", "err", err)
 	}

@@ -253,6 +253,11 @@ func (k Keys) CountsDirty() string { return k.sched() + ":counts" }
 // whether more answers came while it was made. HASH
 func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
 
+// Answered marks a button press (by its callback query id) answered, so that
+// a process that handles its update again after a crash does not answer it a
+// second time (Telegram refuses that with "query is too old"). STRING
+func (k Keys) Answered(callbackID string) string { return k.prefix + ":answered:" + callbackID }
+
 // Migrations records the data migrations done, by name, with the unix time. HASH
 func (k Keys) Migrations() string { return k.prefix + ":migrations" }
 

@@ -220,3 +220,17 @@ func (s *Store) ReleaseUpdate(ctx context.Context, key, token string) error {
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// AnsweredTTL is how long a press is remembered as answered: far beyond the
+// few seconds within which Telegram takes an answer, and a restart's.
+const AnsweredTTL = time.Hour
+
+// ClaimAnswer reports whether the caller is the first, in any process, to
+// answer the button press callbackID: it records the answer with SET NX.
+func (s *Store) ClaimAnswer(ctx context.Context, callbackID string) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.Answered(callbackID), 1, AnsweredTTL).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: claim the answer to press %s: %w", callbackID, err)
+	}
+	return ok, nil
+}
