@@ -15,7 +15,7 @@ import (
 
 // Planner plans meetings' notices and reminders (the scheduler package).
 type Planner interface {
-	Planned(ctx context.Context, c cell.Cell, m cell.Meeting) error
+	Planned(ctx context.Context, c cell.Cell, m cell.Meeting, made time.Time) error
 	Changed(ctx context.Context, old, m cell.Meeting) (int, error)
 	Replan(ctx context.Context, cellID int64, version int) error
 	RemindersChanged(ctx context.Context, cellID int64, oldLeads []time.Duration) error
@@ -136,6 +136,7 @@ func (b *Bot) meeting(r *request) error {
 	if place == "" {
 		place = sched.Place
 	}
+	made := b.p.Now()
 	m, _, err := b.p.Store.CreateMeeting(r.ctx, "upd:"+r.update.Key(), cell.Meeting{
 		CellID: r.cell.ID, Kind: kind, Start: start, Place: place, Title: title,
 	})
@@ -145,7 +146,8 @@ func (b *Bot) meeting(r *request) error {
 	// The reply goes (or joins the chat's lane) before the notice is planned:
 	// the secretary reads "created" before their own copy of the notice.
 	r.reply(r.t(texts.MeetingCreated, strings.ToLower(scheduler.KindName(r.lang, kind)), texts.DateTime(r.lang, start.In(loc))))
-	return b.p.Planner.Planned(r.ctx, *r.cell, m)
+	// Planned from the moment it was made, whenever planning runs.
+	return b.p.Planner.Planned(r.ctx, *r.cell, m, made)
 }
 
 // schedule is /schedule <cron> [workday] [at <place>].

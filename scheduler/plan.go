@@ -91,8 +91,9 @@ func quarterItem(cellID int64, loc *time.Location, t, now time.Time) (storage.Du
 	return storage.DueItem{Kind: storage.DueQuarter, CellID: cellID, Arg: int64(q.Year*10 + q.Q), At: at}, true
 }
 
-// Planned schedules a new meeting's items, and wakes the loop.
-func (s *Scheduler) Planned(ctx context.Context, c cell.Cell, m cell.Meeting) error {
+// Planned schedules the items of a meeting made at made (a lead longer than
+// the time left then is skipped), and wakes the loop.
+func (s *Scheduler) Planned(ctx context.Context, c cell.Cell, m cell.Meeting, made time.Time) error {
 	sched, err := s.p.Store.Schedule(ctx, c.ID)
 	if err != nil {
 		return err
@@ -101,7 +102,7 @@ func (s *Scheduler) Planned(ctx context.Context, c cell.Cell, m cell.Meeting) er
 	if len(leads) == 0 {
 		leads = DefaultLeads
 	}
-	if err := s.p.Store.ScheduleDue(ctx, Items(c, c.Quiet, leads, m, s.p.Now())...); err != nil {
+	if err := s.p.Store.ScheduleDue(ctx, Items(c, c.Quiet, leads, m, made)...); err != nil {
 		return err
 	}
 	s.Wake()
