@@ -135,6 +135,11 @@ func (b *Bot) newRoutes() routes {
 			verbLeaveCause:   {handle: b.cardLeaveCause, who: committee},
 			verbLeaveYes:     {handle: b.cardLeaveYes, who: committee},
 			verbReturn:       {handle: b.cardReturn, who: committee},
+
+			verbCorrect:       {handle: b.correctList, who: committee},
+			verbCorrectMember: {handle: b.correctMember, who: committee},
+			verbCorrectSet:    {handle: b.correctSet, who: committee},
+			verbCorrectCard:   {handle: b.correctCard, who: committee},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName:  b.joinName,

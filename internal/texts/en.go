@@ -484,4 +484,16 @@ var en = map[Key]string{
 	JoinRightsNotPassed: "⚠️ The committee rights of <b>%s</b> did not pass to the account just confirmed; it is a plain member. If it is the right person, the secretary sends: /promote %s",
 	JoinNameListedNow:   "The name <b>%s</b> is now on the roster, so this request to add it as a new name can no longer be used. The bot asked the sender to press the join button again and choose their name.",
 	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Join the cell\" in the group again and choose your name.",
+
+	CorrectButton:      "✏️ Correct attendance",
+	CorrectNotClosed:   "The meeting of %s is not closed, so its attendance cannot be corrected yet. Attendance is corrected after the committee sends /close; before that, please use /attendance.",
+	CorrectPick:        "Correct the attendance of the meeting of %s: please choose the member.\n✅ present · 🟡 excused · 🚫 absent without reason · ▫️ not expected",
+	CorrectPickMeeting: "Correct the attendance of <b>%s</b>: please choose the meeting.",
+	CorrectNoMeetings:  "%s has no closed meeting whose attendance could be corrected.",
+	CorrectAsk:         "Correct the attendance of <b>%s</b> at the meeting of %s.\nRecorded: <b>%s</b>. Please choose the right outcome:",
+	CorrectAbsent:      "🚫 Absent without reason",
+	CorrectUnchanged:   "That is already recorded; nothing changed.",
+	CorrectDone:        "Corrected the attendance of <b>%s</b>: %s → <b>%s</b>. The corrected summary went to the committee.",
+	CorrectHead:        "✏️ <b>(corrected)</b> %s corrected the attendance of %s: %s → %s.",
+	CorrectGroupMark:   "✏️ (corrected)",
 }

@@ -506,3 +506,18 @@ const (
 	JoinNameListedNow   Key = "join.name_listed_now"
 	JoinPickAgain       Key = "join.pick_again"
 )
+
+// Corrections of a closed meeting's attendance.
+const (
+	CorrectButton      Key = "correct.button"
+	CorrectNotClosed   Key = "correct.not_closed"
+	CorrectPick        Key = "correct.pick"
+	CorrectPickMeeting Key = "correct.pick_meeting"
+	CorrectNoMeetings  Key = "correct.no_meetings"
+	CorrectAsk         Key = "correct.ask"
+	CorrectAbsent      Key = "correct.absent"
+	CorrectUnchanged   Key = "correct.unchanged"
+	CorrectDone        Key = "correct.done"
+	CorrectHead        Key = "correct.head"
+	CorrectGroupMark   Key = "correct.group_mark"
+)

@@ -488,4 +488,16 @@ var vi = map[Key]string{
 	JoinRightsNotPassed: "⚠️ Quyền chi ủy của <b>%s</b> không chuyển sang tài khoản vừa xác nhận; tài khoản này là đảng viên. Nếu đúng người, bí thư gửi: /promote %s",
 	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút tham gia và chọn đúng tên.",
 	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Tham gia chi bộ» trong nhóm và chọn đúng tên của đồng chí.",
+
+	CorrectButton:      "✏️ Sửa điểm danh",
+	CorrectNotClosed:   "Buổi sinh hoạt %s chưa kết thúc nên chưa sửa điểm danh được. Điểm danh chỉ sửa sau khi chi ủy gõ /close; trước đó xin dùng /attendance.",
+	CorrectPick:        "Sửa điểm danh buổi %s: xin chọn đồng chí cần sửa.\n✅ có mặt · 🟡 vắng có lý do · 🚫 vắng không lý do · ▫️ không phải dự",
+	CorrectPickMeeting: "Sửa điểm danh của đồng chí <b>%s</b>: xin chọn buổi sinh hoạt.",
+	CorrectNoMeetings:  "Đồng chí %s chưa có buổi sinh hoạt nào đã kết thúc để sửa điểm danh.",
+	CorrectAsk:         "Sửa điểm danh của đồng chí <b>%s</b>, buổi %s.\nĐang ghi: <b>%s</b>. Xin chọn kết quả đúng:",
+	CorrectAbsent:      "🚫 Vắng không lý do",
+	CorrectUnchanged:   "Kết quả này đã được ghi, không có gì thay đổi.",
+	CorrectDone:        "Đã sửa điểm danh của đồng chí <b>%s</b>: %s → <b>%s</b>. Bản tổng kết đã sửa được gửi lại cho chi ủy.",
+	CorrectHead:        "✏️ <b>(đã sửa)</b> Đồng chí %s đã sửa điểm danh của đồng chí %s: %s → %s.",
+	CorrectGroupMark:   "✏️ (đã sửa)",
 }
