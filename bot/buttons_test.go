@@ -33,6 +33,7 @@ func TestButtonsRoundTripAndFit(t *testing.T) {
 		{verbCorrectMember, []int64{1 << 40, 1 << 40, 1 << 40}},
 		{verbCorrectSet, []int64{1 << 40, 1 << 40, 1 << 40, int64(len(correctChoices) - 1)}},
 		{verbCorrectCard, []int64{1 << 40, 1 << 40}},
+		{verbCellPick, []int64{1 << 40}},
 	}
 	for _, tt := range tests {
 		data := encodeButton(tt.verb, tt.args...)

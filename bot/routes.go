@@ -109,6 +109,7 @@ func (b *Bot) newRoutes() routes {
 			"unlink":        {handle: b.unlink, where: privateOnly, who: committee, desc: texts.CmdUnlink, example: texts.ExampleUnlink},
 			"newlink":       {handle: b.newLink, who: committee, desc: texts.CmdNewLink},
 			"notices":       {handle: b.notices, where: privateOnly, who: member, desc: texts.CmdNotices, example: texts.ExampleNotices},
+			"cell":          {handle: b.cellCmd, where: privateOnly, desc: texts.CmdCell, example: texts.ExampleCell},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:     {handle: b.joinPick},
@@ -140,6 +141,7 @@ func (b *Bot) newRoutes() routes {
 			verbCorrectMember: {handle: b.correctMember, who: committee},
 			verbCorrectSet:    {handle: b.correctSet, who: committee},
 			verbCorrectCard:   {handle: b.correctCard, who: committee},
+			verbCellPick:      {handle: b.cellPress, who: member},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName:  b.joinName,
@@ -184,6 +186,9 @@ func (rt routes) dispatch(r *request) error {
 		return texts.Errorf(texts.CommonPrivateOnly, r.b.p.BotUsername)
 	case c.where == groupOnly && !r.chat.IsGroup():
 		return texts.Errorf(texts.CommonGroupOnly)
+	}
+	if c.who == committee || c.who == secretary {
+		r.b.tagCell(r)
 	}
 	if c.who != anyone {
 		if r.cell == nil {

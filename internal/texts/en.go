@@ -496,4 +496,11 @@ var en = map[Key]string{
 	CorrectDone:        "Corrected the attendance of <b>%s</b>: %s → <b>%s</b>. The corrected summary went to the committee.",
 	CorrectHead:        "✏️ <b>(corrected)</b> %s corrected the attendance of %s: %s → %s.",
 	CorrectGroupMark:   "✏️ (corrected)",
+
+	CmdCell:     "Pick the cell your private commands act on (when you are in several)",
+	ExampleCell: "/cell Cell 3",
+	CellList:    "You are on the roster of several cells. Your private commands act on <b>%s</b>. Please choose the cell:",
+	CellOnlyOne: "You are on the roster of one cell: <b>%s</b>. Your private commands act on it.",
+	CellUnknown: "None of your cells is called \"%s\". Please choose with a button:",
+	CellPicked:  "From now on your private commands act on <b>%s</b>.",
 }

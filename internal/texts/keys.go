@@ -521,3 +521,13 @@ const (
 	CorrectHead        Key = "correct.head"
 	CorrectGroupMark   Key = "correct.group_mark"
 )
+
+// Several cells per person.
+const (
+	CmdCell     Key = "cmd.cell"
+	ExampleCell Key = "example.cell"
+	CellList    Key = "cell.list"
+	CellOnlyOne Key = "cell.only_one"
+	CellUnknown Key = "cell.unknown"
+	CellPicked  Key = "cell.picked"
+)

@@ -500,4 +500,11 @@ var vi = map[Key]string{
 	CorrectDone:        "Đã sửa điểm danh của đồng chí <b>%s</b>: %s → <b>%s</b>. Bản tổng kết đã sửa được gửi lại cho chi ủy.",
 	CorrectHead:        "✏️ <b>(đã sửa)</b> Đồng chí %s đã sửa điểm danh của đồng chí %s: %s → %s.",
 	CorrectGroupMark:   "✏️ (đã sửa)",
+
+	CmdCell:     "Chọn chi bộ cho các lệnh riêng (khi sinh hoạt ở nhiều chi bộ)",
+	ExampleCell: "/cell Chi bộ 3",
+	CellList:    "Đồng chí có tên ở nhiều chi bộ. Các lệnh trong tin nhắn riêng đang áp dụng cho <b>%s</b>. Xin chọn chi bộ:",
+	CellOnlyOne: "Đồng chí có tên ở một chi bộ: <b>%s</b>. Các lệnh trong tin nhắn riêng áp dụng cho chi bộ này.",
+	CellUnknown: "Không thấy chi bộ «%s» trong các chi bộ của đồng chí. Xin chọn bằng nút:",
+	CellPicked:  "Từ nay các lệnh trong tin nhắn riêng áp dụng cho <b>%s</b>.",
 }
