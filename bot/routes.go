@@ -117,6 +117,8 @@ func (b *Bot) newRoutes() routes {
 			verbJoinWithdraw: {handle: b.joinWithdraw},
 			verbJoinConfirm:  {handle: b.joinDecide, who: committee},
 			verbJoinReject:   {handle: b.joinDecide, who: committee},
+			verbJoinStanding: {handle: b.joinDecide, who: committee},
+			verbJoinPart:     {handle: b.joinDecide, who: committee},
 			verbPage:         {handle: b.membersPage, who: committee},
 			verbCard:         {handle: b.memberCard, who: committee},
 			verbSetPart:      {handle: b.cardSetPart, who: committee},

@@ -92,8 +92,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 	tricky.Send("<b>Tú</b> & Co")
 	tricky.WaitMessage("Không thấy tên «<b>Tú</b> & Co»")
 	tricky.Press("➕ Gửi yêu cầu với tên «<b>Tú</b> & Co»")
-	secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: <b>Tú</b> & Co")
-	secretary.Press("✅ Xác nhận")
+	confirmNewcomer(e, secretary, secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: <b>Tú</b> & Co"))
 	tricky.WaitMessage("đồng chí <b>Tú</b> & Co là đảng viên")
 	for _, method := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "editMessageReplyMarkup"} {
 		for _, r := range e.srv.Requests(method) {

@@ -64,7 +64,7 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 	// Each request's own message: an edit of the first may still be queued
 	// behind the chat's rate limit when the second is pressed.
 	for _, name := range []string{"Lê Thị Hoa", "Phạm Văn Đức"} {
-		sec.PressOn(sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: "+name), "✅ Xác nhận")
+		confirmNewcomer(e, sec, sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: "+name))
 	}
 	duc.WaitMessage("Chi ủy đã xác nhận")
 	hoa.WaitMessage("Chi ủy đã xác nhận")

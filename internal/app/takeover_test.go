@@ -121,7 +121,7 @@ func TestJoinCannotTakeOverAnEntry(t *testing.T) {
 			t.Errorf("the notice %q does not say %q", notice.Text, want)
 		}
 	}
-	sec.PressOn(notice, "✅ Xác nhận")
+	confirmNewcomer(e, sec, notice)
 	stranger.WaitMessage("Chi ủy đã xác nhận")
 
 	// An unlinked entry with the committee's rights.

@@ -56,7 +56,7 @@ var en = map[Key]string{
 	JoinSent:          "Your request is sent. Please wait for the committee to confirm it. The bot will tell you here.",
 	JoinRequest:       "🙋 Request to join <b>%s</b>: <b>%s</b> (Telegram: %s).\n%s",
 	JoinRequestKnown:  "The sender says they are <b>%s</b> on the roster (no Telegram linked yet): confirming links this account to that member.",
-	JoinRequestNew:    "A new name, not on the roster: confirming adds a new member (official, regular).",
+	JoinRequestNew:    "A new name, not on the roster: confirming adds a new member; the bot then asks whether they are official or probationary and how they take part.",
 	JoinConfirm:       "✅ Confirm",
 	JoinReject:        "✖️ Do not confirm",
 	JoinConfirmedYou:  "✅ The committee confirmed you: comrade <b>%s</b> is a member of <b>%s</b> on the bot. From now on the bot sends you meeting notices and agendas here. You need not do anything else. Press /help to see more.",
@@ -503,4 +503,9 @@ var en = map[Key]string{
 	CellOnlyOne: "You are on the roster of one cell: <b>%s</b>. Your private commands act on it.",
 	CellUnknown: "None of your cells is called \"%s\". Please choose with a button:",
 	CellPicked:  "From now on your private commands act on <b>%s</b>.",
+
+	JoinAskStanding:          "Adding <b>%s</b> to the roster. Is this an official or a probationary member?",
+	JoinAskPart:              "Adding <b>%s</b> (%s). How does this member take part in meetings?",
+	JoinStandingOfficial:     "Official",
+	JoinStandingProbationary: "Probationary",
 }

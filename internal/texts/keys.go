@@ -531,3 +531,11 @@ const (
 	CellUnknown Key = "cell.unknown"
 	CellPicked  Key = "cell.picked"
 )
+
+// A newcomer's standing and participation, asked of the confirming committee member.
+const (
+	JoinAskStanding          Key = "join.ask_standing"
+	JoinAskPart              Key = "join.ask_part"
+	JoinStandingOfficial     Key = "join.standing_official"
+	JoinStandingProbationary Key = "join.standing_probationary"
+)

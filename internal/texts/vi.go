@@ -59,7 +59,7 @@ var vi = map[Key]string{
 	JoinSent:          "Đã gửi yêu cầu tham gia. Xin đồng chí chờ chi ủy xác nhận; Bot sẽ báo lại tại đây.",
 	JoinRequest:       "🙋 Yêu cầu tham gia <b>%s</b>: <b>%s</b> (Telegram: %s).\n%s",
 	JoinRequestKnown:  "Người gửi nhận là <b>%s</b> trong danh sách (chưa liên kết Telegram): xác nhận sẽ gắn tài khoản này với đồng chí ấy.",
-	JoinRequestNew:    "Tên mới, chưa có trong danh sách: xác nhận sẽ thêm một đảng viên mới (chính thức, sinh hoạt thường xuyên).",
+	JoinRequestNew:    "Tên mới, chưa có trong danh sách: xác nhận sẽ thêm một đảng viên mới; Bot sẽ hỏi đồng chí là chính thức hay dự bị và sinh hoạt thế nào.",
 	JoinConfirm:       "✅ Xác nhận",
 	JoinReject:        "✖️ Không xác nhận",
 	JoinConfirmedYou:  "✅ Chi ủy đã xác nhận: đồng chí <b>%s</b> là đảng viên của <b>%s</b> trên Bot. Từ nay Bot sẽ gửi thông báo họp và chương trình sinh hoạt đến đồng chí tại đây; đồng chí không cần làm gì thêm. Bấm /help để xem thêm.",
@@ -507,4 +507,9 @@ var vi = map[Key]string{
 	CellOnlyOne: "Đồng chí có tên ở một chi bộ: <b>%s</b>. Các lệnh trong tin nhắn riêng áp dụng cho chi bộ này.",
 	CellUnknown: "Không thấy chi bộ «%s» trong các chi bộ của đồng chí. Xin chọn bằng nút:",
 	CellPicked:  "Từ nay các lệnh trong tin nhắn riêng áp dụng cho <b>%s</b>.",
+
+	JoinAskStanding:          "Thêm đồng chí <b>%s</b> vào danh sách. Đồng chí là đảng viên chính thức hay dự bị?",
+	JoinAskPart:              "Thêm đồng chí <b>%s</b> (%s). Đồng chí sinh hoạt thế nào?",
+	JoinStandingOfficial:     "Chính thức",
+	JoinStandingProbationary: "Dự bị",
 }
