@@ -54,7 +54,7 @@ func TestNewcomerStandingIsAsked(t *testing.T) {
 			u.WaitMessage("Không thấy tên «" + tt.user + "»")
 			u.Press("➕ Gửi yêu cầu với tên «" + tt.user + "»")
 			u.WaitMessage("chờ chi ủy xác nhận")
-			notice := sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: " + tt.user)
+			notice := sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: " + tt.user)
 			sec.PressOn(notice, "✅ Xác nhận")
 			sec.WaitMessage("Thêm đồng chí <b>" + tt.user + "</b> vào danh sách. Đồng chí là đảng viên chính thức hay dự bị?")
 			sec.PressOn(notice, tt.standing)

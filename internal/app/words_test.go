@@ -189,7 +189,7 @@ func TestMenusFollowRoles(t *testing.T) {
 	anChat := fmt.Sprintf("chat:%d", an.ID())
 	check(anChat, "", nil, []string{"members"}) // a member has no menu of their own
 	sec.Send("/promote Nguyễn Văn An")
-	sec.WaitMessage("Nguyễn Văn An đã vào chi ủy")
+	sec.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên Bot")
 	check(anChat, "", []string{"members", "import", "broadcast"}, []string{"promote", "demote"})
 	check(fmt.Sprintf("chat_member:%d:%d", g.ID(), an.ID()), "", []string{"agenda"}, []string{"promote"})
 
