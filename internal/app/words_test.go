@@ -194,7 +194,7 @@ func TestMenusFollowRoles(t *testing.T) {
 	check(fmt.Sprintf("chat_member:%d:%d", g.ID(), an.ID()), "", []string{"agenda"}, []string{"promote"})
 
 	sec.Send("/demote Nguyễn Văn An")
-	sec.WaitMessage("Nguyễn Văn An đã rút khỏi chi ủy")
+	sec.WaitMessage("Nguyễn Văn An không còn quyền chi ủy trên Bot")
 	if got := e.srv.CommandsFor(anChat, ""); len(got) != 0 {
 		t.Errorf("a removed committee member keeps the committee's menu: %v", names(got))
 	}
