@@ -55,7 +55,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 		{"member tries the secretary's command", func() { member.Send("/demote Nguyễn Thị Lan") }, member, 0, "chỉ dành cho bí thư"},
 		{"stranger tries a committee command", func() { stranger.Send("/members") }, stranger, 0, "chưa liên kết với chi bộ nào"},
 		{"unknown command", func() { member.Send("/frobnicate") }, member, 0, "Bot chưa hiểu lệnh này"},
-		{"bad join link", func() { stranger.Start("nosuchcell") }, stranger, 0, "Liên kết tham gia không đúng"},
+		{"bad join link", func() { stranger.Start("nosuchcell") }, stranger, 0, "Đường dẫn đăng ký nhận tin không đúng"},
 		{"demote the secretary", func() { secretary.Send("/demote Nguyễn Thị Lan") }, secretary, 0, "Không bỏ được quyền chi ủy trên Bot của bí thư"},
 	}
 	for _, tt := range tests {

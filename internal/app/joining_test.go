@@ -56,7 +56,7 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 
 	// The secretary opens the bot: the waiting requests reach them.
 	sec.Start("")
-	sec.WaitMessage("2 yêu cầu tham gia đang chờ")
+	sec.WaitMessage("2 yêu cầu liên kết tài khoản đang chờ")
 	e.srv.WaitUntil(func() bool {
 		return countContaining(sec.Messages(), "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Lê Thị Hoa") >= 1 &&
 			countContaining(sec.Messages(), "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Phạm Văn Đức") >= 1
@@ -76,11 +76,11 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 	sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Trần Văn Bình")
 	sec.Send("/members")
 	list := sec.WaitMessage("Trang 1/1")
-	sec.WaitMessage("1 yêu cầu tham gia đang chờ")
+	sec.WaitMessage("1 yêu cầu liên kết tài khoản đang chờ")
 	var header, request int
 	for i, m := range sec.Messages() {
 		switch {
-		case strings.Contains(m.Text, "1 yêu cầu tham gia đang chờ") && i > header:
+		case strings.Contains(m.Text, "1 yêu cầu liên kết tài khoản đang chờ") && i > header:
 			header = i
 		case strings.Contains(m.Text, "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Trần Văn Bình"):
 			request = i
@@ -115,7 +115,7 @@ func TestJoinRequestsExpire(t *testing.T) {
 		t.Error("the expired request is still pending")
 	}
 	e.srv.WaitIdle()
-	if n := countContaining(cs.secretary.Messages(), "yêu cầu tham gia đang chờ"); n != 0 {
+	if n := countContaining(cs.secretary.Messages(), "yêu cầu liên kết tài khoản đang chờ"); n != 0 {
 		t.Errorf("an expired request was listed")
 	}
 

@@ -98,7 +98,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 		chat       int64
 		want, deny []string
 	}{
-		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để tham gia"}, []string{"/members"}},
+		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để đăng ký nhận tin"}, []string{"/members"}},
 		{"member", func() { member.Send("/help") }, member.ID(), []string{"/cancel — Hủy việc đang làm dở", "không cần làm gì thêm", "✅ Tham dự"}, []string{"/members", "/promote", "/import"}},
 		{"committee", func() { committee.Send("/help") }, committee.ID(), []string{"Các lệnh của chi ủy", "/broadcast"}, []string{"/promote"}},
 		{"secretary", func() { secretary.Send("/help") }, secretary.ID(), []string{"Các lệnh của chi ủy", "Riêng bí thư"}, nil},

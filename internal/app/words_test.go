@@ -65,7 +65,7 @@ func TestMemberHelp(t *testing.T) {
 	en.Start("")
 	en.Send("/help")
 	m = en.WaitMessage("/help — What the bot can do for you")
-	if !strings.Contains(m.Text, "press \"Join the cell\"") {
+	if !strings.Contains(m.Text, "press \"Get messages from the bot\"") {
 		t.Errorf("a guest's English help = %q", m.Text)
 	}
 }

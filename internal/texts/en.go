@@ -8,7 +8,7 @@ var en = map[Key]string{
 	CommonPrivateOnly:    "This command works in a private chat. Please write to @%s and send it there.",
 	CommonGroupOnly:      "This command works in the cell's Telegram group.",
 	CommonNoCellGroup:    "This group is not linked to a cell yet. To set one up, the secretary sends here: /setup Cell name",
-	CommonNoCellPrivate:  "This Telegram account is not linked to a cell on the bot yet. Please press \"Join the cell\" in your cell's Telegram group to get its messages. If there is no such button, ask the secretary to send /join in the group.",
+	CommonNoCellPrivate:  "This Telegram account is not linked to a cell on the bot yet. Please press \"Get messages from the bot\" in your cell's Telegram group. If there is no such button, ask the secretary to send /join in the group.",
 	CommonUnknownCommand: "The bot does not know this command. Press /help to see the commands.",
 	CommonTooLong:        "The message is too long (%d characters). Please send at most %d characters.",
 	CommonCancelled:      "Cancelled.",
@@ -22,7 +22,7 @@ var en = map[Key]string{
 	StartGreeting: "Hello, comrade <b>%s</b>! The bot is the cell's meeting assistant. It sends meeting notices, agendas and reminders, and records attendance. Press /help to see what it can do for you.",
 
 	HelpGuest: "<b>Cell meeting assistant</b>\n" +
-		"You have not joined a cell on the bot yet. To join, press \"Join the cell\" in your cell's Telegram group, press <b>Start</b>, then type your full name.",
+		"This Telegram account is not linked to a cell on the bot yet. To get the cell's messages, press \"Get messages from the bot\" in your cell's Telegram group, press <b>Start</b>, then type your full name.",
 	HelpMember: "<b>Cell meeting assistant</b>\n" +
 		"The bot will send you meeting notices and agendas here. You need not do anything else.\n" +
 		"When a meeting notice comes, press one of the buttons under it: ✅ Attending, ❌ Excused (then choose a reason) or ❔ Not sure.",
@@ -42,11 +42,11 @@ var en = map[Key]string{
 	SetupAlready:    "This group is already the cell <b>%s</b>.",
 	SetupDone: "✅ The cell <b>%s</b> is set up. Comrade <b>%s</b> is its secretary.\n" +
 		"Next step: the secretary presses the button \"Open a chat with the bot\" below, then sends the roster there (a CSV file with /import as its caption). " +
-		"Everyone else, please wait until the roster is imported before pressing \"Join the cell\" in the next message, so that you find your name on it.",
+		"Everyone else, please wait until the roster is imported before pressing \"Get messages from the bot\" in the next message, so that you find your name on it.",
 
-	JoinButton:        "👉 Join the cell",
-	JoinPost:          "Please press the button below, then <b>Start</b>, to join the cell <b>%s</b>.",
-	JoinBadLink:       "This join link is wrong or out of date. Please press \"Join the cell\" in your cell's group again, or ask the secretary.",
+	JoinButton:        "👉 Get messages from the bot",
+	JoinPost:          "Please press the button below, then <b>Start</b>, to link your Telegram account and get the messages of <b>%s</b> from the bot.",
+	JoinBadLink:       "This link is wrong or out of date. Please press \"Get messages from the bot\" in your cell's group again, or ask the secretary.",
 	JoinAlready:       "You are already on the roster of <b>%s</b> as <b>%s</b>. Press /help to see what the bot can do for you.",
 	JoinAskName:       "Welcome to <b>%s</b>.\nPlease type your <b>full name</b>, for example: Nguyen Van An",
 	JoinPick:          "Please choose your name:",
@@ -60,13 +60,13 @@ var en = map[Key]string{
 	JoinConfirm:       "✅ Confirm",
 	JoinReject:        "✖️ Do not confirm",
 	JoinConfirmedYou:  "✅ The committee confirmed you: comrade <b>%s</b> is a member of <b>%s</b> on the bot. From now on the bot sends you meeting notices and agendas here. You need not do anything else. Press /help to see more.",
-	JoinRejectedYou:   "The committee did not confirm linking this Telegram account to <b>%s</b> on the bot (this is only about getting messages from the bot). If this is a mistake, please contact the secretary, then press \"Join the cell\" in the group again.",
+	JoinRejectedYou:   "The committee did not confirm linking this Telegram account to <b>%s</b> on the bot (this is only about getting messages from the bot). If this is a mistake, please contact the secretary, then press \"Get messages from the bot\" in the group again.",
 	JoinConfirmedBy:   "✅ <b>%s</b> confirmed (by %s).",
 	JoinRejectedBy:    "✖️ <b>%s</b> not confirmed (by %s).",
 	JoinHandled:       "This request has already been handled.",
 	JoinNameTaken:     "The name <b>%s</b> is already linked to another Telegram account. Please contact the secretary.",
 	JoinNameInvalid:   "Please type your full name (2 to 100 characters), for example: Nguyen Van An",
-	JoinButtonExpired: "This button is out of date. Please press \"Join the cell\" in your cell's group again.",
+	JoinButtonExpired: "This button is out of date. Please press \"Get messages from the bot\" in your cell's group again.",
 	JoinPickFewer:     "%d names match. Here are the first %d. If yours is not among them, type your full name again.",
 
 	StandingOfficial:     "official",
@@ -448,16 +448,16 @@ var en = map[Key]string{
 	// issue 11
 	NameUnreadable:      "The name \"%s\" has nothing readable in it (only invisible characters). Please type it again in letters.",
 	BroadcastUnreadable: "The announcement has nothing readable in it (only invisible characters or spaces), so it was not sent.",
-	SetupOpenPrivate:    "👉 Secretary, please press the button below and then <b>Start</b> to open a private chat with the bot: Telegram lets a bot write only to people who opened a chat with it, so until then you get no join requests or reports.",
+	SetupOpenPrivate:    "👉 Secretary, please press the button below and then <b>Start</b> to open a private chat with the bot: Telegram lets a bot write only to people who opened a chat with it, so until then you get no requests to link accounts and no reports.",
 	SetupOpenButton:     "💬 Open a chat with the bot",
 	SelfAsk:             "Comrade <b>%s</b>, are you on the roster just imported? Please pick your own name, so that you count as a member of the cell:",
 	SelfNotListed:       "I am not on this roster",
 	SelfLinked:          "✅ Your account is now linked to <b>%s</b> on the roster.",
 	SelfOffRoster:       "Noted: you manage the cell but are not on its roster, so you are not counted among its members.",
 	DeliveryNoTelegram:  "📵 %d members have no Telegram, please tell them in person: %s",
-	JoinNoCommittee:     "⚠️ Someone asked to join the cell but the bot cannot reach anyone on the committee. Secretary or committee, please open a private chat with @%s and press <b>Start</b>: the waiting requests will reach you at once.",
-	JoinPendingHeader:   "🕓 <b>%d join requests waiting for confirmation</b>",
-	JoinExpiredYou:      "Your request to link this Telegram account to <b>%s</b> was not confirmed within 14 days and has expired. Press \"Join the cell\" in the group again if you still want the bot's messages.",
+	JoinNoCommittee:     "⚠️ Someone asked to link a Telegram account, but the bot cannot reach anyone on the committee. Secretary or committee, please open a private chat with @%s and press <b>Start</b>: the waiting requests will reach you at once.",
+	JoinPendingHeader:   "🕓 <b>%d requests to link an account waiting for confirmation</b>",
+	JoinExpiredYou:      "Your request to link this Telegram account to <b>%s</b> was not confirmed within 14 days and has expired. Press \"Get messages from the bot\" in the group again if you still want the bot's messages.",
 	CellRemovedGroup:    "⚠️ The bot was removed from the group of <b>%s</b>. The cell's data is kept; to connect it again, add the bot to the group and send /setup there.",
 	SetupRebound:        "✅ This group is connected again to <b>%s</b>; the cell's data is all there.",
 	// fixes after the documentation review
@@ -483,7 +483,7 @@ var en = map[Key]string{
 	JoinRequestRights:   "⚠️ <b>%s</b> has committee rights on the bot. Confirming does not give them to this account: if it is the right person, the secretary gives them again with /promote.",
 	JoinRightsNotPassed: "⚠️ The committee rights of <b>%s</b> did not pass to the account just confirmed; it is a plain member. If it is the right person, the secretary sends: /promote %s",
 	JoinNameListedNow:   "The name <b>%s</b> is now on the roster, so this request to add it as a new name can no longer be used. The bot asked the sender to press the join button again and choose their name.",
-	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Join the cell\" in the group again and choose your name.",
+	JoinPickAgain:       "The name <b>%s</b> is now on the roster of <b>%s</b>. Please press \"Get messages from the bot\" in the group again and choose your name.",
 
 	CorrectButton:      "✏️ Correct attendance",
 	CorrectNotClosed:   "The meeting of %s is not closed, so its attendance cannot be corrected yet. Attendance is corrected after the committee sends /close; before that, please use /attendance.",

@@ -11,7 +11,7 @@ var vi = map[Key]string{
 	CommonPrivateOnly:    "Lệnh này dùng trong tin nhắn riêng. Xin đồng chí nhắn riêng cho @%s rồi gửi lại lệnh ở đó.",
 	CommonGroupOnly:      "Lệnh này dùng trong nhóm Telegram của chi bộ.",
 	CommonNoCellGroup:    "Nhóm này chưa gắn với chi bộ nào. Để thiết lập, bí thư gõ trong nhóm: /setup Tên chi bộ",
-	CommonNoCellPrivate:  "Tài khoản Telegram này chưa liên kết với chi bộ nào trên Bot. Xin bấm nút «Tham gia chi bộ» trong nhóm Telegram của chi bộ để đăng ký nhận tin (nếu chưa thấy nút, nhờ bí thư bấm /join trong nhóm).",
+	CommonNoCellPrivate:  "Tài khoản Telegram này chưa liên kết với chi bộ nào trên Bot. Xin bấm nút «Đăng ký nhận tin qua Bot» trong nhóm Telegram của chi bộ (nếu chưa thấy nút, nhờ bí thư bấm /join trong nhóm).",
 	CommonUnknownCommand: "Bot chưa hiểu lệnh này. Bấm /help để xem các lệnh.",
 	CommonTooLong:        "Tin nhắn dài quá (%d ký tự). Xin gửi không quá %d ký tự.",
 	CommonCancelled:      "Đã hủy.",
@@ -25,7 +25,7 @@ var vi = map[Key]string{
 	StartGreeting: "Xin chào đồng chí <b>%s</b>! Bot là trợ lý sinh hoạt chi bộ: gửi thông báo họp, chương trình sinh hoạt, nhắc lịch và ghi nhận tham dự. Bấm /help để xem Bot giúp được gì.",
 
 	HelpGuest: "<b>Trợ lý sinh hoạt chi bộ</b>\n" +
-		"Đồng chí chưa tham gia chi bộ nào trên Bot. Để tham gia, xin bấm nút «Tham gia chi bộ» trong nhóm Telegram của chi bộ, bấm <b>Start</b> (Bắt đầu), rồi gõ họ và tên.",
+		"Tài khoản Telegram này chưa liên kết với chi bộ nào trên Bot. Để đăng ký nhận tin, xin bấm nút «Đăng ký nhận tin qua Bot» trong nhóm Telegram của chi bộ, bấm <b>Start</b> (Bắt đầu), rồi gõ họ và tên.",
 	HelpMember: "<b>Trợ lý sinh hoạt chi bộ</b>\n" +
 		"Bot sẽ gửi thông báo họp và chương trình sinh hoạt đến đồng chí tại đây; đồng chí không cần làm gì thêm.\n" +
 		"Khi có thông báo họp, xin bấm một nút ngay dưới tin: ✅ Tham dự, ❌ Xin vắng (rồi chọn lý do) hoặc ❔ Chưa chắc.",
@@ -45,11 +45,11 @@ var vi = map[Key]string{
 	SetupAlready:    "Nhóm này đã là chi bộ <b>%s</b>.",
 	SetupDone: "✅ Đã thiết lập <b>%s</b>. Đồng chí <b>%s</b> là bí thư.\n" +
 		"Bước tiếp theo: bí thư bấm nút «Mở trò chuyện với bot» dưới đây để mở tin nhắn riêng với Bot, rồi gửi danh sách đảng viên (tệp CSV kèm lệnh /import). " +
-		"Các đồng chí khác xin chờ bí thư nhập danh sách xong rồi mới bấm nút «Tham gia chi bộ» ở tin nhắn sau, để ai cũng tìm thấy tên mình.",
+		"Các đồng chí khác xin chờ bí thư nhập danh sách xong rồi mới bấm nút «Đăng ký nhận tin qua Bot» ở tin nhắn sau, để ai cũng tìm thấy tên mình.",
 
-	JoinButton:        "👉 Tham gia chi bộ",
-	JoinPost:          "Mời các đồng chí bấm nút dưới đây, rồi bấm <b>Start</b> (Bắt đầu) để tham gia <b>%s</b>.",
-	JoinBadLink:       "Liên kết tham gia không đúng hoặc đã cũ. Xin bấm lại nút «Tham gia chi bộ» trong nhóm của chi bộ, hoặc hỏi bí thư.",
+	JoinButton:        "👉 Đăng ký nhận tin qua Bot",
+	JoinPost:          "Mời các đồng chí bấm nút dưới đây, rồi bấm <b>Start</b> (Bắt đầu) để liên kết tài khoản Telegram và nhận tin của <b>%s</b> qua Bot.",
+	JoinBadLink:       "Đường dẫn đăng ký nhận tin không đúng hoặc đã cũ. Xin bấm lại nút «Đăng ký nhận tin qua Bot» trong nhóm của chi bộ, hoặc hỏi bí thư.",
 	JoinAlready:       "Đồng chí đã có tên trong <b>%s</b>: <b>%s</b>. Bấm /help để xem Bot giúp được gì.",
 	JoinAskName:       "Chào mừng đồng chí đến với <b>%s</b>.\nXin gõ <b>họ và tên đầy đủ</b> của đồng chí, ví dụ: Nguyễn Văn An",
 	JoinPick:          "Xin chọn đúng tên của đồng chí:",
@@ -63,13 +63,13 @@ var vi = map[Key]string{
 	JoinConfirm:       "✅ Xác nhận",
 	JoinReject:        "✖️ Không xác nhận",
 	JoinConfirmedYou:  "✅ Chi ủy đã xác nhận: đồng chí <b>%s</b> là đảng viên của <b>%s</b> trên Bot. Từ nay Bot sẽ gửi thông báo họp và chương trình sinh hoạt đến đồng chí tại đây; đồng chí không cần làm gì thêm. Bấm /help để xem thêm.",
-	JoinRejectedYou:   "Chi ủy chưa xác nhận việc liên kết tài khoản Telegram này với <b>%s</b> trên Bot (việc này chỉ là đăng ký nhận tin qua Bot). Nếu có nhầm lẫn, xin đồng chí liên hệ bí thư chi bộ, rồi bấm lại nút «Tham gia chi bộ» trong nhóm.",
+	JoinRejectedYou:   "Chi ủy chưa xác nhận việc liên kết tài khoản Telegram này với <b>%s</b> trên Bot (việc này chỉ là đăng ký nhận tin qua Bot). Nếu có nhầm lẫn, xin đồng chí liên hệ bí thư chi bộ, rồi bấm lại nút «Đăng ký nhận tin qua Bot» trong nhóm.",
 	JoinConfirmedBy:   "✅ Đã xác nhận <b>%s</b> (đồng chí %s).",
 	JoinRejectedBy:    "✖️ Không xác nhận <b>%s</b> (đồng chí %s).",
 	JoinHandled:       "Yêu cầu này đã được xử lý rồi.",
 	JoinNameTaken:     "Tên <b>%s</b> đã gắn với một tài khoản Telegram khác. Xin liên hệ bí thư chi bộ.",
 	JoinNameInvalid:   "Xin gõ họ và tên (từ 2 đến 100 ký tự), ví dụ: Nguyễn Văn An",
-	JoinButtonExpired: "Nút này đã cũ. Xin bấm lại nút «Tham gia chi bộ» trong nhóm của chi bộ.",
+	JoinButtonExpired: "Nút này đã cũ. Xin bấm lại nút «Đăng ký nhận tin qua Bot» trong nhóm của chi bộ.",
 	JoinPickFewer:     "Có %d tên khớp; dưới đây là %d tên đầu. Nếu không thấy tên mình, xin gõ lại họ và tên đầy đủ hơn.",
 
 	StandingOfficial:     "chính thức",
@@ -172,7 +172,7 @@ var vi = map[Key]string{
 	ImportBadWorkbook:  "❗ Không đọc được tệp «%s» như bảng tính Excel. Xin mở tệp trong Excel, Tệp → Lưu thành → chọn «Sổ làm việc Excel (.xlsx)» hoặc «CSV UTF-8», rồi gửi lại kèm /import. Chưa nhập ai.",
 	ImportEmpty:        "Tệp không có đồng chí nào: sau dòng đầu, mỗi dòng ghi một đồng chí.",
 	ImportDone:         "✅ Đã nhập %s (%d mới, %d cập nhật).\nChi bộ có %s (%s).",
-	ImportNext:         "Bước tiếp theo: trong nhóm Telegram của chi bộ, bấm /join để đưa nút tham gia và mời các đồng chí bấm nút, bấm <b>Start</b> rồi chọn tên mình.",
+	ImportNext:         "Bước tiếp theo: trong nhóm Telegram của chi bộ, bấm /join để đưa nút đăng ký nhận tin và mời các đồng chí bấm nút, bấm <b>Start</b> rồi chọn tên mình.",
 	ImportErrName:      "thiếu họ tên",
 	ImportErrStanding:  "«%s» không phải tư cách đảng viên; xin ghi «chính thức» hoặc «dự bị»",
 	ImportErrPart:      "«%s» không phải diện sinh hoạt; xin ghi «thường xuyên», «miễn», «tạm miễn» hoặc «tạm thời»",
@@ -203,7 +203,7 @@ var vi = map[Key]string{
 
 	CmdHelp:      "Bot giúp được gì",
 	CmdSetup:     "Thiết lập chi bộ cho nhóm này",
-	CmdJoin:      "Đưa nút tham gia chi bộ vào nhóm",
+	CmdJoin:      "Đưa nút đăng ký nhận tin qua Bot vào nhóm",
 	CmdMembers:   "Danh sách đảng viên, sửa từng người",
 	CmdImport:    "Nhập danh sách đảng viên từ tệp Excel hoặc CSV",
 	CmdExempt:    "Miễn sinh hoạt (cao tuổi, ốm yếu): không tính vào số phải dự họp, vẫn nhận thông báo",
@@ -452,16 +452,16 @@ var vi = map[Key]string{
 	// issue 11
 	NameUnreadable:      "Tên «%s» không có chữ nào đọc được (chỉ có ký tự ẩn). Xin gõ lại bằng chữ.",
 	BroadcastUnreadable: "Thông báo không có chữ nào đọc được (chỉ có ký tự ẩn hoặc khoảng trắng), nên bot chưa gửi.",
-	SetupOpenPrivate:    "👉 Đồng chí bí thư xin bấm nút dưới đây rồi bấm <b>Start</b> để mở trò chuyện riêng với bot: Telegram chỉ cho bot nhắn riêng cho người đã mở trò chuyện với bot, nên chưa mở thì đồng chí không nhận được yêu cầu tham gia và báo cáo.",
+	SetupOpenPrivate:    "👉 Đồng chí bí thư xin bấm nút dưới đây rồi bấm <b>Start</b> để mở trò chuyện riêng với bot: Telegram chỉ cho bot nhắn riêng cho người đã mở trò chuyện với bot, nên chưa mở thì đồng chí không nhận được yêu cầu liên kết tài khoản và báo cáo.",
 	SetupOpenButton:     "💬 Mở trò chuyện với bot",
 	SelfAsk:             "Đồng chí <b>%s</b> có tên trong danh sách vừa nhập không? Xin chọn đúng tên của mình để được tính là đảng viên của chi bộ:",
 	SelfNotListed:       "Tôi không có trong danh sách này",
 	SelfLinked:          "✅ Đã liên kết tài khoản của đồng chí với <b>%s</b> trong danh sách.",
 	SelfOffRoster:       "Đã ghi nhận: đồng chí quản lý chi bộ nhưng không có tên trong danh sách, nên không được tính vào số đảng viên.",
 	DeliveryNoTelegram:  "📵 %d đồng chí chưa có Telegram, xin báo trực tiếp: %s",
-	JoinNoCommittee:     "⚠️ Có yêu cầu tham gia chi bộ nhưng bot chưa nhắn được cho chi ủy nào. Xin đồng chí bí thư hoặc chi ủy nhắn riêng cho @%s và bấm <b>Start</b>: các yêu cầu đang chờ sẽ được gửi đến ngay.",
-	JoinPendingHeader:   "🕓 <b>%d yêu cầu tham gia đang chờ xác nhận</b>",
-	JoinExpiredYou:      "Yêu cầu liên kết tài khoản Telegram với <b>%s</b> của đồng chí đã quá 14 ngày mà chưa được xác nhận nên đã hết hạn. Xin bấm lại nút «Tham gia chi bộ» trong nhóm nếu vẫn muốn nhận tin qua Bot.",
+	JoinNoCommittee:     "⚠️ Có yêu cầu liên kết tài khoản Telegram nhưng bot chưa nhắn được cho chi ủy nào. Xin đồng chí bí thư hoặc chi ủy nhắn riêng cho @%s và bấm <b>Start</b>: các yêu cầu đang chờ sẽ được gửi đến ngay.",
+	JoinPendingHeader:   "🕓 <b>%d yêu cầu liên kết tài khoản đang chờ xác nhận</b>",
+	JoinExpiredYou:      "Yêu cầu liên kết tài khoản Telegram với <b>%s</b> của đồng chí đã quá 14 ngày mà chưa được xác nhận nên đã hết hạn. Xin bấm lại nút «Đăng ký nhận tin qua Bot» trong nhóm nếu vẫn muốn nhận tin qua Bot.",
 	CellRemovedGroup:    "⚠️ Bot đã bị đưa ra khỏi nhóm của <b>%s</b>. Dữ liệu chi bộ vẫn được giữ; để nối lại, thêm bot vào nhóm rồi gõ /setup trong nhóm.",
 	SetupRebound:        "✅ Nhóm đã được nối lại với <b>%s</b>; dữ liệu của chi bộ vẫn còn nguyên.",
 	// fixes after the documentation review
@@ -486,8 +486,8 @@ var vi = map[Key]string{
 	JoinRequestSimilar:  "Tên gần giống trong danh sách: %s.",
 	JoinRequestRights:   "⚠️ Đồng chí <b>%s</b> đang có quyền chi ủy trên Bot. Xác nhận không trao quyền đó cho tài khoản này: nếu đúng người, bí thư dùng /promote để trao lại.",
 	JoinRightsNotPassed: "⚠️ Quyền chi ủy của <b>%s</b> không chuyển sang tài khoản vừa xác nhận; tài khoản này là đảng viên. Nếu đúng người, bí thư gửi: /promote %s",
-	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút tham gia và chọn đúng tên.",
-	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Tham gia chi bộ» trong nhóm và chọn đúng tên của đồng chí.",
+	JoinNameListedNow:   "Tên <b>%s</b> nay đã có trong danh sách, nên yêu cầu thêm tên mới này không dùng được nữa. Bot đã nhờ người gửi bấm lại nút đăng ký và chọn đúng tên.",
+	JoinPickAgain:       "Tên <b>%s</b> nay đã có trong danh sách <b>%s</b>. Xin bấm lại nút «Đăng ký nhận tin qua Bot» trong nhóm và chọn đúng tên của đồng chí.",
 
 	CorrectButton:      "✏️ Sửa điểm danh",
 	CorrectNotClosed:   "Buổi sinh hoạt %s chưa kết thúc nên chưa sửa điểm danh được. Điểm danh chỉ sửa sau khi chi ủy gõ /close; trước đó xin dùng /attendance.",
