@@ -119,7 +119,7 @@ func (b *Bot) presentFor(r *request) error {
 	}
 	mark, state := cell.MarkedAbsent, r.t(texts.CardAbsent)
 	if r.button.arg(3) == 1 {
-		mark, state = cell.PresentByRollCall, r.t(texts.CardPresent)
+		mark, state = cell.PresentByCard, r.t(texts.CardPresent)
 	}
 	if err := b.p.Store.SetPresence(r.ctx, r.cell.ID, meeting.ID, cell.Presence{MemberID: m.ID, Mark: mark, At: b.p.Now()}); err != nil {
 		return err

@@ -2,11 +2,9 @@ package bot
 
 import (
 	"cmp"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -36,14 +34,6 @@ func isCode(s string) bool {
 		}
 	}
 	return true
-}
-
-func newCode() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(10000))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return fmt.Sprintf("%04d", n.Int64())
 }
 
 // currentMeeting is the meeting check-in, roll call and /close act on: the one
@@ -109,38 +99,7 @@ func (b *Bot) checkin(r *request) error {
 		}
 		return texts.Errorf(texts.MeetingNone)
 	}
-	got, open, err := b.p.Store.OpenCheckin(r.ctx, r.cell.ID, m.ID, newCode())
-	if errors.Is(err, storage.ErrCheckinOpen) {
-		other, err := b.p.Store.Meeting(r.ctx, r.cell.ID, open)
-		if err != nil {
-			return err
-		}
-		return texts.Errorf(texts.CheckinOther, texts.DateTime(r.lang, other.Start.In(loc)))
-	}
-	if err != nil {
-		return err
-	}
-	if m.State == cell.StateScheduled {
-		if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
-			if m.State == cell.StateScheduled {
-				m.State = cell.StateCheckin
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
-	text := r.t(texts.CheckinOpened, texts.DateTime(r.lang, m.Start.In(loc)), got, got)
-	if r.chat.IsPrivate() {
-		r.reply(text)
-		return nil
-	}
-	// Not in the group: the code is for those in the room.
-	if _, err := r.send(r.from.ID, text, nil); err != nil {
-		return texts.Errorf(texts.CommonPrivateOnly, b.p.BotUsername)
-	}
-	r.reply(r.t(texts.CheckinPrivate))
-	return nil
+	return b.openCheckin(r, m)
 }
 
 // checkinCode marks the sender present when code is the open check-in's. In
@@ -153,7 +112,12 @@ func (b *Bot) checkinCode(r *request, code string) error {
 	if code == "" {
 		return texts.Errorf(texts.CheckinUsage)
 	}
-	id, err := b.p.Store.CheckIn(r.ctx, r.cell.ID, cell.Presence{MemberID: r.member.ID, Mark: cell.PresentByCode, At: b.p.Now()}, code)
+	id, already, rotating, err := b.checkInWithCode(r, code)
+	if rotating || errors.Is(err, storage.ErrNoCheckin) {
+		return b.checkedIn(r, id, id, already, err)
+	}
+	// A check-in opened before codes rotated keeps its fixed code.
+	id, err = b.p.Store.CheckIn(r.ctx, r.cell.ID, cell.Presence{MemberID: r.member.ID, Mark: cell.PresentByCode, At: b.p.Now()}, code)
 	switch {
 	case errors.Is(err, storage.ErrNoCheckin):
 		return texts.Errorf(texts.CheckinNone)
@@ -384,6 +348,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	}
 	if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
 		m.State = cell.StateClosed
+		m.Closed = b.p.Now()
 		return nil
 	}); err != nil {
 		return err
@@ -407,6 +372,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	if err := b.absenceAlerts(r, m, roster, loc); err != nil {
 		return err
 	}
+	b.minutesAfterClose(r, m.ID)
 	if r.chat.IsPrivate() && r.isCommittee() {
 		// The summary itself comes through the queue to every committee member.
 		r.reply(r.t(texts.CloseDone))
@@ -466,6 +432,9 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		lines = append(lines, texts.T(lang, texts.CloseAttachedCame, len(s.PresentAttached), joinNames(s.PresentAttached)))
 	}
 	lines = append(lines, texts.T(lang, texts.CloseNotExpected, len(s.PresentNotExpected), joinNames(s.PresentNotExpected)))
+	if line := methodsLine(lang, s); line != "" {
+		lines = append(lines, line)
+	}
 	// Those who asked to be excused without a reason count as excused and are
 	// listed apart, on a line of their own under the excused.
 	stated := s.Stated()
@@ -506,6 +475,7 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 		texts.T(lang, texts.CloseGuests, len(s.Guests), gs),
 		texts.T(lang, texts.CloseVote, v.Official, v.Away, v.ExemptAbsent, v.Excused, v.Base, v.Threshold),
 	)
+	lines = append(lines, ballotLines(lang, m)...)
 	return strings.Join(lines, "\n")
 }
 

@@ -28,10 +28,25 @@ type Deliverer interface {
 	Enqueue(ctx context.Context, msgs ...delivery.Message) (int, error)
 }
 
+// BacklogMaxWait is how long a reply waits for a slot while more of its chat's
+// updates wait behind it: a moment for the overall limit's next slot (33.5 ms
+// apart), which two replies in a row always wait for, never for the chat's
+// (1.1 s in a private chat, 3.2 s in a group), which would hold the chat's
+// later updates as long.
+const BacklogMaxWait = 250 * time.Millisecond
+
 // Params are the bot's dependencies.
 type Params struct {
 	Store    *storage.Store
 	Telegram telegram.Caller // immediate replies and edits, within the rate limits
+	// Immediate is a Caller like Telegram that never waits for a rate-limit
+	// slot (delivery.Sender.Immediate): a button press's calls queue instead of
+	// holding its chat's later presses. Nil: Telegram.
+	Immediate telegram.Caller
+	// Backlog is a Caller like Telegram that waits only BacklogMaxWait for a
+	// slot (delivery.Sender.DirectWithin): for a reply while more of its
+	// chat's updates wait behind it. Nil: Telegram.
+	Backlog  telegram.Caller
 	Files    Downloader
 	Delivery Deliverer
 	Planner  Planner // meetings' notices and reminders
@@ -42,6 +57,11 @@ type Params struct {
 	OwnerIDs    []int64
 	TimeZone    string // of new cells
 	Lang        string // default language
+
+	// Flood is the per-user update limit; zero: 20 updates in 10 s, then a
+	// minute ignored, as users are told. Benchmarks that send one user's
+	// updates in a loop raise it.
+	Flood storage.FloodLimit
 }
 
 // Bot handles updates.
@@ -49,6 +69,7 @@ type Bot struct {
 	p       Params
 	routes  routes
 	presses presses
+	ignored ignoredUsers
 }
 
 // New builds a Bot.
@@ -61,6 +82,9 @@ func New(p Params) *Bot {
 	}
 	if p.TimeZone == "" {
 		p.TimeZone = "Asia/Ho_Chi_Minh"
+	}
+	if p.Flood == (storage.FloodLimit{}) {
+		p.Flood = storage.FloodLimit{Updates: floodUpdates, Window: floodWindow, Mute: floodMute}
 	}
 	b := &Bot{p: p}
 	b.routes = b.newRoutes()

@@ -46,6 +46,12 @@ func (b *Bot) broadcast(r *request) error {
 // agenda is /agenda <items, one a line>: it becomes the next meeting's agenda and
 // goes to every member but the sender, headed by the meeting's date.
 func (b *Bot) agenda(r *request) error {
+	if doc := r.msg.Document; doc != nil {
+		return b.agendaDocument(r, doc)
+	}
+	if r.msg.ReplyToMessage != nil && r.msg.ReplyToMessage.Document != nil {
+		return b.agendaDocument(r, r.msg.ReplyToMessage.Document)
+	}
 	text := strings.TrimSpace(r.args)
 	if text == "" {
 		return texts.Errorf(texts.AgendaUsage)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/internal/checkin"
 	"github.com/cellbot/cellbot/internal/delivery"
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/texts"
@@ -135,6 +136,9 @@ func (b *Bot) start(r *request) error {
 		}
 		r.reply(r.t(texts.StartGreeting, echo(cell.Clean(r.from.FullName()))) + "\n\n" + r.t(texts.CommonNoCellPrivate))
 		return nil
+	}
+	if strings.HasPrefix(r.args, checkin.PayloadPrefix) {
+		return b.checkinByLink(r) // the QR shown in the meeting room
 	}
 	c, err := b.p.Store.CellByJoinToken(r.ctx, r.args)
 	if errors.Is(err, storage.ErrNotFound) {

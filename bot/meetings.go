@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/texts"
@@ -73,9 +74,39 @@ func splitPlace(words []string) ([]string, string, error) {
 	return words, "", nil
 }
 
-// meeting is /meeting <dd/mm/yyyy> <HH:MM> [topical] [at <place>].
+// cutQuoted takes a quoted text ("…" or “…”) out of the arguments: the
+// arguments without it, and the text; ok is false when there is no quote.
+func cutQuoted(args string) (rest, quoted string, ok bool) {
+	open := strings.IndexAny(args, "\"“")
+	if open < 0 {
+		return args, "", false
+	}
+	_, size := utf8.DecodeRuneInString(args[open:])
+	end := strings.IndexAny(args[open+size:], "\"”")
+	if end < 0 {
+		return args, "", false
+	}
+	end += open + size
+	_, endSize := utf8.DecodeRuneInString(args[end:])
+	return args[:open] + " " + args[end+endSize:], args[open+size : end], true
+}
+
+// meeting is /meeting <dd/mm/yyyy> <HH:MM> [topical ["topic"]] [at <place>].
 func (b *Bot) meeting(r *request) error {
-	words, place, err := splitPlace(strings.Fields(r.args))
+	args, quoted, hasTopic := cutQuoted(r.args)
+	var title string
+	if hasTopic {
+		var n int
+		var err error
+		title, n, err = cell.Line(quoted, cell.MaxPlaceLen)
+		switch {
+		case errors.Is(err, cell.ErrUnreadable):
+			return texts.Errorf(texts.TopicUsage)
+		case errors.Is(err, cell.ErrTooLong):
+			return texts.Errorf(texts.TopicTooLong, n, cell.MaxPlaceLen)
+		}
+	}
+	words, place, err := splitPlace(strings.Fields(args))
 	if err != nil {
 		return err
 	}
@@ -106,16 +137,15 @@ func (b *Bot) meeting(r *request) error {
 		place = sched.Place
 	}
 	m, _, err := b.p.Store.CreateMeeting(r.ctx, "upd:"+r.update.Key(), cell.Meeting{
-		CellID: r.cell.ID, Kind: kind, Start: start, Place: place,
+		CellID: r.cell.ID, Kind: kind, Start: start, Place: place, Title: title,
 	})
 	if err != nil {
 		return err
 	}
-	if err := b.p.Planner.Planned(r.ctx, *r.cell, m); err != nil {
-		return err
-	}
+	// The reply goes (or joins the chat's lane) before the notice is planned:
+	// the secretary reads "created" before their own copy of the notice.
 	r.reply(r.t(texts.MeetingCreated, strings.ToLower(scheduler.KindName(r.lang, kind)), texts.DateTime(r.lang, start.In(loc))))
-	return nil
+	return b.p.Planner.Planned(r.ctx, *r.cell, m)
 }
 
 // schedule is /schedule <cron> [workday] [at <place>].
@@ -353,8 +383,11 @@ func (b *Bot) meetings(r *request) error {
 		if err != nil {
 			return err
 		}
-		counts, _ := scheduler.Tally(roster, answers, m.Start.In(loc))
+		counts, _ := cell.Tally(roster, answers, m.Start.In(loc))
 		line := r.t(texts.MeetingListItem, texts.DateTime(r.lang, m.Start.In(loc)), scheduler.KindName(r.lang, m.Kind))
+		if m.Title != "" {
+			line += "\n   " + r.t(texts.MeetingTopic, texts.Escape(m.Title))
+		}
 		if m.Place != "" {
 			line += "\n   " + r.t(texts.MeetingPlace, texts.Escape(m.Place))
 		}

@@ -39,7 +39,17 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 	log := b.p.Logger.With("update_id", u.UpdateID)
 	r, ok := b.newRequest(hctx, log, u)
 	if !ok {
-		return nil // a kind the bot does not act on: nothing to claim
+		// A kind the bot does not act on, or an update it cannot answer:
+		// nothing to claim. A press of it is answered all the same, or its
+		// spinner would turn on.
+		if q := u.CallbackQuery; q != nil && q.ID != "" && b.presses.take(q.ID) {
+			// No record of it is kept: a press the bot cannot use leaves
+			// nothing in Redis.
+			if err := b.p.Telegram.Do(hctx, telegram.AnswerCallbackQuery{ID: q.ID}, nil); err != nil {
+				log.Debug("answer a press not handled", "err", err)
+			}
+		}
+		return nil
 	}
 	key, token := u.Key(), newToken()
 	start, err := b.p.Store.StartUpdate(hctx, r.start(key, token))
@@ -52,6 +62,10 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) (err error) {
 		return nil
 	case storage.UpdateInProgress:
 		return fmt.Errorf("bot: update %d is being handled elsewhere: %w", u.UpdateID, errRetry)
+	}
+	if start.Flood.State != storage.FloodOK {
+		b.ignore(r, start)
+		return nil
 	}
 	stopRenew := b.keepClaim(hctx, log, key, token)
 	err = b.handle(r, start)
@@ -182,19 +196,24 @@ func (b *Bot) reportError(r *request, err error) {
 func (b *Bot) useActor(r *request, start storage.Started) {
 	a := start.Actor
 	r.owner = slices.Contains(b.p.OwnerIDs, r.from.ID)
-	switch {
-	case a.Lang != "":
-		r.lang = a.Lang
-	case texts.Lang(r.from.LanguageCode) == texts.EN:
-		r.lang = texts.EN
-	default:
-		r.lang = b.p.Lang
-	}
+	r.lang = b.lang(r, a.Lang)
 	r.cell, r.member = a.Cell, a.Member
 	if r.cell != nil {
 		r.log = r.log.With("cell", r.cell.ID) // every line of the update names its cell
 	}
 	r.setQueue(r.chat.ID, start.RepliesQueued)
+}
+
+// lang is the sender's language: the one they chose (chosen, "" when none),
+// else their Telegram's when the bot speaks it, else the default.
+func (b *Bot) lang(r *request, chosen string) string {
+	switch {
+	case chosen != "":
+		return chosen
+	case texts.Lang(r.from.LanguageCode) == texts.EN:
+		return texts.EN
+	}
+	return b.p.Lang
 }
 
 // userMessage renders an error meant for the user, in their language.

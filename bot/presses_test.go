@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/storage"
 )
 
 // answers records the callback queries answered.
@@ -146,5 +150,46 @@ func TestAnswersArePlainText(t *testing.T) {
 				t.Errorf("answer = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPressAnsweredOnceAcrossARestart: a press answered on arrival by a process
+// that then died comes again with its update to the process that takes over;
+// that one does not answer it a second time (Telegram would refuse it as too
+// old), whether by its arrival timer or by the handler.
+func TestPressAnsweredOnceAcrossARestart(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	store := storage.New(rdb, "")
+	tg := &answers{}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// An RSVP press in a private chat: answered the moment it arrives.
+	u := telegram.Update{UpdateID: 9, CallbackQuery: &telegram.CallbackQuery{ID: "q9", From: telegram.User{ID: 5},
+		Data:    buttonVersion + ":" + verbRSVP + ":1:1:y",
+		Message: &telegram.Message{MessageID: 3, Chat: telegram.Chat{ID: 5, Type: telegram.ChatPrivate}}}}
+	answered := func(b *Bot) bool {
+		b.presses.mu.Lock()
+		defer b.presses.mu.Unlock()
+		pr := b.presses.m["q9"]
+		return pr != nil && pr.answered
+	}
+	for i, b := range []*Bot{
+		New(Params{Store: store, Telegram: tg, Logger: logger}), // the first process
+		New(Params{Store: store, Telegram: tg, Logger: logger}), // the one that takes over
+	} {
+		b.Arrived(context.Background(), u)
+		deadline := time.Now().Add(10 * time.Second)
+		for !answered(b) {
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d did not deal with the press", i+1)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		r := &request{ctx: context.Background(), b: b, log: logger, cb: u.CallbackQuery}
+		r.answerCallback("✅", false)
+	}
+	if n := tg.count("q9"); n != 1 {
+		t.Errorf("the press was answered %d times, want once", n)
 	}
 }

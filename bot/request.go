@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,13 +56,27 @@ func (r *request) start(key, token string) storage.UpdateStart {
 	if r.chat.IsGroup() {
 		u.GroupChatID = r.chat.ID
 	}
+	if !r.anonymous {
+		// Anonymous admins all write as one account: they cannot be told
+		// apart to be counted.
+		u.Flood = r.b.p.Flood
+	}
 	return u
 }
 
 func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Update) (*request, bool) {
+	if u.Message == nil && u.CallbackQuery == nil && u.MyChatMember == nil {
+		return nil, false // kinds the bot does not act on
+	}
+	if what := unusable(u); what != "" {
+		// Telegram sends no such update; whoever made it gets no answer, and
+		// above all none in a chat made up from the missing fields (chat 0).
+		log.Warn("skipped an update without what handling it needs", "kind", updateKind(u), "problem", what)
+		return nil, false
+	}
 	r := &request{ctx: ctx, b: b, log: log, update: u}
 	switch {
-	case u.Message != nil && u.Message.From != nil:
+	case u.Message != nil:
 		// Every piece of user text in NFC, so that letters typed with their
 		// marks apart match the same letters precomposed (issue 11).
 		u.Message.Text, u.Message.Caption = cell.NFC(u.Message.Text), cell.NFC(u.Message.Caption)
@@ -80,19 +95,13 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 	case u.CallbackQuery != nil:
 		r.cb, r.from = u.CallbackQuery, u.CallbackQuery.From
 		r.msg = u.CallbackQuery.Message
-		if r.msg != nil {
-			r.chat = r.msg.Chat
-			if r.msg.IsTopicMessage {
-				r.thread = r.msg.MessageThreadID
-			}
-		} else {
-			r.chat = telegram.Chat{ID: r.from.ID, Type: telegram.ChatPrivate}
+		r.chat = r.msg.Chat
+		if r.msg.IsTopicMessage {
+			r.thread = r.msg.MessageThreadID
 		}
 	case u.MyChatMember != nil:
 		// The bot's own membership of a chat changed (issue 11).
 		r.from, r.chat = u.MyChatMember.From, u.MyChatMember.Chat
-	default:
-		return nil, false // kinds the bot does not act on
 	}
 	r.from.FirstName, r.from.LastName = cell.NFC(r.from.FirstName), cell.NFC(r.from.LastName)
 	if r.from.IsBot {
@@ -109,6 +118,61 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 		r.cellHint = b.routes.buttonCell(r.cb.Data)
 	}
 	return r, true
+}
+
+// unusable says what an update lacks that handling it needs, "" when nothing:
+// a sender, and a chat to answer in, which is the sender's own when private. A
+// press needs the message under its button (the bot sends no inline messages,
+// whose presses come without one), and it is answered on arrival all the same.
+func unusable(u telegram.Update) string {
+	chatOK := func(c telegram.Chat, from int64, kinds ...string) string {
+		switch {
+		case c.ID == 0:
+			return "no chat"
+		case !slices.Contains(kinds, c.Type):
+			return "a chat of no known type"
+		case c.IsPrivate() && c.ID != from:
+			return "a private chat that is not the sender's"
+		}
+		return ""
+	}
+	switch {
+	case u.Message != nil:
+		if u.Message.From == nil || u.Message.From.ID == 0 {
+			return "no sender"
+		}
+		return chatOK(u.Message.Chat, u.Message.From.ID, telegram.ChatPrivate, telegram.ChatGroup, telegram.ChatSupergroup)
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		switch {
+		case q.ID == "":
+			return "no query id"
+		case q.From.ID == 0:
+			return "no sender"
+		case q.Message == nil:
+			return "no message under the button"
+		}
+		return chatOK(q.Message.Chat, q.From.ID, telegram.ChatPrivate, telegram.ChatGroup, telegram.ChatSupergroup)
+	case u.MyChatMember != nil:
+		if u.MyChatMember.From.ID == 0 {
+			return "no sender"
+		}
+		return chatOK(u.MyChatMember.Chat, u.MyChatMember.From.ID, telegram.ChatPrivate, telegram.ChatGroup, telegram.ChatSupergroup, telegram.ChatChannel)
+	}
+	return ""
+}
+
+// updateKind names an update's kind for logs.
+func updateKind(u telegram.Update) string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.CallbackQuery != nil:
+		return "callback_query"
+	case u.MyChatMember != nil:
+		return "my_chat_member"
+	}
+	return "other"
 }
 
 // parseCommand splits "/cmd@bot args" into "cmd" and "args". A command addressed
@@ -182,9 +246,22 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 //   - while the queue sends or holds something urgent for the chat (a reply of
 //     an earlier update, or this one's), the request joins the chat's lane
 //     behind it: the queue sends a chat's messages one at a time, in order;
+//   - while more of the chat's updates wait behind this one
+//     (telegram.MoreWaiting), it does not wait for the chat's slot either
+//     (only, for a moment, for the overall limit's: Params.Backlog): they
+//     would wait as long, and with them the poller's offset, so one chat that
+//     sends faster than Telegram lets the bot answer would hold back the
+//     others; it is queued instead;
 //   - a request the limit holds back is queued (storage.PriorityUrgent, an id
 //     from the update's key so a redelivery does not send it twice).
 func (r *request) call(chatID int64, req telegram.Request, result any) (queued bool, err error) {
+	return r.callNamed(chatID, req, result, "")
+}
+
+// callNamed is call for a message whose id later requests refer to: name is
+// where the id is recorded (delivery.Message.Result), whether the message
+// goes at once or through the queue.
+func (r *request) callNamed(chatID int64, req telegram.Request, result any, name string) (queued bool, err error) {
 	if r.cb != nil && !r.answered {
 		r.answerCallback("", false)
 	}
@@ -200,11 +277,23 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		}
 	}
 	if !queued {
-		ctx := r.ctx
-		if r.cb != nil {
-			ctx = delivery.WithMaxWait(ctx, 0)
+		caller := r.b.p.Telegram
+		switch {
+		case r.cb != nil && r.b.p.Immediate != nil:
+			caller = r.b.p.Immediate
+		case telegram.MoreWaiting(r.ctx) && r.b.p.Backlog != nil:
+			caller = r.b.p.Backlog
 		}
-		err = r.b.p.Telegram.Do(ctx, req, result)
+		var sent telegram.Message
+		if name != "" && result == nil {
+			result = &sent
+		}
+		err = caller.Do(r.ctx, req, result)
+		if m, ok := result.(*telegram.Message); ok && err == nil && name != "" {
+			if rerr := r.b.p.Store.SetQueueResult(r.ctx, name, m.MessageID); rerr != nil {
+				return false, rerr
+			}
+		}
 		_, flood := telegram.RetryAfter(err)
 		if !(flood || errors.Is(err, delivery.ErrRateLimited)) || r.update.UpdateID == 0 {
 			return false, err
@@ -217,6 +306,7 @@ func (r *request) call(chatID int64, req telegram.Request, result any) (queued b
 		Parts:    []telegram.Raw{delivery.RawOf(req)},
 		Purpose:  "reply",
 		Priority: storage.PriorityUrgent,
+		Result:   name,
 	})
 	if qerr != nil {
 		if err == nil {
@@ -281,9 +371,10 @@ func (r *request) removeButtons() {
 // text is a text of the bot (HTML, user text in it escaped); Telegram shows it
 // unformatted, so it goes as plain text, cut to fit (texts.MaxAlert). A name in
 // it is best put through alertWithName, so that the text around it fits too.
-func (r *request) answerCallback(text string, alert bool) {
+// It reports whether the press got this answer (it was not answered before).
+func (r *request) answerCallback(text string, alert bool) bool {
 	if r.cb == nil || r.answered {
-		return
+		return false
 	}
 	text = texts.Cut(texts.Plain(text), texts.MaxAlert)
 	r.answered = true
@@ -291,12 +382,13 @@ func (r *request) answerCallback(text string, alert bool) {
 		if text != "" {
 			r.log.Debug("press answered before its handler's text", "text", text)
 		}
-		return
+		return false
 	}
-	err := r.b.p.Telegram.Do(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert}, nil)
+	err := r.b.answerPress(r.ctx, telegram.AnswerCallbackQuery{ID: r.cb.ID, Text: text, Alert: alert})
 	if err != nil {
 		r.log.Warn("answer callback", "err", err)
 	}
+	return true
 }
 
 // alertWithName is key's text for answerCallback with a user-given name as its

@@ -110,6 +110,12 @@ func (b *Bot) newRoutes() routes {
 			"newlink":       {handle: b.newLink, who: committee, desc: texts.CmdNewLink},
 			"notices":       {handle: b.notices, where: privateOnly, who: member, desc: texts.CmdNotices, example: texts.ExampleNotices},
 			"cell":          {handle: b.cellCmd, where: privateOnly, desc: texts.CmdCell, example: texts.ExampleCell},
+			"parent":        {handle: b.parent, who: committee, desc: texts.CmdParent, example: texts.ExampleParent},
+			"topic":         {handle: b.topic, who: committee, desc: texts.CmdTopic, example: texts.ExampleTopic},
+			"chair":         {handle: b.chair, who: committee, desc: texts.CmdChair, example: texts.ExampleChair},
+			"minutetaker":   {handle: b.chair, who: committee, desc: texts.CmdMinuteTaker, example: texts.ExampleMinuteTaker},
+			"vote":          {handle: b.vote, who: committee, desc: texts.CmdVote, example: texts.ExampleVote},
+			"minutes":       {handle: b.minutesCommand, where: privateOnly, who: committee, desc: texts.CmdMinutes, example: texts.ExampleMinutes},
 		},
 		callbacks: map[string]callback{
 			verbJoinPick:     {handle: b.joinPick},

@@ -1,5 +1,6 @@
 // Package scheduler owns what is due when: the occurrences of a cell's recurring
-// meeting (robfig/cron computes them; its runner is not used, see LIBRARIES.md),
+// meeting (robfig/cron computes them; its runner is not used: it fires in every replica and forgets
+// what was due while the process was down),
 // the notices and reminders of each meeting, and the loop that claims each due item
 // once across every replica and hands its messages to the delivery queue with
 // deterministic ids, so that a crash or a second process never sends twice.

@@ -63,9 +63,12 @@ func cellLocation(c cell.Cell) *time.Location {
 // for the rest of the notice within Telegram's 4,096.
 const maxAgenda = 2500
 
-// details is the place and the agenda, each on its own lines, escaped.
+// details is the title, the place and the agenda, each on its own lines, escaped.
 func details(lang string, m cell.Meeting) string {
 	var sb strings.Builder
+	if m.Title != "" {
+		sb.WriteString("\n" + texts.T(lang, texts.MeetingTopic, texts.Escape(m.Title)))
+	}
 	if m.Place != "" {
 		sb.WriteString("\n" + texts.T(lang, texts.MeetingPlace, texts.Escape(m.Place)))
 	}
@@ -94,35 +97,35 @@ func NoticeText(lang string, c cell.Cell, m cell.Meeting) string {
 }
 
 // ReminderText is a reminder lead before the meeting, marked when late.
-func ReminderText(lang string, c cell.Cell, m cell.Meeting, left time.Duration, late bool) string {
+func ReminderText(lang string, c cell.Cell, m cell.Meeting, now time.Time, late bool) string {
 	key := texts.MeetingReminder
 	if late {
 		key = texts.MeetingReminderLate
 	}
-	return texts.T(lang, key, HumanDuration(lang, left), texts.Escape(c.Name), KindName(lang, m.Kind), When(lang, c, m)) +
+	return texts.T(lang, key, startsAt(lang, c, m, now), texts.Escape(c.Name), KindName(lang, m.Kind), When(lang, c, m)) +
 		details(lang, m) + "\n\n" + texts.T(lang, texts.MeetingAskRSVP)
 }
 
-// HumanDuration is a duration in its largest unit, rounded: "2 giờ", "3 days".
-func HumanDuration(lang string, d time.Duration) string {
-	unit, key := time.Second, texts.LeadSeconds
-	switch {
-	case d >= 24*time.Hour:
-		unit, key = 24*time.Hour, texts.LeadDays
-	case d >= time.Hour:
-		unit, key = time.Hour, texts.LeadHours
-	case d >= time.Minute:
-		unit, key = time.Minute, texts.LeadMinutes
+// startsAt says when the meeting starts as seen from now, in words that stay
+// true however long the reminder waits in the queue on its day: "14:00 hôm
+// nay", "14:00 ngày mai", else the days left ("3 ngày nữa"), never "in 2
+// hours".
+func startsAt(lang string, c cell.Cell, m cell.Meeting, now time.Time) string {
+	loc := cellLocation(c)
+	start, today := m.Start.In(loc), now.In(loc)
+	clock := start.Format("15:04")
+	y1, m1, d1 := today.Date()
+	days := int(time.Date(start.Year(), start.Month(), start.Day(), 12, 0, 0, 0, time.UTC).Sub(time.Date(y1, m1, d1, 12, 0, 0, 0, time.UTC)).Hours() / 24)
+	switch days {
+	case 0:
+		return texts.T(lang, texts.StartsToday, clock)
+	case 1:
+		return texts.T(lang, texts.StartsTomorrow, clock)
 	}
-	return texts.Count(lang, int((d+unit/2)/unit), key)
-}
-
-// Counts are the answers of a meeting's expected members.
-type Counts struct {
-	Expected, Coming, Excused, Unsure, NoAnswer int
+	return texts.T(lang, texts.StartsInDays, texts.Count(lang, days, texts.LeadDays))
 }
 
 // CountsText is the group's counts line.
-func CountsText(lang string, c cell.Cell, m cell.Meeting, t Counts) string {
+func CountsText(lang string, c cell.Cell, m cell.Meeting, t cell.Counts) string {
 	return texts.T(lang, texts.MeetingCounts, When(lang, c, m), t.Expected, t.Coming, t.Excused, t.Unsure, t.NoAnswer)
 }

@@ -108,7 +108,7 @@ func (s *Store) Cell(ctx context.Context, id int64) (cell.Cell, error) {
 
 // decodeCell reads a cell from its hash's fields.
 func decodeCell(id int64, h map[string]string) cell.Cell {
-	c := cell.Cell{ID: id, Name: h["name"], TimeZone: h["tz"], Lang: h["lang"], JoinToken: h["join"]}
+	c := cell.Cell{ID: id, Name: h["name"], TimeZone: h["tz"], Lang: h["lang"], JoinToken: h["join"], Parent: h["parent"]}
 	c.ChatID, _ = strconv.ParseInt(h["chat"], 10, 64)
 	if q, err := cell.ParseQuiet(h["quiet"]); err == nil {
 		c.Quiet = q

@@ -215,8 +215,9 @@ func TestOnRedisCluster(t *testing.T) {
 			{Key: "u:4", UserID: 101, ChatID: 101},                             // the user's own
 		} {
 			u.Token, u.Lease = "tok", time.Minute
+			u.Flood = storage.FloodLimit{Updates: 20, Window: 10 * time.Second, Mute: time.Minute} // the sender's slot
 			st, err := s.StartUpdate(ctx, u)
-			if err != nil || st.State != storage.UpdateClaimed || st.Actor.Cell == nil || st.Actor.Cell.ID != c.ID || st.Actor.Member == nil {
+			if err != nil || st.State != storage.UpdateClaimed || st.Flood.State != storage.FloodOK || st.Actor.Cell == nil || st.Actor.Cell.ID != c.ID || st.Actor.Member == nil {
 				t.Fatalf("start %s = %+v, %v", u.Key, st, err)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// TestWhatExpires (issue 16, data): handled update ids, delivery markers, locks
+// TestWhatExpires: handled update ids, delivery markers, locks
 // and leases, and dialogue states expire; answers, presence, outcomes and
 // meetings are kept for the minutes. Read from each key's PTTL after the
 // methods that write it.

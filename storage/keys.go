@@ -44,7 +44,7 @@ func (k Keys) MemberSeq(id int64) string { return k.cell(id) + ":member:seq" }
 func (k Keys) Members(id int64) string { return k.cell(id) + ":members" }
 
 // Names maps a member name's identity (cell.Key: marks kept, case folded) to the
-// member id. Before issue 11 it was keyed by the accent-folded name;
+// member id. It was once keyed by the accent-folded name, which merged namesakes;
 // MigrateNames rebuilds it. HASH
 func (k Keys) Names(id int64) string { return k.cell(id) + ":names" }
 
@@ -79,6 +79,15 @@ func (k Keys) UserCells(userID int64) string { return k.user(userID) + ":cells" 
 
 // Dialogue holds a user's multi-step dialogue state as JSON, with a TTL. STRING
 func (k Keys) Dialogue(userID int64) string { return k.user(userID) + ":dialogue" }
+
+// UserUpdates holds the keys of a user's updates of the last flood window
+// (telegram.Update.Key), scored by when each came (unix ms, Redis's clock), for
+// the per-user update limit; it expires a window after the newest. ZSET
+func (k Keys) UserUpdates(userID int64) string { return k.user(userID) + ":updates" }
+
+// UserIgnored is set while a user's updates are ignored for having sent too
+// many, and expires when that ends. STRING
+func (k Keys) UserIgnored(userID int64) string { return k.user(userID) + ":ignored" }
 
 // Update records that an update (by telegram.Update.Key) is being or has been
 // handled. STRING
@@ -244,9 +253,10 @@ func (k Keys) CountsDirty() string { return k.sched() + ":counts" }
 // whether more answers came while it was made. HASH
 func (k Keys) CountsSeq() string { return k.sched() + ":counts:seq" }
 
-// issue 11 spine
-
-// issue 11
+// Answered marks a button press (by its callback query id) answered, so that
+// a process that handles its update again after a crash does not answer it a
+// second time (Telegram refuses that with "query is too old"). STRING
+func (k Keys) Answered(callbackID string) string { return k.prefix + ":answered:" + callbackID }
 
 // Migrations records the data migrations done, by name, with the unix time. HASH
 func (k Keys) Migrations() string { return k.prefix + ":migrations" }

@@ -1,8 +1,8 @@
 package storage
 
 // Named leases that one process holds at a time, such as the right to poll
-// Telegram (only one getUpdates may be open per bot: LIBRARIES.md, "The Bot API
-// itself"). A lease is a key holding the holder's token with a PX; its expiry is
+// Telegram (only one getUpdates may be open per bot: a second one gets 409
+// Conflict). A lease is a key holding the holder's token with a PX; its expiry is
 // kept by Redis's clock, so replicas whose clocks drift agree on when it ends.
 
 import (

@@ -242,7 +242,7 @@ type JoinRequest struct {
 	MemberID int64  `json:"member_id"` // the roster entry picked, 0 for a new member
 	Username string `json:"username,omitempty"`
 	Lang     string `json:"lang,omitempty"`
-	// issue 11: when it was made (unix ns), which the notice's buttons carry, so
+	// When it was made (unix ns), which the notice's buttons carry, so
 	// that an old notice cannot settle a newer claim; and the Telegram name.
 	At     int64  `json:"at,omitempty"`
 	TGName string `json:"tg_name,omitempty"`

@@ -12,7 +12,7 @@ import (
 )
 
 // migrationNames is the migration that rekeyed every cell's names index from the
-// accent-folded name to the name's identity (issue 11).
+// accent-folded name to the name's identity.
 const migrationNames = "names-identity-v2"
 
 // MigrateNames rebuilds every cell's names index from its roster, keyed by each

@@ -56,7 +56,7 @@ func TestMigrateNames(t *testing.T) {
 	s := storage.New(rdb, prefix)
 	ctx := context.Background()
 	k := s.Keys()
-	// Data as the bot before issue 11 wrote it.
+	// Data as an older version of the bot wrote it.
 	const id = 7
 	members := map[string]any{}
 	for i, n := range []string{"Nguyễn Thị Lan", "Trần Văn Bình", "Lê Văn Tư"} {

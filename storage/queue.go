@@ -1,7 +1,7 @@
 package storage
 
-// The outbound delivery queue, in asynq's lease pattern (STYLE.md, "Redis: keys and
-// Lua"): a message is written (Enqueue) before anything is sent, leased when a
+// The outbound delivery queue, in asynq's lease pattern (hibiken/asynq's
+// internal/rdb): a message is written (Enqueue) before anything is sent, leased when a
 // worker claims it (Claim), and completed (Done) after Telegram accepted it; a
 // recoverer puts messages whose lease expired back (RecoverLeases).
 //

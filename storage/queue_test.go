@@ -447,7 +447,7 @@ func TestQueueExtendAfterRecovery(t *testing.T) {
 	}
 }
 
-// TestQueueLeasesOnRedisClock (issue 16): with the zero now, as delivery
+// TestQueueLeasesOnRedisClock: with the zero now, as delivery
 // passes it, a lease's end and what is due are read from Redis's clock, so
 // replicas whose own clocks drift agree: a lease ends lease after Redis's now,
 // and a recoverer does not take a message whose lease has not ended there.

@@ -1,7 +1,7 @@
 package storage
 
 // Telegram's flood limits, kept in Redis so that every process sending for the bot
-// shares them (LIBRARIES.md, "The Bot API itself": about 30 messages a second
+// shares them (the Bot API's FAQ: about 30 messages a second
 // overall, about one a second per chat with short bursts, 20 a minute per group).
 // Each limit is a GCRA: one key holds its theoretical arrival time (TAT, unix µs);
 // a send at time t conforms when t ≥ TAT − tolerance, and moves TAT to
@@ -40,7 +40,7 @@ type RateLimits struct {
 	FloodWindow time.Duration
 }
 
-// DefaultRateLimits are Telegram's (LIBRARIES.md), kept with a margin so that a
+// DefaultRateLimits are Telegram's (its Bot FAQ), kept with a margin so that a
 // server counting strictly (per second, per minute) never answers 429:
 //   - overall: evenly spaced, no burst, 33.5 ms apart (29.85 a second): 31 sends
 //     span 1.005 s, so at most 30 fall in any second (5 ms to spare for the
@@ -60,6 +60,15 @@ func DefaultRateLimits() RateLimits {
 		FloodChats:  5,
 		FloodWindow: time.Second,
 	}
+}
+
+// PaidRateLimits are DefaultRateLimits with the overall limit Telegram allows
+// sends that carry allow_paid_broadcast: 1,000 a second, kept at 950 for the
+// same margin; the per-chat limits stay.
+func PaidRateLimits() RateLimits {
+	l := DefaultRateLimits()
+	l.Global = RateLimit{Every: time.Second / 950, Burst: 1}
+	return l
 }
 
 // clockUS is a script's now argument: 0 for Redis's clock (see luaClockUS).

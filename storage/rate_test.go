@@ -148,7 +148,7 @@ func TestRatePauseChat(t *testing.T) {
 	}
 }
 
-// TestRateOnRedisClock (issue 16): with the zero now, as delivery passes it,
+// TestRateOnRedisClock: with the zero now, as delivery passes it,
 // slots are reserved on Redis's clock: the global TAT is one interval after
 // Redis's now, and the next send waits about one interval whatever the
 // caller's clock says.

@@ -20,6 +20,12 @@ const (
 	DueRemind  DueKind = "remind"  // send a meeting's reminder, Arg seconds before it
 	DueQuarter DueKind = "quarter" // warn when the quarter Arg (yyyyq) has no topical meeting
 	DueGroup   DueKind = "group"   // post a meeting's notice in the group, with its live counts
+	// DueCheckin replaces the check-in code and QR of the meeting's open
+	// check-in; it comes back every step while check-in is open.
+	DueCheckin DueKind = "checkin"
+	// DueCheckinEnd ends a check-in nobody closed, and reminds the committee
+	// to /close.
+	DueCheckinEnd DueKind = "checkinend"
 )
 
 // DueItem is one thing the scheduler does at a time: its name says everything it
@@ -168,6 +174,16 @@ return 1
 // AckDue ends a claimed item.
 func (s *Store) AckDue(ctx context.Context, d DueItem) error {
 	if err := ackDueScript.Run(ctx, s.rdb, []string{s.keys.SchedLeased(), s.keys.SchedDue()}, d.Name(), "", "").Err(); err != nil {
+		return fmt.Errorf("storage: finish %s: %w", d.Name(), err)
+	}
+	return nil
+}
+
+// AckDueNext ends a claimed item and, in the same step, schedules next: an
+// item that comes back (a check-in's next step) is never lost between the two
+// nor there twice.
+func (s *Store) AckDueNext(ctx context.Context, d, next DueItem) error {
+	if err := ackDueScript.Run(ctx, s.rdb, []string{s.keys.SchedLeased(), s.keys.SchedDue()}, d.Name(), ums(next.At), next.Name()).Err(); err != nil {
 		return fmt.Errorf("storage: finish %s: %w", d.Name(), err)
 	}
 	return nil

@@ -68,31 +68,44 @@ type UpdateStart struct {
 	// ChatID is the chat replies go to, to tell whether the queue holds
 	// something urgent for it (see ChatQueued).
 	ChatID int64
+	// Flood, when set, counts the update against its sender's limit (see
+	// CountUpdate), in the same round trip.
+	Flood FloodLimit
 }
 
 // Started is an update's claim and what the bot knows of its sender.
 type Started struct {
-	State int   // UpdateClaimed, UpdateDone or UpdateInProgress
+	State int // UpdateClaimed, UpdateDone or UpdateInProgress
+	// Flood is what the sender's update limit says, when State is
+	// UpdateClaimed. When it is not FloodOK, nothing more was read of the
+	// sender but their language (Actor.Lang), and the claim is left to lapse
+	// with its lease: the update is dropped, and an ignored user's updates
+	// leave no record behind for days.
+	Flood Flood
 	Actor Actor // read only when State is UpdateClaimed
 	// RepliesQueued is true when the queue holds an urgent message for ChatID
 	// or sends one now: a reply then joins the chat's lane, behind it.
 	RepliesQueued bool
 }
 
-// StartUpdate claims an update (as ClaimUpdate) and reads its sender's
-// language, cell and member record, and whether the queue holds something
-// urgent for the chat (and renews the TTL of a sender who is kept for UserTTL
-// only), in one round trip when the update names its cell or the sender has
-// none, and in two otherwise (the user's keys say which cell to read). On an
-// error the update is not left claimed.
+// StartUpdate claims an update (as ClaimUpdate), counts it against its
+// sender's update limit, and reads the sender's language, cell and member
+// record, and whether the queue holds something urgent for the chat (and
+// renews the TTL of a sender who is kept for UserTTL only), in one round trip
+// when the update names its cell or the sender has none, and in two otherwise
+// (the user's keys say which cell to read). On an error the update is not left
+// claimed.
 func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error) {
 	var claim *redis.StatusCmd
-	var actor *redis.Cmd
+	var actor, flood *redis.Cmd
 	var user *redis.SliceCmd
 	var chat *redis.StringCmd
 	var replies *redis.IntCmd
 	err := s.pipelined(ctx, func(p *pipe) {
 		claim = s.claimUpdate(ctx, p, u.Key, u.Token, u.Lease)
+		if u.Flood.Updates > 0 {
+			flood = s.countUpdate(ctx, p, u.UserID, u.Key, u.Flood)
+		}
 		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
 		// A user kept for UserTTL only is kept that long again from their
 		// last update; XX leaves members' hashes, which have no TTL, as they are.
@@ -118,13 +131,22 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 	if state != UpdateClaimed {
 		return st, nil
 	}
+	if flood != nil {
+		if st.Flood, err = floodOf(flood); err != nil {
+			return Started{}, s.releaseAfter(ctx, u, fmt.Errorf("storage: count update %s: %w", u.Key, err))
+		}
+		if st.Flood.State != FloodOK {
+			st.Actor.Lang, _ = userCell(user, nil)
+			return st, nil
+		}
+	}
 	st.RepliesQueued = replies != nil && replies.Val() > 0
 	lang, cellID := userCell(user, chat)
 	st.Actor.Lang = lang
 	switch {
 	case u.CellID != 0:
-		res, err := actor.Slice()
-		if err != nil {
+		var res []any
+		if res, err = actor.Slice(); err != nil {
 			return Started{}, fmt.Errorf("storage: load user %d in cell %d: %w", u.UserID, u.CellID, err)
 		}
 		err = st.Actor.fill(u.CellID, res)
@@ -198,3 +220,17 @@ func (s *Store) ReleaseUpdate(ctx context.Context, key, token string) error {
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// AnsweredTTL is how long a press is remembered as answered: far beyond the
+// few seconds within which Telegram takes an answer, and a restart's.
+const AnsweredTTL = time.Hour
+
+// ClaimAnswer reports whether the caller is the first, in any process, to
+// answer the button press callbackID: it records the answer with SET NX.
+func (s *Store) ClaimAnswer(ctx context.Context, callbackID string) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.Answered(callbackID), 1, AnsweredTTL).Result()
+	if err != nil {
+		return false, fmt.Errorf("storage: claim the answer to press %s: %w", callbackID, err)
+	}
+	return ok, nil
+}

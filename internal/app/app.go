@@ -97,12 +97,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	var b *bot.Bot
 	var sched *scheduler.Scheduler
 	sender, err := delivery.NewSender(delivery.SenderParams{
-		Store:      store,
-		Caller:     tg,
-		Logger:     logger.With("loop", "delivery"),
-		Registerer: reg,
-		Grace:      sendGrace,
-		Cells:      store,
+		Store:         store,
+		Caller:        tg,
+		Logger:        logger.With("loop", "delivery"),
+		Registerer:    reg,
+		Grace:         sendGrace,
+		Cells:         store,
+		PaidBroadcast: cfg.PaidBroadcast,
 		OnUnreachable: func(ctx context.Context, rc storage.QueueRecipient) {
 			b.Unreachable(ctx, rc.CellID, rc.MemberID)
 		},
@@ -125,6 +126,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Now:        now,
 		Registerer: reg,
 		Probe:      opts.Probe,
+		// The check-in QR's link opens this bot.
+		BotUsername: tg.Self().Username,
 	})
 	if err != nil {
 		return fmt.Errorf("app: scheduler: %w", err)
@@ -134,6 +137,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Planner:     sched,
 		Now:         now,
 		Telegram:    sender.Direct(),
+		Immediate:   sender.Immediate(),
+		Backlog:     sender.DirectWithin(bot.BacklogMaxWait),
 		Files:       tg,
 		Delivery:    sender,
 		Logger:      logger,
@@ -227,7 +232,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		})
 		logger.Info("receiving updates by long polling")
 	}
-	// Join requests expire after 14 days even when nobody looks (issue 11).
+	// Join requests expire after 14 days even when nobody looks.
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { b.RunJoinSweeper(ctx, time.Hour) })
 	// Links end on their leaving day, and attachments the day after their date.

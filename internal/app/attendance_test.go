@@ -136,7 +136,7 @@ func TestRSVPCheckinRollCallClose(t *testing.T) {
 	ck.Set(time.Date(2026, 12, 3, 13, 30, 0, 0, hcm))
 	sec.Send("/checkin")
 	opened := sec.WaitMessage("Mã điểm danh")
-	code := regexp.MustCompile(`Mã điểm danh: (\d{4})`).FindStringSubmatch(opened.Text)
+	code := regexp.MustCompile(`Mã điểm danh: (\d{4})`).FindStringSubmatch(opened.Text + opened.Caption)
 	if code == nil {
 		t.Fatalf("no code in %q", opened.Text)
 	}

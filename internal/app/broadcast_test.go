@@ -315,7 +315,7 @@ func TestBroadcastSurvivesSIGKILL(t *testing.T) {
 	}
 }
 
-// TestBroadcastReportNamesMembersWithoutTelegram (issue 11, broadcasts 17): the
+// TestBroadcastReportNamesMembersWithoutTelegram: the
 // 74-member cell where only some have Telegram: the broadcast goes to every
 // member with Telegram but the sender, and the one progress message becomes
 // the report: delivered / members with Telegram, and the names of the members
@@ -385,7 +385,7 @@ func TestBroadcastReportNamesMembersWithoutTelegram(t *testing.T) {
 	}
 }
 
-// TestBroadcastSplitKeepsGraphemes (issue 11, broadcasts 18): a long broadcast
+// TestBroadcastSplitKeepsGraphemes: a long broadcast
 // without spaces, of letters typed with their marks apart and emoji with
 // joiners, arrives in parts that each keep every grapheme whole and join back
 // into the text.

@@ -25,7 +25,7 @@ func requestJoin(t *testing.T, u *telegramtest.User, payload, name, button strin
 	u.WaitMessage("chờ chi ủy xác nhận")
 }
 
-// TestJoinRequestsWaitForTheCommittee (issue 11, joining 13): /setup tells the
+// TestJoinRequestsWaitForTheCommittee: /setup tells the
 // secretary to open a private chat with a button; requests made before anyone on
 // the committee opened the bot are announced (without names) in the group,
 // listed first in /members, and reach the secretary when they open the bot.
@@ -95,7 +95,7 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 	}
 }
 
-// TestJoinRequestsExpire (issue 11, joining 13): a request older than 14 days is
+// TestJoinRequestsExpire: a request older than 14 days is
 // dropped, and the member is told: when the committee opens /members, and, with
 // nobody looking, by the sweeper the bot runs from its start.
 func TestJoinRequestsExpire(t *testing.T) {
@@ -133,7 +133,7 @@ func TestJoinRequestsExpire(t *testing.T) {
 	}
 }
 
-// TestJoinButtonsCarryTheirRequest (issue 11, joining 14): an old notice cannot
+// TestJoinButtonsCarryTheirRequest: an old notice cannot
 // confirm a newer, different claim (made after withdrawing the first); an old
 // "send the request with the name X" button cannot send the name typed since.
 func TestJoinButtonsCarryTheirRequest(t *testing.T) {
@@ -185,7 +185,7 @@ func TestJoinButtonsCarryTheirRequest(t *testing.T) {
 	}
 }
 
-// TestTwoSetupsInOneGroup (issue 11, joining 15): two /setup at once make one
+// TestTwoSetupsInOneGroup: two /setup at once make one
 // cell; the second caller is told.
 func TestTwoSetupsInOneGroup(t *testing.T) {
 	e := newEnv(t)
@@ -219,7 +219,7 @@ func TestTwoSetupsInOneGroup(t *testing.T) {
 	}
 }
 
-// TestRemovedFromGroup (issue 11, joining 16): removing the bot unbinds the
+// TestRemovedFromGroup: removing the bot unbinds the
 // group (the cell keeps its data) and tells the committee privately; adding it
 // again and /setup bind the same cell again.
 func TestRemovedFromGroup(t *testing.T) {

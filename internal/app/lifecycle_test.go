@@ -199,10 +199,11 @@ func TestCellLifecycle(t *testing.T) {
 	}
 }
 
+// countContaining counts the messages whose text or caption holds s.
 func countContaining(ms []telegramtest.Message, s string) int {
 	n := 0
 	for _, m := range ms {
-		if strings.Contains(m.Text, s) {
+		if strings.Contains(m.Text, s) || strings.Contains(m.Caption, s) {
 			n++
 		}
 	}

@@ -540,8 +540,8 @@ func TestCommitteeAnswersForMemberWithoutTelegram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := pres[hoa.ID]; !p.Present() || p.Mark != cell.PresentByRollCall {
-		t.Errorf("presence %+v, want present by the committee", p)
+	if p := pres[hoa.ID]; !p.Present() || p.Mark != cell.PresentByCard {
+		t.Errorf("presence %+v, want present by the committee, from the card", p)
 	}
 }
 

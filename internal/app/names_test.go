@@ -29,7 +29,7 @@ func hasLabel(m telegramtest.Message, prefix string) bool {
 	return false
 }
 
-// TestNamesakesImportAndAreFoundApart (issue 11, names 1, 2, 4): the 74-member
+// TestNamesakesImportAndAreFoundApart: the 74-member
 // roster with "Nguyễn Văn An"/"Nguyễn Văn Ân" and "Lê Văn Tư"/"Lê Văn Từ"
 // imports; an accentless query offers both namesakes as buttons, the exact name
 // finds one, a name typed in decomposed form finds the precomposed one, and an
@@ -95,7 +95,7 @@ func TestNamesakesImportAndAreFoundApart(t *testing.T) {
 	}
 }
 
-// TestSecretaryIsOnePerson (issue 11, names 5): the record /setup made from the
+// TestSecretaryIsOnePerson: the record /setup made from the
 // secretary's Telegram name is linked to their roster entry at /import, by
 // their first and last names in either order, or picked among close names; an
 // operator not on the roster says so and is never counted.
@@ -181,7 +181,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 	})
 }
 
-// TestInvisibleCharacters (issue 11, names 3): zero-width and bidi controls are
+// TestInvisibleCharacters: zero-width and bidi controls are
 // taken out of names and cell names; a name or a broadcast with nothing
 // readable left is refused with a clear answer.
 func TestInvisibleCharacters(t *testing.T) {

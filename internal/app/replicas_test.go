@@ -42,7 +42,7 @@ func (p *process) kill(t *testing.T) {
 	p.done <- err
 }
 
-// TestPollingTakeover (issue 16): two processes in long-polling mode share one
+// TestPollingTakeover: two processes in long-polling mode share one
 // Redis; only the lease holder polls (no 409 from Telegram while both run).
 // The poller is SIGKILLed while updates are being handled and more keep coming;
 // the other process polls within 10 s of the kill, and every update is handled
@@ -189,7 +189,7 @@ func startReplicas(t *testing.T, e *env, n int) []*process {
 	return ps
 }
 
-// TestWebhookReplicasSurviveSIGKILL (issue 16): three bot processes in webhook
+// TestWebhookReplicasSurviveSIGKILL: three bot processes in webhook
 // mode behind a round-robin proxy share one Redis. One is SIGKILLed in the
 // middle of a broadcast, another in the middle of a reminder round; updates
 // keep coming through the proxy meanwhile. Every member gets the broadcast, the

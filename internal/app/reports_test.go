@@ -61,7 +61,7 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 		msgs := sec.Messages()
 		var code string
 		for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
-			if m := codeRE.FindStringSubmatch(msgs[i].Text); m != nil {
+			if m := codeRE.FindStringSubmatch(msgs[i].Text + msgs[i].Caption); m != nil {
 				code = m[1]
 			}
 		}
@@ -117,7 +117,8 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 	e.srv.WaitUntil(func() bool {
 		docs = docs[:0]
 		for _, m := range sec.Messages() {
-			if m.DocumentFileID != "" {
+			// The minutes drafts each /close sends are documents too.
+			if m.DocumentFileID != "" && !strings.HasSuffix(m.FileName, ".docx") {
 				docs = append(docs, m)
 			}
 		}

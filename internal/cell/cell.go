@@ -21,6 +21,9 @@ type Cell struct {
 	Quiet     QuietHours
 	Created   time.Time
 	JoinToken string // the payload of the join link
+	// Parent is the parent organisation (Đảng bộ …) for the minutes' header;
+	// empty when not set.
+	Parent string
 }
 
 // Location is the cell's time zone, UTC when the name is unknown. Code that can

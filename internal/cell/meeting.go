@@ -51,6 +51,24 @@ type Meeting struct {
 	// Moved is set by /move: the committee chose the time, and a later holiday
 	// or schedule change leaves it alone.
 	Moved bool `json:"moved,omitempty"`
+	// Chair and MinuteTaker are the members (ids) who chair the meeting and
+	// take its minutes; 0 when not set (the secretary chairs by default).
+	Chair       int64 `json:"chair,omitempty"`
+	MinuteTaker int64 `json:"minute_taker,omitempty"`
+	// Documents are the files the committee attached with /agenda.
+	Documents []Document `json:"documents,omitempty"`
+	// Ballots are the votes taken at the meeting, in the order first taken.
+	Ballots []Ballot `json:"ballots,omitempty"`
+	// Closed is when /close ended the meeting: the minutes' time ended.
+	Closed time.Time `json:"closed,omitzero"`
+}
+
+// Document is a file attached to a meeting, kept as Telegram's file id so that
+// it is sent again without being uploaded.
+type Document struct {
+	FileID   string    `json:"file_id"`
+	FileName string    `json:"file_name,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // Open reports whether the meeting is still to happen (scheduled, or checking in).
@@ -122,6 +140,8 @@ type PresenceMark string
 // correct a code, and the reverse).
 const (
 	PresentByCode     PresenceMark = "code"     // the member sent the check-in code
+	PresentByQR       PresenceMark = "qr"       // the member scanned the check-in QR code
+	PresentByCard     PresenceMark = "card"     // a committee member marked them present from their card
 	PresentByRollCall PresenceMark = "rollcall" // a committee member marked them present in /attendance
 	MarkedAbsent      PresenceMark = "absent"   // a committee member marked them absent in /attendance
 )
@@ -135,4 +155,10 @@ type Presence struct {
 }
 
 // Present reports whether the mark says the member came.
-func (p Presence) Present() bool { return p.Mark == PresentByCode || p.Mark == PresentByRollCall }
+func (p Presence) Present() bool {
+	switch p.Mark {
+	case PresentByCode, PresentByQR, PresentByRollCall, PresentByCard:
+		return true
+	}
+	return false
+}

@@ -66,7 +66,14 @@ type Summary struct {
 	TargetPercent       int                    // the cell's quality target the rate is held against
 	Vote                Vote
 	Outcomes            map[int64]Outcome // every member on the roster, by id, for their history
+	// PresentBy lists every member present (expected or not) by how their
+	// presence was recorded: QR, code, roll call or card.
+	PresentBy map[PresenceMark][]Member
 }
+
+// PresenceMethods are the ways a presence is recorded, in the order the
+// summary lists them.
+var PresenceMethods = []PresenceMark{PresentByQR, PresentByCode, PresentByRollCall, PresentByCard}
 
 // Total is a cell's own membership (đảng số) on a meeting's day: every member on
 // the roster but the attached ones, by standing.
@@ -213,6 +220,13 @@ func Summarize(day time.Time, roster []Member, answers []Answer, presence []Pres
 			s.AbsentNoReason = append(s.AbsentNoReason, m)
 		}
 		s.Outcomes[m.ID] = out
+		if present {
+			if s.PresentBy == nil {
+				s.PresentBy = map[PresenceMark][]Member{}
+			}
+			mark := markOf[m.ID].Mark
+			s.PresentBy[mark] = append(s.PresentBy[mark], m)
+		}
 		if expected {
 			s.Expected++
 		}

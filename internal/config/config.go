@@ -40,6 +40,7 @@ const (
 	EnvWebhookURL    = "CELLBOT_WEBHOOK_URL"
 	EnvWebhookSecret = "CELLBOT_WEBHOOK_SECRET"
 	EnvHTTPAddr      = "CELLBOT_HTTP_ADDR"
+	EnvPaidBroadcast = "CELLBOT_PAID_BROADCAST"
 )
 
 // Defaults, as README's Settings table gives them.
@@ -86,6 +87,11 @@ type Config struct {
 
 	// HTTPAddr is host:port of the bot's own HTTP listener (webhook, /healthz, /metrics).
 	HTTPAddr string
+
+	// PaidBroadcast sends with Telegram's allow_paid_broadcast, which raises the
+	// overall limit from 30 to 1,000 messages a second for a fee in Telegram
+	// Stars per message beyond the free 30. Off by default.
+	PaidBroadcast bool
 
 	redis *redisTarget
 }
@@ -171,6 +177,14 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if err := checkHostPort(c.HTTPAddr); err != nil {
 		problem("%s=%q %v: set it to host:port, such as %s, or 0.0.0.0:8080 to listen on every interface",
 			EnvHTTPAddr, c.HTTPAddr, err, DefaultHTTPAddr)
+	}
+
+	switch v := strings.ToLower(get(EnvPaidBroadcast)); v {
+	case "", "0", "false", "no", "off":
+	case "1", "true", "yes", "on":
+		c.PaidBroadcast = true
+	default:
+		problem("%s=%q is not a yes or no: set it to true to pay for up to 1,000 messages a second, or leave it empty", EnvPaidBroadcast, get(EnvPaidBroadcast))
 	}
 
 	if len(errs) > 0 {

@@ -76,9 +76,11 @@ func TestLoadValues(t *testing.T) {
 				EnvWebhookURL, "https://bot.example.org/hook",
 				EnvWebhookSecret, "s3cret_-X",
 				EnvHTTPAddr, "0.0.0.0:9000",
+				EnvPaidBroadcast, "True",
 			),
 			check: func(t *testing.T, c *Config) {
 				want := &Config{
+					PaidBroadcast: true,
 					Token:         testToken,
 					APIEndpoint:   "http://127.0.0.1:8081/bot%s/%s",
 					DataDir:       "/var/lib/cellbot",
@@ -135,6 +137,15 @@ func TestLoadValues(t *testing.T) {
 		{
 			name: "http addr with empty host",
 			env:  base.with(EnvHTTPAddr, ":8080"),
+		},
+		{
+			name: "paid broadcast off",
+			env:  base.with(EnvPaidBroadcast, "no"),
+			check: func(t *testing.T, c *Config) {
+				if c.PaidBroadcast {
+					t.Error("PaidBroadcast on with no")
+				}
+			},
 		},
 		{
 			name: "UTC",

@@ -61,6 +61,15 @@ func (s *Sender) recoverLoop(ctx context.Context) {
 }
 
 func (s *Sender) recoverOnce(ctx context.Context) {
+	// A replica of the version before lanes, still running during a rolling
+	// upgrade, queues into the old ready sets: what it queued moves into the
+	// lanes here (an empty set costs one lookup).
+	if n, err := s.store.MigrateQueueLanes(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("delivery: move queued messages into lanes", "err", err)
+	} else if n > 0 {
+		s.log.Info("delivery: moved queued messages into their chats' lanes", "messages", n)
+		s.wake.notify()
+	}
 	for ctx.Err() == nil {
 		requeued, done, err := s.store.RecoverLeases(ctx, redisClock, storage.QueueBatch)
 		completed := len(done)

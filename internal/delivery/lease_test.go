@@ -105,3 +105,23 @@ func TestDeliveryProgressThroughTheQueue(t *testing.T) {
 		t.Errorf("the last edit is not the report: %d edits", len(edits))
 	}
 }
+
+// TestDeliveryPaidBroadcast: with PaidBroadcast every send carries
+// allow_paid_broadcast, and the overall limit is the paid one.
+func TestDeliveryPaidBroadcast(t *testing.T) {
+	env := newTestEnv(t)
+	s := env.sender(t, delivery.SenderParams{PaidBroadcast: true})
+	us := members(env.srv, 3)
+	if _, err := s.Enqueue(context.Background(), broadcast("paid", us, textParts("Kính mời dự họp."))...); err != nil {
+		t.Fatal(err)
+	}
+	env.srv.WaitUntil(func() bool { return len(env.srv.Requests("sendMessage")) >= len(us) })
+	for _, r := range env.srv.Requests("sendMessage") {
+		if r.Params["allow_paid_broadcast"] != "true" {
+			t.Errorf("a send without allow_paid_broadcast: %v", r.Params)
+		}
+	}
+	if got := storage.PaidRateLimits().Global.Every; got > time.Second/900 {
+		t.Errorf("the paid overall limit is one send every %v, want about 1 ms", got)
+	}
+}

@@ -34,7 +34,7 @@ type Limited struct {
 	metrics *metrics
 }
 
-// limitedMethods are the methods Telegram's flood limits count (LIBRARIES.md).
+// limitedMethods are the methods Telegram's flood limits count (the Bot FAQ).
 var limitedMethods = map[string]bool{
 	"sendMessage": true, "sendDocument": true, "sendPhoto": true, "sendVideo": true,
 	"sendAudio": true, "sendVoice": true, "sendAnimation": true, "sendSticker": true,
@@ -43,27 +43,22 @@ var limitedMethods = map[string]bool{
 	"editMessageCaption": true, "editMessageMedia": true, "editMessageReplyMarkup": true,
 }
 
-// maxWaitKey carries a caller's own bound on the wait (WithMaxWait).
-type maxWaitKey struct{}
-
-// WithMaxWait returns a context under which Limited waits at most d in all for
-// a rate-limit slot (0: not at all), when that is less than its MaxWait: a
-// handler that must not hold its chat's later updates queues instead.
-func WithMaxWait(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, maxWaitKey{}, max(d, 0))
+// WithMaxWait returns a Limited like l that waits at most d in all for a
+// rate-limit slot (0: not at all): a handler that must not hold its chat's
+// later updates (a button press) queues instead.
+func (l *Limited) WithMaxWait(d time.Duration) *Limited {
+	c := *l
+	c.maxWait = max(d, 0)
+	return &c
 }
 
 // Do implements telegram.Caller. The wait for a slot is bounded in all, across
-// the retry after a 429, by MaxWait (or the context's WithMaxWait).
+// the retry after a 429, by its MaxWait.
 func (l *Limited) Do(ctx context.Context, req telegram.Request, result any) error {
 	if !limitedMethods[req.Method()] {
 		return l.next.Do(ctx, req, result)
 	}
-	maxWait := l.maxWait
-	if d, ok := ctx.Value(maxWaitKey{}).(time.Duration); ok {
-		maxWait = min(maxWait, d)
-	}
-	deadline := l.now().Add(maxWait)
+	deadline := l.now().Add(l.maxWait)
 	// chat_id is a number for every chat the bot writes to; an inline message
 	// (no chat_id) counts on the global limit only.
 	chat, _ := strconv.ParseInt(req.Params()["chat_id"], 10, 64)

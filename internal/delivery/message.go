@@ -12,7 +12,7 @@ import (
 )
 
 // Limits of a message's length, in UTF-16 code units as Telegram counts them
-// (LIBRARIES.md, "The Bot API itself").
+// (the Bot API's limits: 4,096 for a text, 1,024 for a caption).
 const (
 	MaxText    = 4096
 	MaxCaption = 1024
@@ -27,7 +27,9 @@ type Message struct {
 	ID string
 	To storage.QueueRecipient
 	// Parts are the requests (sendMessage, sendDocument by file_id, …) in order.
-	// Uploads of new files cannot be queued: their bytes are not in Params.
+	// A part may carry a small upload in telegram.Raw.Files (its bytes wait in
+	// Redis with the message, and are dropped when it completes); large files
+	// go directly, not through the queue.
 	Parts []telegram.Raw
 	// Purpose is for logs: broadcast, agenda, notice, reminder, report…
 	Purpose  string
@@ -44,6 +46,9 @@ type Message struct {
 
 // RawOf turns a typed request into one that can be queued.
 func RawOf(req telegram.Request) telegram.Raw {
+	if raw, ok := req.(telegram.Raw); ok {
+		return raw
+	}
 	return telegram.Raw{Name: req.Method(), Values: req.Params()}
 }
 

@@ -53,8 +53,12 @@ type SenderParams struct {
 	// downtime) is held until they end. Quiet hours are read again after 30 s, a
 	// time zone once per cell. Urgent messages are never held.
 	Cells Cells
-	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits.
+	// Limits are Telegram's flood limits; zero: storage.DefaultRateLimits, or
+	// storage.PaidRateLimits with PaidBroadcast.
 	Limits storage.RateLimits
+	// PaidBroadcast sends every queued message with allow_paid_broadcast, which
+	// Telegram bills and in return takes 1,000 a second.
+	PaidBroadcast bool
 	// MaxWait is the longest a worker waits for a rate-limit slot; a longer wait
 	// (a chat paused by a 429, a busy group) reschedules the message instead.
 	// Default 2 s.
@@ -136,6 +140,9 @@ func NewSender(p SenderParams) (*Sender, error) {
 	}
 	if p.Limits == (storage.RateLimits{}) {
 		p.Limits = storage.DefaultRateLimits()
+		if p.PaidBroadcast {
+			p.Limits = storage.PaidRateLimits()
+		}
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -186,6 +193,13 @@ func NewSender(p SenderParams) (*Sender, error) {
 // Direct returns the Caller for immediate replies and edits: it keeps the same
 // flood limits as the queue (see Limited).
 func (s *Sender) Direct() telegram.Caller { return s.direct }
+
+// Immediate returns a Caller like Direct that never waits for a rate-limit
+// slot: it fails with ErrRateLimited instead, and the caller queues.
+func (s *Sender) Immediate() telegram.Caller { return s.direct.WithMaxWait(0) }
+
+// DirectWithin returns a Caller like Direct that waits at most d for a slot.
+func (s *Sender) DirectWithin(d time.Duration) telegram.Caller { return s.direct.WithMaxWait(d) }
 
 // Enqueue queues messages outside any job and wakes this process's workers. It
 // returns how many were new (ids already known are left alone).
@@ -312,7 +326,7 @@ func (s *signal) notify() {
 
 // redisClock is the zero time: storage then computes leases, rate slots and
 // what is due in the queue from Redis's clock (TIME inside its scripts), so
-// that replicas whose clocks drift share one clock (issue 16). This process's
+// that replicas whose clocks drift share one clock. This process's
 // clock (p.Now) still sets quiet hours, retry delays and latency metrics.
 var redisClock time.Time
 
@@ -458,7 +472,7 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 		}
 		var sentID int
 		sentID, err = s.send(ctx, parts[i])
-		// The Bot API's error codes (LIBRARIES.md, "The Bot API itself"): 429
+		// The Bot API's error codes: 429
 		// carries retry_after; 403 is a user who blocked the bot or never opened
 		// it; 400 is a request that stays wrong. Only telegram/ reads the texts.
 		switch ra, is429 := telegram.RetryAfter(err); {
@@ -592,6 +606,11 @@ func (s *Sender) send(ctx context.Context, req telegram.Raw) (int, error) {
 	defer stop()
 	if !strings.HasPrefix(req.Name, "send") {
 		return 0, s.caller.Do(sctx, req, nil)
+	}
+	if s.p.PaidBroadcast {
+		values := maps.Clone(req.Values)
+		values["allow_paid_broadcast"] = "true"
+		req.Values = values
 	}
 	var m telegram.Message
 	err := s.caller.Do(sctx, req, &m)

@@ -64,7 +64,7 @@ func TestDeliveryBroadcastCell(t *testing.T) {
 	}
 
 	// The secretary's chat: one message, the progress message, which became the
-	// report (issue 11).
+	// report.
 	done := texts.T(texts.VI, texts.DeliveryDone, 72, 74)
 	got := env.srv.Messages(secretary.ID())
 	if len(got) != 1 {

@@ -11,7 +11,7 @@ import (
 	"github.com/cellbot/cellbot/internal/delivery"
 )
 
-// TestDeliverySplitKeepsGraphemes (issue 11): a hard cut falls between grapheme
+// TestDeliverySplitKeepsGraphemes: a hard cut falls between grapheme
 // clusters: a decomposed Vietnamese letter keeps its marks, a family emoji its
 // joiners, a flag its two halves, a thumbs-up its skin tone.
 func TestDeliverySplitKeepsGraphemes(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 )
 
 // Params are a request's parameters, form-encoded by the library; nested objects
-// travel as JSON strings (LIBRARIES.md).
+// travel as JSON strings.
 type Params map[string]string
 
 // Request is one Bot API call.
@@ -34,9 +34,20 @@ type Caller interface {
 }
 
 // Raw is a request given by name and parameters, as the delivery queue stores it.
+// Files, when given, go as multipart parts beside the parameters (a parameter
+// refers to one as "attach://" and its field): small uploads such as a QR code
+// can then wait in the queue like any message.
 type Raw struct {
-	Name   string `json:"method"`
-	Values Params `json:"params"`
+	Name   string    `json:"method"`
+	Values Params    `json:"params"`
+	Files  []RawFile `json:"files,omitempty"`
+}
+
+// RawFile is an upload of a Raw request.
+type RawFile struct {
+	Field string `json:"field"`
+	Name  string `json:"name"`
+	Data  []byte `json:"data"`
 }
 
 // Method implements Request.
@@ -136,6 +147,12 @@ func (b *Client) do(ctx context.Context, req Request, result any) error {
 	if up, ok := req.(Upload); ok {
 		files := []tgbotapi.RequestFile{{Name: up.Field, Data: tgbotapi.FileBytes{Name: up.FileName, Bytes: up.Data}}}
 		resp, err = api.UploadFiles(up.Method(), tgbotapi.Params(up.Params()), files)
+	} else if raw, ok := req.(Raw); ok && len(raw.Files) > 0 {
+		files := make([]tgbotapi.RequestFile, len(raw.Files))
+		for i, f := range raw.Files {
+			files[i] = tgbotapi.RequestFile{Name: f.Field, Data: tgbotapi.FileBytes{Name: f.Name, Bytes: f.Data}}
+		}
+		resp, err = api.UploadFiles(raw.Method(), tgbotapi.Params(raw.Params()), files)
 	} else {
 		resp, err = api.MakeRequest(req.Method(), tgbotapi.Params(req.Params()))
 	}
@@ -155,7 +172,7 @@ func (b *Client) do(ctx context.Context, req Request, result any) error {
 
 // Download fetches a file's content by file_id: getFile, then a GET of the file
 // address. The library's GetFileDirectURL always points at api.telegram.org
-// (LIBRARIES.md), so the address is built from the endpoint: its base with /file
+// whatever the endpoint, so the address is built from the endpoint: its base with /file
 // before /bot.
 func (b *Client) Download(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
 	data, err := b.download(ctx, fileID, maxBytes)
@@ -225,7 +242,7 @@ func convertErr(err error) error {
 		if te.RetryAfter > 0 {
 			e.RetryAfter = time.Duration(te.RetryAfter) * time.Second
 		}
-		// Upload errors come with Code 0 (LIBRARIES.md): recover it from the text.
+		// Upload errors come with Code 0 in telegram-bot-api v5: recover it from the text.
 		if e.Code == 0 {
 			switch {
 			case e.RetryAfter > 0 || strings.HasPrefix(te.Message, "Too Many Requests"):

@@ -29,11 +29,13 @@ var allowedUpdates = `["message","callback_query","my_chat_member"]`
 // newest when all are), so an update is confirmed only once handled. Updates
 // still in hand come back in each answer; the poller knows them and skips them.
 // Telegram answers at most 100 updates a call, so while one update is slow, at
-// most 100 behind it are seen before it finishes.
+// most 100 behind it are seen before it finishes: a handler must not wait on
+// its chat while more of the chat's updates wait behind it (MoreWaiting), and
+// an update not to be handled at all (Arrived) never enters a lane.
 type Poller struct {
 	caller  Caller
 	handle  Handler
-	arrived func(ctx context.Context, u Update)
+	arrived func(ctx context.Context, u Update) bool
 	logger  *slog.Logger
 	timeout time.Duration // long-poll timeout, at most 50 s
 	grace   time.Duration // how long updates in hand may go on after Run's ctx ends
@@ -55,8 +57,10 @@ type PollerParams struct {
 	Handler Handler
 	// Arrived, when set, is called for each update as soon as it is received,
 	// before it waits for its chat's earlier updates: the bot starts the clock
-	// of a button press's answer there. It must not block.
-	Arrived func(ctx context.Context, u Update)
+	// of a button press's answer there. It must not block. It returns false
+	// for an update not to be handled at all (its sender is being ignored):
+	// that one is confirmed with the next offset and waits in no lane.
+	Arrived func(ctx context.Context, u Update) bool
 	Logger  *slog.Logger
 	// Timeout is the long-poll timeout; 0 means 30 s.
 	Timeout time.Duration
@@ -201,11 +205,17 @@ func (p *Poller) accept(ctx context.Context, raws []json.RawMessage) int {
 		fresh++
 		p.known[u.UpdateID] = true
 		p.newest = max(p.newest, u.UpdateID)
+		p.mu.Unlock()
 		if err != nil {
-			p.mu.Unlock()
 			p.logger.Error("skipped an update the bot cannot decode", "update_id", u.UpdateID, "err", err)
 			continue
 		}
+		// Only Run's goroutine reads the offset, so an update not yet
+		// pending here cannot be confirmed before it is.
+		if p.arrived != nil && !p.arrived(ctx, u) {
+			continue
+		}
+		p.mu.Lock()
 		p.pending[u.UpdateID] = true
 		chat := u.ChatID()
 		p.lanes[chat] = append(p.lanes[chat], u)
@@ -214,9 +224,6 @@ func (p *Poller) accept(ctx context.Context, raws []json.RawMessage) int {
 			p.wg.Add(1)
 		}
 		p.mu.Unlock()
-		if p.arrived != nil {
-			p.arrived(ctx, u)
-		}
 		if start {
 			go p.lane(ctx, chat)
 		}
@@ -224,11 +231,30 @@ func (p *Poller) accept(ctx context.Context, raws []json.RawMessage) int {
 	return fresh
 }
 
+// moreWaitingKey carries, in a handler's context, whether more of its chat's
+// updates wait behind it.
+type moreWaitingKey struct{}
+
+// MoreWaiting reports whether more updates of the chat wait behind the one
+// being handled with ctx, in the poller's lane: its handler should then not
+// wait for the chat's turn to send (a reply to a chat that sends faster than
+// Telegram lets the bot answer), or the chat's later updates, and with them the
+// offset, would wait as long. False outside the poller.
+func MoreWaiting(ctx context.Context) bool {
+	more, _ := ctx.Value(moreWaitingKey{}).(func() bool)
+	return more != nil && more()
+}
+
 // lane handles a chat's updates in order until none is left. A failed update is
 // tried again, with a growing wait, before the chat's later ones; other chats go
 // on meanwhile. Once Run's ctx ended it takes no new update.
 func (p *Poller) lane(ctx context.Context, chat int64) {
 	defer p.wg.Done()
+	ctx = context.WithValue(ctx, moreWaitingKey{}, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.lanes[chat]) > 1
+	})
 	for {
 		p.mu.Lock()
 		if p.stopped {

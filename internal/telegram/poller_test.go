@@ -260,3 +260,100 @@ func TestWebhookCloseWaitsForHandlers(t *testing.T) {
 		t.Errorf("update after Close answered %d, want 503", c)
 	}
 }
+
+// TestPollerDropsOnArrivalAndTellsWhatWaits: an update Arrived refuses holds no
+// lane and no offset, however many come; a handler learns whether more of its
+// chat's updates wait behind it.
+func TestPollerDropsOnArrivalAndTellsWhatWaits(t *testing.T) {
+	f := newFakeUpdates()
+	const flooder = 9
+	release := make(chan struct{})
+	var mu sync.Mutex
+	handled := map[int]bool{}  // update id → MoreWaiting as its handler ended
+	arrived := map[int64]int{} // chat → updates that arrived
+	handle := func(ctx context.Context, u Update) error {
+		if u.Message.Text == "slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		mu.Lock()
+		handled[u.UpdateID] = MoreWaiting(ctx)
+		mu.Unlock()
+		return nil
+	}
+	p := NewPoller(PollerParams{Caller: f, Handler: handle, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: time.Second,
+		Arrived: func(_ context.Context, u Update) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			arrived[u.ChatID()]++
+			return u.ChatID() != flooder
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+
+	for id := 1; id <= 250; id++ {
+		f.message(id, flooder, "spam")
+	}
+	waitFor(t, "the offset past the dropped updates", func() bool { return f.lastOffset() == 251 })
+	f.message(251, 1, "slow")
+	waitFor(t, "the slow update in hand", func() bool { mu.Lock(); defer mu.Unlock(); return arrived[1] == 1 })
+	f.message(252, 1, "next")
+	waitFor(t, "the next update", func() bool { mu.Lock(); defer mu.Unlock(); return arrived[1] == 2 })
+	close(release)
+	waitFor(t, "chat 1's updates", func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id := range handled {
+		if id <= 250 {
+			t.Errorf("dropped update %d was handled", id)
+		}
+	}
+	if arrived[flooder] != 250 {
+		t.Errorf("%d of the flooder's updates arrived, want 250", arrived[flooder])
+	}
+	if more, ok := handled[251]; !ok || !more {
+		t.Errorf("the slow update's handler saw MoreWaiting %v (handled %v), want true", more, ok)
+	}
+	if more := handled[252]; more {
+		t.Error("the last update's handler saw MoreWaiting true")
+	}
+	if MoreWaiting(context.Background()) {
+		t.Error("MoreWaiting outside the poller")
+	}
+}
+
+// TestWebhookDropsOnArrival: an update Arrived refuses is answered 200 (it is
+// not to come again) without being handled.
+func TestWebhookDropsOnArrival(t *testing.T) {
+	handled := 0
+	h := NewWebhook(WebhookParams{Secret: "s", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Arrived: func(_ context.Context, u Update) bool { return u.SenderID() != 9 },
+		Handler: func(context.Context, Update) error { handled++; return nil }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Close()
+	for _, tt := range []struct {
+		from    int
+		handled int
+	}{{9, 0}, {8, 1}} {
+		body := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"first_name":"A"}}}`, tt.from, tt.from, tt.from)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set(SecretHeader, "s")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || handled != tt.handled {
+			t.Errorf("update from %d: answered %d, %d handled; want 200, %d", tt.from, resp.StatusCode, handled, tt.handled)
+		}
+	}
+}

@@ -4,7 +4,7 @@
 // offset and the webhook handler.
 //
 // The rest of the project talks to Telegram through the small Caller interface, so
-// the unmaintained library (LIBRARIES.md) can be swapped for a fork in one place.
+// the unmaintained library (its last release is v5.5.1, 2021) can be swapped for a fork in one place.
 package telegram
 
 import (
@@ -34,6 +34,19 @@ func (u Update) ChatID() int64 {
 		return u.CallbackQuery.From.ID
 	case u.MyChatMember != nil:
 		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// SenderID is the user the update comes from, 0 when it names none.
+func (u Update) SenderID() int64 {
+	switch {
+	case u.Message != nil && u.Message.From != nil:
+		return u.Message.From.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.From.ID
 	}
 	return 0
 }
@@ -112,8 +125,6 @@ type Message struct {
 	// a supergroup: the group's new chat id.
 	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
 
-	// issue 11
-
 	// MessageThreadID is the forum topic (or thread) the message belongs to;
 	// replies go to the same one.
 	MessageThreadID int  `json:"message_thread_id,omitempty"`
@@ -163,7 +174,7 @@ type ChatMemberUpd struct {
 	Chat Chat  `json:"chat"`
 	From User  `json:"from"`
 	Date int64 `json:"date"`
-	// issue 11: the bot's membership before and after ("left", "kicked" when
+	// The bot's membership before and after ("left", "kicked" when
 	// it was removed).
 	OldChatMember ChatMember `json:"old_chat_member"`
 	NewChatMember ChatMember `json:"new_chat_member"`

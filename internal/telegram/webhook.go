@@ -11,7 +11,7 @@ import (
 )
 
 // SecretHeader carries the webhook's secret token. The library predates it
-// (LIBRARIES.md), so the check is done here.
+// (v5.5.1 has no secret_token), so the check is done here.
 const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 // Webhook serves Telegram's webhook POSTs: it checks the secret, decodes the
@@ -26,7 +26,7 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 type Webhook struct {
 	secret  string
 	handle  Handler
-	arrived func(ctx context.Context, u Update)
+	arrived func(ctx context.Context, u Update) bool
 	logger  *slog.Logger
 	grace   time.Duration
 
@@ -41,8 +41,9 @@ type Webhook struct {
 type WebhookParams struct {
 	Secret  string
 	Handler Handler
-	// Arrived is as in PollerParams.
-	Arrived func(ctx context.Context, u Update)
+	// Arrived is as in PollerParams: an update it returns false for is
+	// answered 200 without being handled.
+	Arrived func(ctx context.Context, u Update) bool
 	Logger  *slog.Logger
 	// Grace is how long handlers in hand may go on after Close; 0 means 4 s.
 	Grace time.Duration
@@ -94,8 +95,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	h.mu.Unlock()
 	defer h.wg.Done()
-	if h.arrived != nil {
-		h.arrived(h.ctx, u)
+	if h.arrived != nil && !h.arrived(h.ctx, u) {
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	if err := h.handle(h.ctx, u); err != nil {
 		h.logger.Error("webhook update not handled; Telegram will deliver it again", "update_id", u.UpdateID, "err", err)

@@ -5,7 +5,7 @@
 // Server.Endpoint() (the "…/bot%s/%s" format of TELEGRAM_API_ENDPOINT and
 // tgbotapi.NewBotAPIWithAPIEndpoint) and serves files at /file/bot<token>/<path>.
 // It validates requests the way the real server does and answers with the real
-// error texts (see /work/shared/LIBRARIES.md): unknown chats, users who never
+// error texts: unknown chats, users who never
 // opened the bot or blocked it, strict HTML parse mode, length limits, callback
 // data limits, "message is not modified", stale callback queries, command lists,
 // and — on by default — the flood limits (30 msg/s overall, about 1 msg/s per

@@ -732,3 +732,92 @@ func (s *Server) serveFile(w http.ResponseWriter, rest string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(found.data)))
 	_, _ = w.Write(found.data)
 }
+
+// editMessageMedia replaces the photo or document of a bot message (and its
+// caption), by upload ("attach://<field>") or by file_id, as the Bot API does:
+// media is a JSON InputMedia; a text message has no media to replace.
+func (s *Server) editMessageMedia(_ *http.Request, p params, up []upload) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, e := s.editTargetLocked(p)
+	if e != nil {
+		return nil, e
+	}
+	var in struct {
+		Type      string `json:"type"`
+		Media     string `json:"media"`
+		Caption   string `json:"caption"`
+		ParseMode string `json:"parse_mode"`
+	}
+	if !p.has("media") {
+		return nil, badRequest("there is no media in the request")
+	}
+	if err := json.Unmarshal([]byte(p["media"]), &in); err != nil {
+		return nil, badRequest("can't parse InputMedia JSON object")
+	}
+	if in.Type != "photo" && in.Type != "document" {
+		return nil, badRequest("unsupported media type %q", in.Type)
+	}
+	if m.doc == nil && m.photo == nil {
+		return nil, badRequest("there is no media in the message to edit")
+	}
+	var f *file
+	var pending *upload
+	var width, height int
+	if field, ok := strings.CutPrefix(in.Media, "attach://"); ok {
+		for i := range up {
+			if up[i].field == field {
+				pending = &up[i]
+			}
+		}
+		if pending == nil {
+			return nil, badRequest("wrong file identifier/HTTP URL specified")
+		}
+		if len(pending.data) == 0 {
+			return nil, badRequest("file must be non-empty")
+		}
+		if in.Type == "photo" {
+			cfg, _, err := image.DecodeConfig(bytes.NewReader(pending.data))
+			if err != nil {
+				return nil, badRequest("IMAGE_PROCESS_FAILED")
+			}
+			width, height = cfg.Width, cfg.Height
+		}
+	} else {
+		f = s.files[in.Media]
+		if f == nil {
+			return nil, badRequest("wrong file identifier/HTTP URL specified")
+		}
+		if f.kind != in.Type {
+			return nil, badRequest("can't use file of type %s as %s", kindNames[f.kind], kindNames[in.Type])
+		}
+	}
+	caption, ents, e := formatCaption(in.Caption, in.ParseMode)
+	if e != nil {
+		return nil, e
+	}
+	markup, buttons, e := parseMarkup(p["reply_markup"])
+	if e != nil {
+		return nil, e
+	}
+	if f != nil && (m.photo == f || m.doc == f) && caption == m.caption && sameEntities(ents, m.captEnts) && bytes.Equal(markup, m.markup) {
+		return nil, badRequest(notModified)
+	}
+	result, e := s.applyEditLocked(m)
+	if e != nil {
+		return result, e
+	}
+	if pending != nil {
+		f = s.storeFileLocked(in.Type, pending.name, pending.mime, pending.data)
+		f.width, f.height = width, height
+	}
+	m.photo, m.doc = nil, nil
+	if in.Type == "photo" {
+		m.photo = f
+	} else {
+		m.doc = f
+	}
+	m.caption, m.rawCapt, m.mode, m.captEnts = caption, in.Caption, in.ParseMode, ents
+	m.markup, m.buttons = markup, buttons
+	return m.json(true), nil
+}

@@ -18,8 +18,8 @@ type userState struct {
 	lang      string
 	started   bool
 	blocked   bool
-	lastName  string         // issue 11: UserNamed
-	nextExtra map[string]any // issue 11: fields for the next message sent (sendWith)
+	lastName  string         // UserNamed
+	nextExtra map[string]any // fields for the next message sent (sendWith)
 }
 
 func (u *userState) json() map[string]any {
@@ -127,7 +127,7 @@ type message struct {
 	editDate time.Time
 	pinned   bool
 	deleted  bool
-	extra    map[string]any // issue 11: fields of a user's message the scripts set (topic, forward)
+	extra    map[string]any // fields of a user's message the scripts set (topic, forward)
 }
 
 func (m *message) json(withReply bool) map[string]any {

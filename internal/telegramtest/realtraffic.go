@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Scripts for what real clients send (issue 11): users with a last name,
+// Scripts for what real clients send: users with a last name,
 // messages in forum topics, forwarded messages, and raw updates taken from
 // elsewhere.
 

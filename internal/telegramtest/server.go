@@ -406,6 +406,7 @@ var methodList = []method{
 	{"sendPhoto", true, (*Server).sendPhoto},
 	{"editMessageText", true, (*Server).editMessageText},
 	{"editMessageCaption", true, (*Server).editMessageCaption},
+	{"editMessageMedia", true, (*Server).editMessageMedia},
 	{"editMessageReplyMarkup", true, (*Server).editMessageReplyMarkup},
 	{"answerCallbackQuery", false, (*Server).answerCallbackQuery},
 	{"setMyCommands", false, (*Server).setMyCommands},
