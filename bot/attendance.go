@@ -355,7 +355,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	}
 	id := "close:" + r.update.Key()
 	if err := b.notifyCommittee(r.ctx, *r.cell, id, 0, false, func(lang string) (string, *telegram.InlineKeyboardMarkup) {
-		return summaryText(lang, m, sum, loc), nil
+		return summaryText(lang, m, sum, loc), summaryKeyboard(lang, r.cell.ID, m.ID)
 	}); err != nil {
 		return err
 	}
@@ -364,9 +364,8 @@ func (b *Bot) closeMeeting(r *request) error {
 		if !texts.Supported(lang) {
 			lang = texts.VI
 		}
-		group := texts.T(lang, texts.CloseGroup, texts.DateTime(lang, m.Start.In(loc)), sum.PresentExpected(), sum.Expected,
-			rateText(lang, sum), len(sum.Excused), len(sum.AbsentNoReason), len(sum.PresentNotExpected), len(sum.Guests))
-		if err := b.queueText(r, id+":group", r.cell.ChatID, group); err != nil {
+		// Its message id is recorded for a correction to edit the counts.
+		if err := b.queueTextAs(r, id+":group", r.cell.ChatID, groupCountsText(lang, m, sum, loc), closeGroupName(r.cell.ID, m.ID)); err != nil {
 			return err
 		}
 	}
@@ -482,6 +481,12 @@ func summaryText(lang string, m cell.Meeting, s cell.Summary, loc *time.Location
 
 // queueText sends one text through the delivery queue with a fixed id.
 func (b *Bot) queueText(r *request, id string, chatID int64, text string) error {
+	return b.queueTextAs(r, id, chatID, text, "")
+}
+
+// queueTextAs is queueText recording the id of the message sent under result
+// (delivery.Ref refers to it), when not "".
+func (b *Bot) queueTextAs(r *request, id string, chatID int64, text, result string) error {
 	// The lines carry their own tags, so a cut between lines keeps the HTML whole.
 	_, err := b.p.Delivery.Enqueue(r.ctx, delivery.Message{
 		ID:       id,
@@ -489,6 +494,7 @@ func (b *Bot) queueText(r *request, id string, chatID int64, text string) error 
 		Parts:    delivery.TextParts(chatID, delivery.Split(text, delivery.MaxText), nil),
 		Purpose:  "summary",
 		Priority: storage.PriorityUrgent,
+		Result:   result,
 	})
 	return err
 }

@@ -29,6 +29,13 @@ func TestButtonsRoundTripAndFit(t *testing.T) {
 		{verbSetStanding, []int64{1 << 40, 1 << 40, 1}},
 		{verbRole, []int64{1 << 40, 1 << 40, 1}},
 		{verbPick, []int64{1 << 40, 1 << 40}},
+		{verbCorrect, []int64{1 << 40, 1 << 40, 999, 1}},
+		{verbCorrectMember, []int64{1 << 40, 1 << 40, 1 << 40}},
+		{verbCorrectSet, []int64{1 << 40, 1 << 40, 1 << 40, int64(len(correctChoices) - 1)}},
+		{verbCorrectCard, []int64{1 << 40, 1 << 40}},
+		{verbCellPick, []int64{1 << 40}},
+		{verbJoinStanding, []int64{1 << 40, maxUser, math.MaxInt64, 1}},
+		{verbJoinPart, []int64{1 << 40, maxUser, math.MaxInt64, 7}},
 	}
 	for _, tt := range tests {
 		data := encodeButton(tt.verb, tt.args...)

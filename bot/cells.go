@@ -526,7 +526,11 @@ func (b *Bot) joinDecide(r *request) error {
 		_, _ = r.send(userID, texts.T(userLang, texts.JoinRejectedYou, texts.Escape(c.Name)), nil)
 		return nil
 	}
-	j, err := b.p.Store.ConfirmJoinRequest(r.ctx, cellID, userID, req.At)
+	standing, part, ok := b.newcomerStanding(r, c, req)
+	if !ok {
+		return nil // asked the committee member first
+	}
+	j, err := b.p.Store.ConfirmJoinAs(r.ctx, cellID, userID, req.At, standing, part)
 	switch {
 	case errors.Is(err, storage.ErrNotPending), errors.Is(err, storage.ErrUserLinked), errors.Is(err, storage.ErrNotFound):
 		r.answerCallback(r.t(texts.JoinHandled), true)

@@ -57,6 +57,12 @@ func (b *Bot) reportData(r *request, p report.Period) (report.Data, error) {
 				return report.Data{}, err
 			}
 			of = cell.WithRecord(roster, recorded)
+			// Corrections made after /close stand in the report and export.
+			cs, err := b.p.Store.Corrections(r.ctx, r.cell.ID, m.ID)
+			if err != nil {
+				return report.Data{}, err
+			}
+			as, ps = cell.Correct(as, ps, cs)
 		}
 		d.Meetings = append(d.Meetings, report.Meeting{
 			Meeting: m,

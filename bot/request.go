@@ -45,6 +45,9 @@ type request struct {
 	// presser's place in that cell: the cell read as the update starts.
 	cellHint  int64
 	anonymous bool // a command of an anonymous group admin, who cannot be told apart
+	// cellTag heads the replies in this private chat when they must name the
+	// cell ("[Chi bộ 3] "): the sender belongs to several cells.
+	cellTag string
 }
 
 // start is what StartUpdate claims and reads for the request.
@@ -218,6 +221,9 @@ func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, 
 // the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
 	var m telegram.Message
+	if chatID == r.chat.ID && r.cellTag != "" {
+		text = r.cellTag + text
+	}
 	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
 	if chatID == r.chat.ID {
 		req.ThreadID = r.thread

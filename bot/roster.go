@@ -266,6 +266,7 @@ func (b *Bot) showCard(r *request, m cell.Member, edit bool) error {
 			rows = append(rows, row(cb(r.t(texts.CardPromote), verbRole, r.cell.ID, m.ID, 1)))
 		}
 	}
+	rows = append(rows, correctCardRow(r, m))
 	rows = append(rows, row(cb(r.t(texts.CardLeave), verbLeaveAsk, r.cell.ID, m.ID)))
 	rows = append(rows, row(cb(r.t(texts.CardBack), verbPage, r.cell.ID, 0)))
 	if edit {

@@ -109,6 +109,7 @@ func (b *Bot) newRoutes() routes {
 			"unlink":        {handle: b.unlink, where: privateOnly, who: committee, desc: texts.CmdUnlink, example: texts.ExampleUnlink},
 			"newlink":       {handle: b.newLink, who: committee, desc: texts.CmdNewLink},
 			"notices":       {handle: b.notices, where: privateOnly, who: member, desc: texts.CmdNotices, example: texts.ExampleNotices},
+			"cell":          {handle: b.cellCmd, where: privateOnly, desc: texts.CmdCell, example: texts.ExampleCell},
 			"parent":        {handle: b.parent, who: committee, desc: texts.CmdParent, example: texts.ExampleParent},
 			"topic":         {handle: b.topic, who: committee, desc: texts.CmdTopic, example: texts.ExampleTopic},
 			"chair":         {handle: b.chair, who: committee, desc: texts.CmdChair, example: texts.ExampleChair},
@@ -122,6 +123,8 @@ func (b *Bot) newRoutes() routes {
 			verbJoinWithdraw: {handle: b.joinWithdraw},
 			verbJoinConfirm:  {handle: b.joinDecide, who: committee},
 			verbJoinReject:   {handle: b.joinDecide, who: committee},
+			verbJoinStanding: {handle: b.joinDecide, who: committee},
+			verbJoinPart:     {handle: b.joinDecide, who: committee},
 			verbPage:         {handle: b.membersPage, who: committee},
 			verbCard:         {handle: b.memberCard, who: committee},
 			verbSetPart:      {handle: b.cardSetPart, who: committee},
@@ -141,6 +144,12 @@ func (b *Bot) newRoutes() routes {
 			verbLeaveCause:   {handle: b.cardLeaveCause, who: committee},
 			verbLeaveYes:     {handle: b.cardLeaveYes, who: committee},
 			verbReturn:       {handle: b.cardReturn, who: committee},
+
+			verbCorrect:       {handle: b.correctList, who: committee},
+			verbCorrectMember: {handle: b.correctMember, who: committee},
+			verbCorrectSet:    {handle: b.correctSet, who: committee},
+			verbCorrectCard:   {handle: b.correctCard, who: committee},
+			verbCellPick:      {handle: b.cellPress, who: member},
 		},
 		dialogues: map[string]handlerFunc{
 			dialogueJoinName:  b.joinName,
@@ -185,6 +194,9 @@ func (rt routes) dispatch(r *request) error {
 		return texts.Errorf(texts.CommonPrivateOnly, r.b.p.BotUsername)
 	case c.where == groupOnly && !r.chat.IsGroup():
 		return texts.Errorf(texts.CommonGroupOnly)
+	}
+	if c.who == committee || c.who == secretary {
+		r.b.tagCell(r)
 	}
 	if c.who != anyone {
 		if r.cell == nil {

@@ -295,7 +295,7 @@ func (s *Scheduler) quarter(ctx context.Context, d storage.DueItem) error {
 		msgs = append(msgs, delivery.Message{
 			ID:       fmt.Sprintf("quarter:%d:%d:%d", d.CellID, d.Arg, mem.ID),
 			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
-			Parts:    delivery.TextParts(mem.UserID, []string{texts.T(cd.lang(mem), texts.QuarterNoTopical, q.Q, q.Year)}, nil),
+			Parts:    delivery.TextParts(mem.UserID, []string{texts.T(cd.lang(mem), texts.QuarterNoTopical, texts.QuarterNumeral(cd.lang(mem), q.Q), q.Year)}, nil),
 			Purpose:  "committee notice",
 			Priority: storage.PriorityUrgent,
 		})

@@ -79,6 +79,10 @@ type MeetingExport struct {
 	Presence map[string]json.RawMessage `json:"presence"`
 	Outcomes map[string]string          `json:"outcomes"`
 	Group    map[string]string          `json:"group"`
+	// Corrections made after /close: each member's latest, and every one in
+	// order (who, when, from, to).
+	Corrections   map[string]json.RawMessage `json:"corrections,omitempty"`
+	CorrectionLog []json.RawMessage          `json:"correction_log,omitempty"`
 }
 
 // ExportCell reads one cell's data. ErrNotFound when there is no such cell.
@@ -171,6 +175,16 @@ func (s *Store) ExportCell(ctx context.Context, cellID int64, now time.Time) (*C
 		m.Presence = jsonHash(k.Presence(cellID, id))
 		m.Outcomes = hash(k.Outcomes(cellID, id))
 		m.Group = hash(k.GroupNotice(cellID, id))
+		if m.Corrections = jsonHash(k.Corrections(cellID, id)); len(m.Corrections) == 0 {
+			m.Corrections = nil
+		}
+		if err == nil {
+			var log []string
+			log, err = s.rdb.LRange(ctx, k.CorrectionLog(cellID, id), 0, -1).Result()
+			for _, v := range log {
+				m.CorrectionLog = append(m.CorrectionLog, json.RawMessage(v))
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("storage: export meeting %d of cell %d: %w", id, cellID, err)
 		}
@@ -255,6 +269,10 @@ func (s *Store) ImportCell(ctx context.Context, e *CellExport) error {
 			jhset(k.Presence(id, head.ID), m.Presence)
 			hset(k.Outcomes(id, head.ID), m.Outcomes)
 			hset(k.GroupNotice(id, head.ID), m.Group)
+			jhset(k.Corrections(id, head.ID), m.Corrections)
+			for _, c := range m.CorrectionLog {
+				p.RPush(ctx, k.CorrectionLog(id, head.ID), compact(c))
+			}
 		}
 		return nil
 	})

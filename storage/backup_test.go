@@ -75,6 +75,10 @@ func TestCellExportImportRoundTrip(t *testing.T) {
 			_, err = s.UpdateMeeting(ctx, c.ID, m.ID, func(m *cell.Meeting) error { m.State = cell.StateClosed; return nil })
 			must(err)
 		}
+		if i == 0 { // corrected after /close: the correction travels too
+			_, err = s.Correct(ctx, c.ID, m.ID, cell.Correction{MemberID: 3, To: cell.OutcomeAbsent, By: 1, At: start.Add(48 * time.Hour)})
+			must(err)
+		}
 	}
 
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
@@ -82,6 +86,9 @@ func TestCellExportImportRoundTrip(t *testing.T) {
 	must(err)
 	if len(first.Meetings) != 4 || len(first.Members) != 4 {
 		t.Fatalf("export has %d meetings and %d members, want 4 and 4", len(first.Meetings), len(first.Members))
+	}
+	if got := first.Meetings[0]; len(got.Corrections) != 1 || len(got.CorrectionLog) != 1 {
+		t.Fatalf("the export has %d corrections, %d logged; want 1 and 1", len(got.Corrections), len(got.CorrectionLog))
 	}
 	data, err := json.MarshalIndent(first, "", "  ")
 	must(err)

@@ -284,3 +284,15 @@ func (k Keys) JoinTokenRevoked(token string) string { return k.prefix + ":join:r
 // AttachmentsEnded marks "<member id>:<yyyy-mm-dd>" for each attachment whose
 // end the committee was told of, so that several replicas tell it once. HASH
 func (k Keys) AttachmentsEnded(id int64) string { return k.cell(id) + ":attachments:ended" }
+
+// Corrections maps a member id to the committee's latest correction of their
+// outcome at a closed meeting, as JSON (cell.Correction). HASH
+func (k Keys) Corrections(id, meetingID int64) string {
+	return k.meeting(id, meetingID) + ":corrections"
+}
+
+// CorrectionLog keeps every correction of a closed meeting, oldest first, as
+// JSON (cell.Correction with who, when, from and to). LIST
+func (k Keys) CorrectionLog(id, meetingID int64) string {
+	return k.meeting(id, meetingID) + ":corrections:log"
+}

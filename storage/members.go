@@ -350,6 +350,13 @@ return 0
 // ErrNameListed (the new name is an entry's: the request is dropped, the user
 // must ask again for that entry).
 func (s *Store) ConfirmJoinRequest(ctx context.Context, cellID, userID, at int64) (Joined, error) {
+	return s.ConfirmJoinAs(ctx, cellID, userID, at, cell.Official, cell.Regular)
+}
+
+// ConfirmJoinAs is ConfirmJoinRequest adding a new name with the standing and
+// participation the confirming committee member chose; a request for a roster
+// entry keeps the entry's.
+func (s *Store) ConfirmJoinAs(ctx context.Context, cellID, userID, at int64, standing cell.Standing, part cell.Participation) (Joined, error) {
 	k := s.keys
 	uid := strconv.FormatInt(userID, 10)
 	keys := []string{k.Joins(cellID), k.Users(cellID), k.Members(cellID), k.Names(cellID), k.MemberSeq(cellID)}
@@ -373,7 +380,7 @@ func (s *Store) ConfirmJoinRequest(ctx context.Context, cellID, userID, at int64
 		}
 		var out Joined
 		var was, key, seq string
-		m := cell.Member{Name: r.Name, Standing: cell.Official, Participation: cell.Regular}
+		m := cell.Member{Name: r.Name, Standing: standing, Participation: part}
 		if r.MemberID != 0 {
 			was, err = s.rdb.HGet(ctx, k.Members(cellID), strconv.FormatInt(r.MemberID, 10)).Result()
 			if errors.Is(err, redis.Nil) {

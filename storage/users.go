@@ -244,3 +244,27 @@ func (s *Store) UserCells(ctx context.Context, userID int64) ([]int64, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// pickUserCellScript makes one of the user's cells the one their private
+// commands act on.
+//
+// KEYS[1] user HASH, KEYS[2] user's cells SET; ARGV[1] cell id
+// Returns 1, or 0 when the user does not belong to that cell.
+var pickUserCellScript = newScript(`
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'cell', ARGV[1])
+return 1
+`)
+
+// PickUserCell makes cellID the cell the user's private commands act on:
+// ErrNotFound when the user does not belong to it.
+func (s *Store) PickUserCell(ctx context.Context, userID, cellID int64) error {
+	n, err := pickUserCellScript.Run(ctx, s.rdb, []string{s.keys.User(userID), s.keys.UserCells(userID)}, cellID).Int()
+	if err != nil {
+		return fmt.Errorf("storage: pick cell %d for user %d: %w", cellID, userID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("storage: pick cell %d for user %d: %w", cellID, userID, ErrNotFound)
+	}
+	return nil
+}

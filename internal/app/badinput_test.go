@@ -53,10 +53,10 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 		{"group that is no cell", func() { secretary.SendIn(other, "/join") }, secretary, other.ID(), "Nhóm này chưa gắn với chi bộ nào"},
 		{"member tries the committee's command", func() { member.Send("/members") }, member, 0, "chỉ dành cho chi ủy"},
 		{"member tries the secretary's command", func() { member.Send("/demote Nguyễn Thị Lan") }, member, 0, "chỉ dành cho bí thư"},
-		{"stranger tries a committee command", func() { stranger.Send("/members") }, stranger, 0, "chưa tham gia chi bộ nào"},
+		{"stranger tries a committee command", func() { stranger.Send("/members") }, stranger, 0, "chưa liên kết với chi bộ nào"},
 		{"unknown command", func() { member.Send("/frobnicate") }, member, 0, "Bot chưa hiểu lệnh này"},
-		{"bad join link", func() { stranger.Start("nosuchcell") }, stranger, 0, "Liên kết tham gia không đúng"},
-		{"demote the secretary", func() { secretary.Send("/demote Nguyễn Thị Lan") }, secretary, 0, "Không bỏ được quyền chi ủy trên bot của bí thư"},
+		{"bad join link", func() { stranger.Start("nosuchcell") }, stranger, 0, "Đường dẫn đăng ký nhận tin không đúng"},
+		{"demote the secretary", func() { secretary.Send("/demote Nguyễn Thị Lan") }, secretary, 0, "Không bỏ được quyền chi ủy trên Bot của bí thư"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,8 +92,7 @@ func TestBadInputIsAnsweredAndChangesNothing(t *testing.T) {
 	tricky.Send("<b>Tú</b> & Co")
 	tricky.WaitMessage("Không thấy tên «<b>Tú</b> & Co»")
 	tricky.Press("➕ Gửi yêu cầu với tên «<b>Tú</b> & Co»")
-	secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: <b>Tú</b> & Co")
-	secretary.Press("✅ Xác nhận")
+	confirmNewcomer(e, secretary, secretary.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: <b>Tú</b> & Co"))
 	tricky.WaitMessage("đồng chí <b>Tú</b> & Co là đảng viên")
 	for _, method := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "editMessageReplyMarkup"} {
 		for _, r := range e.srv.Requests(method) {

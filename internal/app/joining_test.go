@@ -56,15 +56,15 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 
 	// The secretary opens the bot: the waiting requests reach them.
 	sec.Start("")
-	sec.WaitMessage("2 yêu cầu tham gia đang chờ")
+	sec.WaitMessage("2 yêu cầu liên kết tài khoản đang chờ")
 	e.srv.WaitUntil(func() bool {
-		return countContaining(sec.Messages(), "Yêu cầu tham gia Chi bộ Khu phố 3: Lê Thị Hoa") >= 1 &&
-			countContaining(sec.Messages(), "Yêu cầu tham gia Chi bộ Khu phố 3: Phạm Văn Đức") >= 1
+		return countContaining(sec.Messages(), "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Lê Thị Hoa") >= 1 &&
+			countContaining(sec.Messages(), "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Phạm Văn Đức") >= 1
 	})
 	// Each request's own message: an edit of the first may still be queued
 	// behind the chat's rate limit when the second is pressed.
 	for _, name := range []string{"Lê Thị Hoa", "Phạm Văn Đức"} {
-		sec.PressOn(sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: "+name), "✅ Xác nhận")
+		confirmNewcomer(e, sec, sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: "+name))
 	}
 	duc.WaitMessage("Chi ủy đã xác nhận")
 	hoa.WaitMessage("Chi ủy đã xác nhận")
@@ -73,16 +73,16 @@ func TestJoinRequestsWaitForTheCommittee(t *testing.T) {
 	// and /members lists it before the roster.
 	binh := e.srv.User("Bình")
 	requestJoin(t, binh, payload, "Trần Văn Bình", "➕ Gửi yêu cầu với tên «Trần Văn Bình»")
-	sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn Bình")
+	sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Trần Văn Bình")
 	sec.Send("/members")
 	list := sec.WaitMessage("Trang 1/1")
-	sec.WaitMessage("1 yêu cầu tham gia đang chờ")
+	sec.WaitMessage("1 yêu cầu liên kết tài khoản đang chờ")
 	var header, request int
 	for i, m := range sec.Messages() {
 		switch {
-		case strings.Contains(m.Text, "1 yêu cầu tham gia đang chờ") && i > header:
+		case strings.Contains(m.Text, "1 yêu cầu liên kết tài khoản đang chờ") && i > header:
 			header = i
-		case strings.Contains(m.Text, "Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn Bình"):
+		case strings.Contains(m.Text, "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Trần Văn Bình"):
 			request = i
 		}
 	}
@@ -115,7 +115,7 @@ func TestJoinRequestsExpire(t *testing.T) {
 		t.Error("the expired request is still pending")
 	}
 	e.srv.WaitIdle()
-	if n := countContaining(cs.secretary.Messages(), "yêu cầu tham gia đang chờ"); n != 0 {
+	if n := countContaining(cs.secretary.Messages(), "yêu cầu liên kết tài khoản đang chờ"); n != 0 {
 		t.Errorf("an expired request was listed")
 	}
 
@@ -155,18 +155,18 @@ func TestJoinButtonsCarryTheirRequest(t *testing.T) {
 	}
 	u.Press("➕ Gửi yêu cầu với tên «Phạm Văn Khác»")
 	u.WaitMessage("chờ chi ủy xác nhận")
-	first := sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Phạm Văn Khác")
+	first := sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Phạm Văn Khác")
 	oldData := confirmData(first)
 	// The same user asks again, as an entry of the roster this time: the link
 	// shows the request pending; they withdraw it and give the other name.
 	u.Start(cs.payload)
 	u.WaitMessage("yêu cầu đang chờ chi ủy xác nhận")
 	u.Press("↩️ Rút yêu cầu")
-	u.WaitMessage("Đã rút yêu cầu tham gia Chi bộ Khu phố 3")
+	u.WaitMessage("Đã rút yêu cầu liên kết tài khoản với Chi bộ Khu phố 3")
 	u.Send("Lê Thị Hoa")
 	u.WaitMessage("Xin chọn đúng tên")
 	u.Press("Tôi là Lê Thị Hoa")
-	newData := confirmData(sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Lê Thị Hoa"))
+	newData := confirmData(sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Lê Thị Hoa"))
 	if newData == oldData {
 		t.Fatalf("both notices carry %q", oldData)
 	}

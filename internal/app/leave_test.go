@@ -125,7 +125,7 @@ func TestAttachmentEndsOnItsDate(t *testing.T) {
 		t.Errorf("the committee was told %d times", n)
 	}
 	mc.members[name].Send("/rsvp")
-	mc.members[name].WaitMessage("chưa tham gia chi bộ nào")
+	mc.members[name].WaitMessage("chưa liên kết với chi bộ nào")
 }
 
 // TestUnlinkAndNewLink: /unlink ends an account's access at once and the
@@ -141,7 +141,7 @@ func TestUnlinkAndNewLink(t *testing.T) {
 	sec.Send("/unlink " + name)
 	sec.WaitMessage("Đã ngắt liên kết tài khoản Telegram của đồng chí <b>" + name)
 	old.Send("/rsvp")
-	old.WaitMessage("chưa tham gia chi bộ nào")
+	old.WaitMessage("chưa liên kết với chi bộ nào")
 	if m := memberNamed(t, e, mc.cell.ID, name); m.UserID != 0 || m.Left != "" {
 		t.Fatalf("after /unlink: %+v", m)
 	}

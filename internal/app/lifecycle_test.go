@@ -72,7 +72,7 @@ func joinAs(t *testing.T, u, secretary *telegramtest.User, payload, name string)
 	u.WaitMessage("Xin chọn đúng tên")
 	u.Press("Tôi là " + name)
 	u.WaitMessage("chờ chi ủy xác nhận")
-	secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: " + name)
+	secretary.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: " + name)
 	secretary.Press("✅ Xác nhận")
 	u.WaitMessage("Chi ủy đã xác nhận")
 	secretary.WaitMessage("Đã xác nhận " + name)
@@ -160,7 +160,7 @@ func TestCellLifecycle(t *testing.T) {
 
 	// The secretary promotes one, exempts another; a member switches to English.
 	secretary.Send("/promote Hoàng Minh Tuấn")
-	secretary.WaitMessage("Hoàng Minh Tuấn đã được cấp quyền chi ủy trên bot")
+	secretary.WaitMessage("Hoàng Minh Tuấn đã được cấp quyền chi ủy trên Bot")
 	secretary.Send("/exempt Võ Thị Mai ốm dài ngày")
 	secretary.WaitMessage("Võ Thị Mai: miễn sinh hoạt (ốm dài ngày)")
 	hoa := joiners["Lê Thị Hoa"]

@@ -219,7 +219,7 @@ func TestMeetingBadInput(t *testing.T) {
 		{sec, "/schedule hello", "Lịch «hello» không đúng"},
 		{sec, "/reminders 3x", "đơn vị d (ngày), h (giờ), m (phút), s (giây)"},
 		{sec, "/reminders 1d 30s", "ngắn nhất là 1 phút"},
-		{sec, "/quiet 25:00-06:00", "giờ yên lặng"},
+		{sec, "/quiet 25:00-06:00", "giờ nghỉ"},
 		{sec, "/holiday 30/02/2027", "không đúng"},
 		{sec, "/move 05/12/2026 14:00", "Chưa có buổi sinh hoạt nào sắp tới"},
 		{sec, "/guest , ", "tên và chức vụ"},

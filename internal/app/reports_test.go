@@ -87,7 +87,7 @@ func TestQuarterReportExportCalendar(t *testing.T) {
 	ck.Set(time.Date(2027, 3, 20, 9, 0, 0, 0, hcm))
 	sec.Send("/report")
 	rep := sec.WaitMessage("Báo cáo sinh hoạt chi bộ")
-	for _, want := range []string{"Quý 1/2027", "05/01 định kỳ: 5/5 = 100%", "02/02 định kỳ: 3/5 = 60%", "02/03 chuyên đề: 4/5 = 80%", "Cả kỳ: 12/15 = 80%, chỉ tiêu 85%"} {
+	for _, want := range []string{"quý I/2027", "05/01 định kỳ: 5/5 = 100%", "02/02 định kỳ: 3/5 = 60%", "02/03 chuyên đề: 4/5 = 80%", "Cả kỳ: 12/15 = 80%, chỉ tiêu 85%"} {
 		if !strings.Contains(rep.Text, want) {
 			t.Errorf("report lacks %q:\n%s", want, rep.Text)
 		}

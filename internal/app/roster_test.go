@@ -88,7 +88,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	committee := e.srv.User("An")
 	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
 	secretary.Send("/promote Nguyễn Văn An")
-	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên bot")
+	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên Bot")
 	guest := e.srv.User("Khách")
 	guest.Start("")
 
@@ -98,7 +98,7 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 		chat       int64
 		want, deny []string
 	}{
-		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để tham gia"}, []string{"/members"}},
+		{"guest", func() { guest.Send("/help") }, guest.ID(), []string{"Để đăng ký nhận tin"}, []string{"/members"}},
 		{"member", func() { member.Send("/help") }, member.ID(), []string{"/cancel — Hủy việc đang làm dở", "không cần làm gì thêm", "✅ Tham dự"}, []string{"/members", "/promote", "/import"}},
 		{"committee", func() { committee.Send("/help") }, committee.ID(), []string{"Các lệnh của chi ủy", "/broadcast"}, []string{"/promote"}},
 		{"secretary", func() { secretary.Send("/help") }, secretary.ID(), []string{"Các lệnh của chi ủy", "Riêng bí thư"}, nil},
@@ -128,9 +128,9 @@ func TestHelpByRoleAndDeclinedJoin(t *testing.T) {
 	stranger.Send("Trần Văn An")
 	stranger.WaitMessage("Xin chọn đúng tên")
 	stranger.Press("Tôi là Trần Văn An")
-	committee.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Trần Văn An")
+	committee.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Trần Văn An")
 	committee.Press("✖️ Không xác nhận")
-	stranger.WaitMessage("Chi ủy không xác nhận yêu cầu tham gia Chi bộ Khu phố 3. Nếu có nhầm lẫn, xin đồng chí liên hệ bí thư chi bộ")
+	stranger.WaitMessage("Chi ủy chưa xác nhận việc liên kết tài khoản Telegram này với Chi bộ Khu phố 3 trên Bot")
 	committee.WaitMessage("Không xác nhận Trần Văn An")
 	// The secretary's copy of the request is now out of date.
 	secretary.Press("✅ Xác nhận")
@@ -153,7 +153,7 @@ func TestGroupHelpByRole(t *testing.T) {
 	committee := e.srv.User("An")
 	joinAs(t, committee, secretary, payload, "Nguyễn Văn An")
 	secretary.Send("/promote Nguyễn Văn An")
-	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên bot")
+	secretary.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên Bot")
 	stranger := e.srv.User("Khách")
 	for _, u := range []*telegramtest.User{member, committee, stranger} {
 		g.Add(u)

@@ -23,7 +23,7 @@ func TestUndecodableUpdateIsSkipped(t *testing.T) {
 		`{"message_id":99,"date":"tomorrow","chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"Lan"},"text":"/lang en"}`,
 		lan.ID(), lan.ID())))
 	lan.Send("/help")
-	lan.WaitMessage("Để tham gia, xin bấm nút")
+	lan.WaitMessage("Để đăng ký nhận tin, xin bấm nút")
 	e.srv.WaitIdle()
 	if got := countContaining(lan.Messages(), "Language set to English"); got != 0 {
 		t.Errorf("the undecodable update %d was acted on", bad)

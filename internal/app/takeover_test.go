@@ -15,7 +15,7 @@ import (
 // The texts these tests look for.
 const (
 	nameLinked   = "đã gắn với tài khoản Telegram của một đồng chí khác"
-	requestSent  = "Đã gửi yêu cầu tham gia"
+	requestSent  = "Đã gửi yêu cầu liên kết tài khoản Telegram"
 	stillPending = "yêu cầu đang chờ chi ủy xác nhận"
 )
 
@@ -115,13 +115,13 @@ func TestJoinCannotTakeOverAnEntry(t *testing.T) {
 	}
 	stranger.PressOn(got, "➕ Gửi yêu cầu với tên «Le Thi Hoa»")
 	stranger.WaitMessage(requestSent)
-	notice := sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Le Thi Hoa")
+	notice := sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Le Thi Hoa")
 	for _, want := range []string{"Tên mới, chưa có trong danh sách", "Tên gần giống trong danh sách: Lê Thị Hoa"} {
 		if !strings.Contains(notice.Text, want) {
 			t.Errorf("the notice %q does not say %q", notice.Text, want)
 		}
 	}
-	sec.PressOn(notice, "✅ Xác nhận")
+	confirmNewcomer(e, sec, notice)
 	stranger.WaitMessage("Chi ủy đã xác nhận")
 
 	// An unlinked entry with the committee's rights.
@@ -135,7 +135,7 @@ func TestJoinCannotTakeOverAnEntry(t *testing.T) {
 	refusedPress(t, e, claimer, cs.cell.ID, "1:jn:"+c+":"+markOf("Nguyễn Văn An"))
 	claimer.PressOn(got, "Tôi là Nguyễn Văn An")
 	claimer.WaitMessage(requestSent)
-	notice = sec.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Nguyễn Văn An")
+	notice = sec.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Nguyễn Văn An")
 	for _, want := range []string{"nhận là <b>Nguyễn Văn An</b> trong danh sách", "đang có quyền chi ủy", "/promote"} {
 		if !strings.Contains(notice.RawText, want) {
 			t.Errorf("the notice %q does not say %q", notice.RawText, want)
@@ -178,7 +178,7 @@ func TestRepeatedJoinRequestsNotifyOnce(t *testing.T) {
 	sec := cs.secretary
 	const name = "Phạm Văn Mười"
 	notices := func() int {
-		return countContaining(sec.Messages(), "Yêu cầu tham gia Chi bộ Khu phố 3: "+name)
+		return countContaining(sec.Messages(), "Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: "+name)
 	}
 
 	u := e.srv.User("Mười")
@@ -299,7 +299,7 @@ func TestJoinSearchOffersOnlyTheName(t *testing.T) {
 	got := answerTo(t, e, stranger, "Nguye\u0302\u0303n Va\u0306n A\u0302n")
 	stranger.PressOn(got, "Tôi là Nguyễn Văn Ân")
 	stranger.WaitMessage(requestSent)
-	notice := cs.secretary.WaitMessage("Yêu cầu tham gia Chi bộ Khu phố 3: Nguyễn Văn Ân")
+	notice := cs.secretary.WaitMessage("Yêu cầu liên kết tài khoản Telegram với Chi bộ Khu phố 3: Nguyễn Văn Ân")
 	if !strings.Contains(notice.Text, "nhận là Nguyễn Văn Ân trong danh sách") {
 		t.Errorf("notice = %q", notice.Text)
 	}

@@ -65,7 +65,7 @@ func TestMemberHelp(t *testing.T) {
 	en.Start("")
 	en.Send("/help")
 	m = en.WaitMessage("/help — What the bot can do for you")
-	if !strings.Contains(m.Text, "press \"Join the cell\"") {
+	if !strings.Contains(m.Text, "press \"Get messages from the bot\"") {
 		t.Errorf("a guest's English help = %q", m.Text)
 	}
 }
@@ -189,12 +189,12 @@ func TestMenusFollowRoles(t *testing.T) {
 	anChat := fmt.Sprintf("chat:%d", an.ID())
 	check(anChat, "", nil, []string{"members"}) // a member has no menu of their own
 	sec.Send("/promote Nguyễn Văn An")
-	sec.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên bot")
+	sec.WaitMessage("Nguyễn Văn An đã được cấp quyền chi ủy trên Bot")
 	check(anChat, "", []string{"members", "import", "broadcast"}, []string{"promote", "demote"})
 	check(fmt.Sprintf("chat_member:%d:%d", g.ID(), an.ID()), "", []string{"agenda"}, []string{"promote"})
 
 	sec.Send("/demote Nguyễn Văn An")
-	sec.WaitMessage("Nguyễn Văn An đã được bỏ quyền chi ủy trên bot")
+	sec.WaitMessage("Nguyễn Văn An không còn quyền chi ủy trên Bot")
 	if got := e.srv.CommandsFor(anChat, ""); len(got) != 0 {
 		t.Errorf("a removed committee member keeps the committee's menu: %v", names(got))
 	}

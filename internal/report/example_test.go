@@ -49,7 +49,7 @@ func Example() {
 	fmt.Println(report.FileName(f, ".xlsx"))
 	// Output:
 	// 📊 <b>Báo cáo sinh hoạt chi bộ</b>
-	// <b>Chi bộ Khu phố 3</b> · Quý 2/2026
+	// <b>Chi bộ Khu phố 3</b> · quý II/2026
 	//
 	// <b>Theo buổi họp</b> (có mặt/phải dự)
 	// 03/04 định kỳ: 1/2 = 50% ⚠️
@@ -61,6 +61,6 @@ func Example() {
 	// <b>Theo đảng viên</b> (có mặt/phải dự)
 	// • Nguyễn Thị Lan: 1/1
 	// • Trần Văn Bình: 0/1, vắng có lý do 1 (ốm đau 1)
-	// true 📈 Tỷ lệ dự họp Quý 2/2026, Chi bộ Khu phố 3: 50% (chỉ tiêu 85%)
+	// true 📈 Tỷ lệ dự họp quý II/2026, Chi bộ Khu phố 3: 50% (chỉ tiêu 85%)
 	// chuyen-can_chi-bo-khu-pho-3_Q2-2026.xlsx
 }

@@ -43,7 +43,7 @@ func TestComputeByMeeting(t *testing.T) {
 		{"present", f.Present, 2 + 5 + 3},
 		{"percent", f.Percent, 71}, // 10/14 = 71.4%
 		{"target", f.Target, 85},
-		{"label", f.Period.Label("vi"), "Quý 2/2026"},
+		{"label", f.Period.Label("vi"), "quý II/2026"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

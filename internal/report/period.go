@@ -34,12 +34,12 @@ func YearPeriod(year int, loc *time.Location) Period {
 // Contains reports whether t falls in the period.
 func (p Period) Contains(t time.Time) bool { return !t.Before(p.Start) && t.Before(p.End) }
 
-// Label is the period as a report heads it: "Quý 2/2026", "Năm 2026".
+// Label is the period as a report heads it: "quý II/2026", "Năm 2026".
 func (p Period) Label(lang string) string {
 	if p.Quarter == 0 {
 		return texts.T(lang, texts.ReportPeriodYear, p.Year)
 	}
-	return texts.T(lang, texts.ReportPeriodQuarter, p.Quarter, p.Year)
+	return texts.T(lang, texts.ReportPeriodQuarter, texts.QuarterNumeral(lang, p.Quarter), p.Year)
 }
 
 // slug is the period in a file name: "Q2-2026", "2026".

@@ -121,7 +121,7 @@ func TestTextSplitsLongReports(t *testing.T) {
 
 func TestCaptions(t *testing.T) {
 	f := Compute(quarter(t))
-	if got, want := Caption("vi", f), "📈 Tỷ lệ dự họp Quý 2/2026, Chi bộ Khu phố Đồng Tâm: 71% (chỉ tiêu 85%)"; got != want {
+	if got, want := Caption("vi", f), "📈 Tỷ lệ dự họp quý II/2026, Chi bộ Khu phố Đồng Tâm: 71% (chỉ tiêu 85%)"; got != want {
 		t.Errorf("Caption = %q, want %q", got, want)
 	}
 	f.Cell = strings.Repeat("Chi bộ <Đồng Tâm> ", 80) // a name no cell has, to test the bound

@@ -83,7 +83,7 @@ func TestPageMeetingAndRSVP(t *testing.T) {
 		step("the page is drawn"),
 		hold("secretary"),
 		chromedp.Click("#tab-private", chromedp.ByQuery),
-		waitText("đã được cấp quyền chi ủy trên bot"),
+		waitText("đã được cấp quyền chi ủy trên Bot"),
 		step("the secretary's chat is shown"),
 		// The roster again, from the file picker: a re-import updates by name.
 		chromedp.SetUploadFiles("#file", []string{csvPath}, chromedp.ByQuery),

@@ -299,7 +299,7 @@ func (s *Sandbox) seed() {
 		}
 	}
 	sec.Send("/promote " + names[1])
-	sec.WaitMessage("đã được cấp quyền chi ủy trên bot")
+	sec.WaitMessage("đã được cấp quyền chi ủy trên Bot")
 }
 
 // elderName is the member shown as the elderly one: exempt, "cao tuổi".

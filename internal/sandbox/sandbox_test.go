@@ -112,7 +112,7 @@ func TestTwoSandboxes(t *testing.T) {
 	}
 	for _, s := range []*Sandbox{sa, sb} {
 		v := getView(t, s.URL(), "secretary")
-		if len(v.People) != 5 || !strings.Contains(lastText(v.Private.Messages), "đã được cấp quyền chi ủy trên bot") {
+		if len(v.People) != 5 || !strings.Contains(lastText(v.Private.Messages), "đã được cấp quyền chi ủy trên Bot") {
 			t.Errorf("%s: people %d, secretary's last message %q", s.URL(), len(v.People), lastText(v.Private.Messages))
 		}
 	}

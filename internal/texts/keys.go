@@ -514,6 +514,39 @@ const (
 	JoinPickAgain       Key = "join.pick_again"
 )
 
+// Corrections of a closed meeting's attendance.
+const (
+	CorrectButton      Key = "correct.button"
+	CorrectNotClosed   Key = "correct.not_closed"
+	CorrectPick        Key = "correct.pick"
+	CorrectPickMeeting Key = "correct.pick_meeting"
+	CorrectNoMeetings  Key = "correct.no_meetings"
+	CorrectAsk         Key = "correct.ask"
+	CorrectAbsent      Key = "correct.absent"
+	CorrectUnchanged   Key = "correct.unchanged"
+	CorrectDone        Key = "correct.done"
+	CorrectHead        Key = "correct.head"
+	CorrectGroupMark   Key = "correct.group_mark"
+)
+
+// Several cells per person.
+const (
+	CmdCell     Key = "cmd.cell"
+	ExampleCell Key = "example.cell"
+	CellList    Key = "cell.list"
+	CellOnlyOne Key = "cell.only_one"
+	CellUnknown Key = "cell.unknown"
+	CellPicked  Key = "cell.picked"
+)
+
+// A newcomer's standing and participation, asked of the confirming committee member.
+const (
+	JoinAskStanding          Key = "join.ask_standing"
+	JoinAskPart              Key = "join.ask_part"
+	JoinStandingOfficial     Key = "join.standing_official"
+	JoinStandingProbationary Key = "join.standing_probationary"
+)
+
 // check-in with a code and a QR that change every 30 seconds
 const (
 	CheckinShow      Key = "checkin.show"
