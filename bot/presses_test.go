@@ -188,6 +188,18 @@ func TestPressAnsweredOnceAcrossARestart(t *testing.T) {
 		}
 		r := &request{ctx: context.Background(), b: b, log: logger, cb: u.CallbackQuery}
 		r.answerCallback("✅", false)
+		if i == 0 {
+			// The first process's answer is given (its record is made before
+			// it): whatever the second does from here, it finds the record.
+			for tg.count("q9") == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the first process did not answer the press")
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		} else if err := b.answerPress(context.Background(), telegram.AnswerCallbackQuery{ID: "q9"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := tg.count("q9"); n != 1 {
 		t.Errorf("the press was answered %d times, want once", n)
