@@ -67,7 +67,7 @@ func TestCorrectionAfterClose(t *testing.T) {
 	var doc telegramtest.Message
 	e.srv.WaitUntil(func() bool {
 		for _, m := range sec.Messages() {
-			if m.DocumentFileID != "" {
+			if m.DocumentFileID != "" && strings.HasSuffix(m.FileName, ".csv") { // not the minutes draft /close sent
 				doc = m
 				return true
 			}
