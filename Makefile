@@ -6,11 +6,13 @@ GO ?= go
 
 # test installs redis-server when it is missing (the storage tests start real servers),
 # and Chromium (the sandbox's page test drives it), then runs every test with the race
-# detector.
+# detector. The end-to-end package runs about ten minutes on two cores (real bot
+# processes killed and restarted, Telegram's per-chat pace), past go test's default
+# timeout of ten: hence thirty.
 test:
 	scripts/ensure-redis
 	scripts/ensure-chromium
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 
 # run starts the bot with the settings in .env, when there is one (README), and
 # the environment.
