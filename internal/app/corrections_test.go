@@ -115,6 +115,8 @@ func TestCorrectionRefused(t *testing.T) {
 	c := b36(mc.cell.ID)
 	other := b36(mc.cell.ID + 1000)
 	member := mc.members[mc.regular[2]]
+	// The member presses a forged button on the notice of the next meeting.
+	member.WaitMessage("Thứ Năm, 10/12/2026 14:00")
 	tests := []struct {
 		name    string
 		by      *telegramtest.User
