@@ -121,16 +121,8 @@ func (b *Bot) checkinCode(r *request, code string) error {
 	switch {
 	case errors.Is(err, storage.ErrNoCheckin):
 		return texts.Errorf(texts.CheckinNone)
-	case errors.Is(err, storage.ErrLockedOut):
-		return texts.Errorf(texts.CheckinLocked)
-	case errors.Is(err, storage.ErrWrongCode):
-		left := storage.CheckinTries - b.checkinTries(r)
-		if left <= 0 {
-			return texts.Errorf(texts.CheckinLocked)
-		}
-		return texts.Errorf(texts.CheckinWrong, left)
 	case err != nil:
-		return err
+		return b.codeRefused(r, err)
 	}
 	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, id)
 	if err != nil {
@@ -597,4 +589,20 @@ func alertOrder(k cell.AlertKind) int {
 		return 0
 	}
 	return 1
+}
+
+// codeRefused is the answer to a check-in code the store refused: locked out
+// after too many tries, a wrong code with the tries left, or the error itself.
+func (b *Bot) codeRefused(r *request, err error) error {
+	switch {
+	case errors.Is(err, storage.ErrLockedOut):
+		return texts.Errorf(texts.CheckinLocked)
+	case errors.Is(err, storage.ErrWrongCode):
+		left := storage.CheckinTries - b.checkinTries(r)
+		if left <= 0 {
+			return texts.Errorf(texts.CheckinLocked)
+		}
+		return texts.Errorf(texts.CheckinWrong, left)
+	}
+	return err
 }

@@ -161,16 +161,8 @@ func (b *Bot) checkedIn(r *request, open, id int64, already bool, err error) err
 			return merr
 		}
 		return texts.Errorf(texts.CheckinEnded, texts.DateTime(r.lang, m.Start.In(r.location())))
-	case errors.Is(err, storage.ErrLockedOut):
-		return texts.Errorf(texts.CheckinLocked)
-	case errors.Is(err, storage.ErrWrongCode):
-		left := storage.CheckinTries - b.checkinTries(r)
-		if left <= 0 {
-			return texts.Errorf(texts.CheckinLocked)
-		}
-		return texts.Errorf(texts.CheckinWrong, left)
 	case err != nil:
-		return err
+		return b.codeRefused(r, err)
 	}
 	m, err := b.p.Store.Meeting(r.ctx, r.cell.ID, id)
 	if err != nil {

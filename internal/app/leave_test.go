@@ -71,17 +71,7 @@ func TestLeaveDiedGetsNothingAfter(t *testing.T) {
 	}
 
 	sec.Send("/export Q4/2026")
-	var doc telegramtest.Message
-	e.srv.WaitUntil(func() bool {
-		for _, m := range sec.Messages() {
-			if m.DocumentFileID != "" && strings.HasSuffix(m.FileName, ".csv") { // not the minutes draft /close sent
-				doc = m
-				return true
-			}
-		}
-		return false
-	})
-	data, _, _ := e.srv.FileData(doc.DocumentFileID)
+	data := exportCSV(t, e, sec)
 	if !bytes.Contains(data, []byte(died)) {
 		t.Errorf("the export of the meeting before the date lost %s", died)
 	}
@@ -232,4 +222,22 @@ func TestLeaveBadInput(t *testing.T) {
 	if m := memberNamed(t, e, mc.cell.ID, "Trần Văn Bình"); m.Left != "2026-12-01" || m.LeftCause != cell.LeftTransfer {
 		t.Errorf("picked member: %+v", m)
 	}
+}
+
+// exportCSV waits for the CSV that /export sent to u, and returns its bytes:
+// not the minutes draft (.docx) /close sends the committee first.
+func exportCSV(t *testing.T, e *env, u *telegramtest.User) []byte {
+	t.Helper()
+	var doc telegramtest.Message
+	e.srv.WaitUntil(func() bool {
+		for _, m := range u.Messages() {
+			if m.DocumentFileID != "" && strings.HasSuffix(m.FileName, ".csv") {
+				doc = m
+				return true
+			}
+		}
+		return false
+	})
+	data, _, _ := e.srv.FileData(doc.DocumentFileID)
+	return data
 }
