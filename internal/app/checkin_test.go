@@ -43,7 +43,7 @@ func shownCheckin(t *testing.T, e *env, m telegramtest.Message) (code, link stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true, gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
 		t.Fatalf("the QR does not decode: %v", err)
 	}
