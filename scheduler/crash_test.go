@@ -54,9 +54,43 @@ type replica struct {
 	refuse func(chat int64) error
 }
 
+// kill marks the replica dead: a Redis command it starts from now on fails,
+// and one already on the wire completes with its reply, as its counterpart to
+// Telegram (Do) does. A SIGKILL landing between a command's effect and the
+// next instruction loses that instruction's in-memory effect (a counter's
+// increment) with the whole process; the counters read here are those of a
+// scrape just before the kill, so they follow the replies the process had.
 func (r *replica) kill() {
 	r.dead.Store(true)
-	_ = r.rdb.Close()
+}
+
+var errKilled = errors.New("process killed")
+
+// deadHook refuses the Redis commands a dead replica would start.
+type deadHook struct{ r *replica }
+
+func (h deadHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h deadHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.r.dead.Load() {
+			cmd.SetErr(errKilled)
+			return errKilled
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h deadHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.r.dead.Load() {
+			for _, c := range cmds {
+				c.SetErr(errKilled)
+			}
+			return errKilled
+		}
+		return next(ctx, cmds)
+	}
 }
 
 // Do implements telegram.Caller. A call that began before the kill completes,
@@ -64,7 +98,7 @@ func (r *replica) kill() {
 func (r *replica) Do(ctx context.Context, req telegram.Request, result any) error {
 	if r.dead.Load() {
 		<-r.frozen
-		return errors.New("process killed")
+		return errKilled
 	}
 	if req.Method() != "sendMessage" {
 		return nil
@@ -193,6 +227,7 @@ func newCrashRound(t *testing.T) *crashRound {
 func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent func(point, id string))) *replica {
 	t.Helper()
 	r := &replica{rdb: redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)}), reg: prometheus.NewRegistry(), box: cr.box, frozen: make(chan struct{})}
+	r.rdb.AddHook(deadHook{r})
 	cr.replicas = append(cr.replicas, r)
 	store := storage.New(r.rdb, cr.prefix)
 	logger := slog.New(slog.NewTextHandler(deadWriter{r, t.Output()}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -219,9 +254,7 @@ func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent fu
 		close(r.frozen)
 		cancel()
 		wg.Wait()
-		if !r.dead.Load() {
-			_ = r.rdb.Close()
-		}
+		_ = r.rdb.Close()
 	})
 	return r
 }
