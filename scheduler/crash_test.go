@@ -237,7 +237,8 @@ func (cr *crashRound) start(t *testing.T, probe func(r *replica) (sched, sent fu
 		Lease: 2 * time.Second, RecoverEvery: 200 * time.Millisecond, MaxWait: 500 * time.Millisecond, SendTimeout: time.Second,
 		Probe: sentProbe, Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) {
 			sched.Delivered(ctx, id, purpose, result)
-		}})
+		}, Wanted: func(ctx context.Context, e *storage.QueueEntry) bool { return sched.Wanted(ctx, e) },
+		ReleaseEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

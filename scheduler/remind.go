@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -44,8 +45,8 @@ func (s *Scheduler) Delivered(ctx context.Context, id, purpose string, result st
 		s.groupRefused(ctx, id)
 		return
 	}
-	if purpose != PurposeReminder && purpose != PurposeLateReminder {
-		return
+	if purpose != PurposeReminder && purpose != PurposeLateReminder || result == storage.ResultSkipped {
+		return // a skipped reminder was counted by Wanted
 	}
 	outcome := OutcomeFailed
 	switch {
@@ -119,8 +120,10 @@ func (s *Scheduler) notice(ctx context.Context, d storage.DueItem) error {
 }
 
 // remind sends one reminder of a meeting to its expected members who have not
-// asked to be excused, posts the counts to the group, and at the last lead tells
-// the committee who has not answered.
+// asked to be excused; a second item (remindPost) then posts the counts to the
+// group and, at the last lead, tells the committee who has not answered. A
+// round the planner moved ahead (planWaves) spreads its members' reminders
+// over its planned window; any other goes at once.
 func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	s.probe(ProbeRemindClaimed, d)
 	m, ok, err := s.meetingFor(ctx, d)
@@ -160,19 +163,27 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			return nil
 		}
 	}
-	last := lead == slices.Min(leads)
-	late := now.Sub(d.At) > time.Minute
+	start, end, planned, err := s.p.Store.PlannedWindow(ctx, d)
+	if err != nil {
+		return err
+	}
+	due, textAt := d.At, now
+	if planned {
+		// The item runs ahead of its due time; the text speaks of the day as
+		// the member reads it, by the end of the window.
+		due, textAt = ReminderDue(m.Start, lead, cd.cell.Quiet, cd.loc), later(end, now)
+	}
+	late := now.Sub(due) > time.Minute
 	answers, err := s.p.Store.Answers(ctx, d.CellID, m.ID)
 	if err != nil {
 		return err
 	}
-	counts, silent := cell.Tally(cd.roster, answers, day)
-	id := fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, m.ID, m.Version, d.Arg)
+	id := roundID(d, m.Version)
 	purpose := PurposeReminder
 	if late {
 		purpose = PurposeLateReminder
 	}
-	var msgs []delivery.Message
+	var reminded []cell.Member
 	var excused, offline int
 	for _, mem := range cd.roster {
 		switch {
@@ -185,33 +196,79 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			offline++
 			continue
 		}
-		lang := cd.lang(mem)
-		msgs = append(msgs, delivery.Message{
-			ID:       fmt.Sprintf("%s:%d", id, mem.ID),
-			To:       storage.QueueRecipient{CellID: d.CellID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
-			Parts:    delivery.TextParts(mem.UserID, []string{ReminderText(lang, cd.cell, m, now, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
-			Purpose:  purpose,
-			Priority: storage.PriorityUrgent,
-		})
+		reminded = append(reminded, mem)
 	}
-	// The members' reminders are queued first, then the group's counts and the
-	// committee's list: a process that dies between the two leaves the item
-	// leased, and whoever takes it over queues all of them again, the ids
-	// already queued being left alone.
-	added, err := s.p.Delivery.Enqueue(ctx, msgs...)
-	if err != nil {
-		return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
+	after := make([]time.Duration, len(reminded))
+	if planned {
+		after = spread(len(reminded), now, start, end, cd.cell.Quiet, cd.loc)
+	}
+	byLang := map[string][]storage.WaveMessage{}
+	for i, mem := range reminded {
+		lang := cd.lang(mem)
+		byLang[lang] = append(byLang[lang], storage.WaveMessage{MemberID: mem.ID, ChatID: mem.UserID, After: after[i]})
+	}
+	added := 0
+	for _, lang := range slices.Sorted(maps.Keys(byLang)) {
+		n, err := s.p.Delivery.EnqueueWave(ctx, delivery.WaveTemplate{
+			ID:      waveID(id, lang),
+			CellID:  d.CellID,
+			Purpose: purpose,
+			Parts:   delivery.TextParts(0, []string{ReminderText(lang, cd.cell, m, textAt, late)}, RSVPKeyboard(lang, d.CellID, m.ID)),
+		}, byLang[lang])
+		added += n
+		if err != nil {
+			return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
+		}
 	}
 	// Those not reminded are counted by the process that first queued the
 	// round (or by each, when nobody is to be reminded); the reminded ones as
-	// delivery ends them (Delivered).
-	if added > 0 || len(msgs) == 0 {
+	// delivery ends them (Delivered, Wanted).
+	if added > 0 || len(reminded) == 0 {
 		s.metrics.reminders.WithLabelValues(OutcomeExcused).Add(float64(excused))
 		s.metrics.reminders.WithLabelValues(OutcomeOffline).Add(float64(offline))
 	}
 	s.probe(ProbeRemindMembers, d)
-	members := len(msgs)
-	msgs = msgs[:0]
+	// The members' reminders are queued first, then the item that posts the
+	// counts: a process that dies between the two leaves this item leased, and
+	// whoever takes it over queues both again, what was queued being left alone.
+	post := storage.DueItem{Kind: storage.DueRemindPost, CellID: d.CellID, MeetingID: d.MeetingID, Arg: d.Arg, Version: d.Version, At: now}
+	if planned {
+		post.At = later(end, now)
+	}
+	if err := s.p.Store.ScheduleDue(ctx, post); err != nil {
+		return err
+	}
+	if planned {
+		if err := s.p.Store.ForgetPlan(ctx, d); err != nil {
+			return err
+		}
+	}
+	log.Info("scheduler: reminder queued", "recipients", len(reminded), "late", late, "from", now.Add(slices.Min(append(after, 0))), "to", now.Add(slices.Max(append(after, 0))))
+	return nil
+}
+
+// remindPost posts a reminder round's counts to the group and, at the last
+// lead, tells the committee who has not answered, with the answers of now.
+func (s *Scheduler) remindPost(ctx context.Context, d storage.DueItem) error {
+	m, ok, err := s.meetingFor(ctx, d)
+	if err != nil || !ok {
+		return err
+	}
+	if !s.p.Now().Before(m.Start) {
+		s.log.Warn("scheduler: reminder counts dropped: the meeting has started", "cell", d.CellID, "meeting", m.ID)
+		return nil
+	}
+	cd, err := s.load(ctx, d.CellID)
+	if err != nil {
+		return err
+	}
+	answers, err := s.p.Store.Answers(ctx, d.CellID, m.ID)
+	if err != nil {
+		return err
+	}
+	counts, silent := cell.Tally(cd.roster, answers, m.Start.In(cd.loc))
+	id := roundID(d, m.Version)
+	var msgs []delivery.Message
 	if cd.cell.ChatID != 0 {
 		lang := cd.groupLang()
 		msgs = append(msgs, delivery.Message{
@@ -222,13 +279,12 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			Priority: storage.PriorityUrgent,
 		})
 	}
-	if last {
+	if time.Duration(d.Arg)*time.Second == slices.Min(cd.leads()) {
 		msgs = append(msgs, s.silentReport(cd, m, id, silent)...)
 	}
 	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {
 		return fmt.Errorf("scheduler: queue reminder %s: %w", id, err)
 	}
-	log.Info("scheduler: reminder queued", "recipients", members, "late", late)
 	return nil
 }
 

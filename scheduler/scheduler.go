@@ -20,6 +20,9 @@ import (
 // that was queued before is not queued again.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, msgs ...delivery.Message) (int, error)
+	// EnqueueWave queues a round's reminders, each released into the queue
+	// its After from now, the text stored once per template.
+	EnqueueWave(ctx context.Context, t delivery.WaveTemplate, msgs []storage.WaveMessage) (int, error)
 }
 
 // Params are a Scheduler's dependencies; zero values of the tunables mean the
@@ -42,6 +45,11 @@ type Params struct {
 	// Probe* constants) with the item's name. Tests kill the process there to
 	// show that whatever step a process dies at, another one finishes the item.
 	Probe func(point, item string)
+	// Rate is how many messages a second the planner gives reminder waves
+	// over all cells. Default WaveShare of the overall send limit.
+	Rate float64
+	// PlanEvery is how often the planner looks ahead. Default 5 s.
+	PlanEvery time.Duration
 	// BotUsername makes the check-in QR's deep link.
 	BotUsername string
 }
@@ -95,6 +103,12 @@ func New(p Params) (*Scheduler, error) {
 	if p.Batch <= 0 {
 		p.Batch = 100
 	}
+	if p.Rate <= 0 {
+		p.Rate = WaveShare * float64(time.Second) / float64(storage.DefaultRateLimits().Global.Every)
+	}
+	if p.PlanEvery <= 0 {
+		p.PlanEvery = 5 * time.Second
+	}
 	s := &Scheduler{p: p, log: p.Logger, wake: make(chan struct{}, 1)}
 	s.metrics.reminders = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cellbot_reminders_total",
@@ -129,6 +143,12 @@ func (s *Scheduler) Wake() {
 func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.p.Poll)
 	defer t.Stop()
+	planned := make(chan struct{})
+	go func() {
+		defer close(planned)
+		s.planLoop(ctx)
+	}()
+	defer func() { <-planned }()
 	for {
 		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("scheduler: run", "err", err)
@@ -217,6 +237,8 @@ func (s *Scheduler) do(ctx context.Context, d storage.DueItem) error {
 		if err = s.remind(ctx, d); err == nil {
 			s.probe(ProbeRemindQueued, d)
 		}
+	case storage.DueRemindPost:
+		err = s.remindPost(ctx, d)
 	case storage.DueQuarter:
 		err = s.quarter(ctx, d)
 	case storage.DueGroup:

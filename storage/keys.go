@@ -131,6 +131,14 @@ func (k Keys) QueueCoalesce(key string) string { return k.queue() + ":co:" + key
 // QueueCount counts the messages in the lanes, by priority (fields "0", "1"). HASH
 func (k Keys) QueueCount() string { return k.queue() + ":count" }
 
+// QueueWave holds the planned messages not released yet: "template|member|chat",
+// scored by when each is released (unix ms). ZSET
+func (k Keys) QueueWave() string { return k.queue() + ":wave" }
+
+// QueueTemplate is what the messages of one wave template share: cell,
+// purpose, parts, n. HASH
+func (k Keys) QueueTemplate(id string) string { return k.queue() + ":tpl:" + id }
+
 // QueueLeased holds message ids being sent, scored by their lease's end (unix ms). ZSET
 func (k Keys) QueueLeased() string { return k.queue() + ":leased" }
 
@@ -211,6 +219,14 @@ func (k Keys) sched() string { return k.prefix + ":{s}" }
 // SchedDue holds the scheduler's items (see DueItem) scored by when they are due,
 // in unix ms. ZSET
 func (k Keys) SchedDue() string { return k.sched() + ":due" }
+
+// SchedPlan holds the windows of the rounds the planner moved ahead of their
+// due time: item name → "start,end" (unix ms). HASH
+func (k Keys) SchedPlan() string { return k.sched() + ":plan" }
+
+// SchedLoad holds the planner's reservations: messages per ten seconds, by
+// the bucket's number (unix ms / 10,000). HASH
+func (k Keys) SchedLoad() string { return k.sched() + ":load" }
 
 // SchedLeased holds the items a process is working on, scored by the end of its
 // lease (unix ms). ZSET

@@ -88,6 +88,10 @@ type QueueEntry struct {
 	Coalesce string
 
 	// Set by Claim.
+
+	// Template is the wave template a released message's parts come from
+	// (EnqueueWave): their chat_id is the sender's to set, to To.ChatID.
+	Template    string
 	Enqueued    time.Time
 	Attempts    int    // failed attempts so far (network errors, 5xx)
 	FirstUnsent int    // parts before it have their sent marker
@@ -102,6 +106,9 @@ const (
 	ResultSent        QueueResult = "sent"
 	ResultUnreachable QueueResult = "unreachable" // 403: blocked, or never opened the bot
 	ResultFailed      QueueResult = "failed"      // 400, or retries exhausted
+	// ResultSkipped is a planned message that was no longer wanted when its
+	// time came (delivery.SenderParams.Wanted).
+	ResultSkipped QueueResult = "skipped"
 )
 
 // QueueJob is a group of messages with a progress message and a report.
@@ -426,6 +433,12 @@ for p = 1, 2 do
             local out = {id, first}
             local f = redis.call('HGETALL', mk)
             for j = 1, #f do out[#out + 1] = f[j] end
+            -- A message released from the wave shares its round's parts.
+            local tpl = redis.call('HGET', mk, 'tpl')
+            if tpl then
+              out[#out + 1] = 'parts'
+              out[#out + 1] = redis.call('HGET', qp .. 'tpl:' .. tpl, 'parts') or ''
+            end
             return out
           end
         end
@@ -475,6 +488,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, t
 		ID:          id,
 		Result:      f["result"],
 		Coalesce:    f["co"],
+		Template:    f["tpl"],
 		JobID:       f["job"],
 		Purpose:     f["purpose"],
 		Priority:    qAtoi(f["prio"]),
@@ -810,15 +824,17 @@ func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (Que
 type QueueDepth struct {
 	Ready  [2]int64 // by priority
 	Leased int64
+	Wave   int64 // planned, not released yet
 }
 
 // QueueDepth reads the sizes of the queue's lanes.
 func (s *Store) QueueDepth(ctx context.Context) (QueueDepth, error) {
 	var counts *redis.SliceCmd
-	var leased *redis.IntCmd
+	var leased, wave *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		counts = p.HMGet(ctx, s.keys.QueueCount(), "0", "1")
 		leased = p.ZCard(ctx, s.keys.QueueLeased())
+		wave = p.ZCard(ctx, s.keys.QueueWave())
 		return nil
 	})
 	if err != nil {
@@ -831,6 +847,7 @@ func (s *Store) QueueDepth(ctx context.Context) (QueueDepth, error) {
 		}
 	}
 	d.Leased = leased.Val()
+	d.Wave = wave.Val()
 	return d, nil
 }
 

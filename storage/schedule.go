@@ -15,11 +15,14 @@ type DueKind string
 
 // Kinds of scheduler items.
 const (
-	DuePlan    DueKind = "plan"    // materialise the cell's next recurring meeting (Version: the schedule's)
-	DueNotice  DueKind = "notice"  // send a meeting's notice
-	DueRemind  DueKind = "remind"  // send a meeting's reminder, Arg seconds before it
-	DueQuarter DueKind = "quarter" // warn when the quarter Arg (yyyyq) has no topical meeting
-	DueGroup   DueKind = "group"   // post a meeting's notice in the group, with its live counts
+	DuePlan   DueKind = "plan"   // materialise the cell's next recurring meeting (Version: the schedule's)
+	DueNotice DueKind = "notice" // send a meeting's notice
+	DueRemind DueKind = "remind" // send a meeting's reminder, Arg seconds before it
+	// DueRemindPost posts a reminder round's counts to the group and, at the
+	// last lead, tells the committee who has not answered.
+	DueRemindPost DueKind = "remindpost"
+	DueQuarter    DueKind = "quarter" // warn when the quarter Arg (yyyyq) has no topical meeting
+	DueGroup      DueKind = "group"   // post a meeting's notice in the group, with its live counts
 	// DueCheckin replaces the check-in code and QR of the meeting's open
 	// check-in; it comes back every step while check-in is open.
 	DueCheckin DueKind = "checkin"

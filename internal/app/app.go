@@ -110,6 +110,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Completed: func(ctx context.Context, id, purpose string, result storage.QueueResult) {
 			sched.Delivered(ctx, id, purpose, result)
 		},
+		Wanted: func(ctx context.Context, e *storage.QueueEntry) bool {
+			return sched.Wanted(ctx, e)
+		},
 		Probe: opts.Probe,
 	})
 	if err != nil {
@@ -126,6 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		Now:        now,
 		Registerer: reg,
 		Probe:      opts.Probe,
+		Rate:       waveRate(cfg.PaidBroadcast),
 		// The check-in QR's link opens this bot.
 		BotUsername: tg.Self().Username,
 	})
@@ -380,4 +384,14 @@ func connectTelegram(ctx context.Context, cfg *config.Config, hc *http.Client, l
 		return err
 	})
 	return tg, err
+}
+
+// waveRate is the rate the planner gives reminder waves: its share of the
+// overall limit the sender keeps, which paid broadcasts raise.
+func waveRate(paid bool) float64 {
+	l := storage.DefaultRateLimits()
+	if paid {
+		l = storage.PaidRateLimits()
+	}
+	return scheduler.WaveShare * float64(time.Second) / float64(l.Global.Every)
 }

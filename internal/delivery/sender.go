@@ -85,6 +85,13 @@ type SenderParams struct {
 	// purpose and result, whichever process ended it: the accounting of what
 	// was sent (the scheduler counts reminders by outcome).
 	Completed func(ctx context.Context, id, purpose string, result storage.QueueResult)
+	// Wanted, when set, is asked before a message released from the wave
+	// (EnqueueWave) is sent whether it is still wanted: a round queued ahead
+	// of its time may have been answered, moved or cancelled meanwhile. A
+	// message no longer wanted completes as storage.ResultSkipped.
+	Wanted func(ctx context.Context, e *storage.QueueEntry) bool
+	// ReleaseEvery bounds the wait between two looks at the wave. Default 250 ms.
+	ReleaseEvery time.Duration
 	// Probe, when set, is called with ProbeSent and the message's id once a
 	// part is sent and marked. Tests kill the process there, in the middle of
 	// a fan-out.
@@ -124,6 +131,7 @@ type Sender struct {
 
 	wake     signal        // work was enqueued or recovered
 	finish   chan struct{} // a job completed (buffer 1)
+	release  chan struct{} // the wave got entries (buffer 1)
 	progress chan string   // job ids whose progress is due (dropped when full)
 }
 
@@ -163,6 +171,7 @@ func NewSender(p SenderParams) (*Sender, error) {
 	def(&p.RecoverEvery, time.Second)
 	def(&p.ProgressEvery, 3*time.Second)
 	def(&p.DirectMaxWait, 3*time.Second)
+	def(&p.ReleaseEvery, 250*time.Millisecond)
 	m, err := newMetrics(p.Registerer, p.Store, p.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: register metrics: %w", err)
@@ -180,6 +189,7 @@ func NewSender(p SenderParams) (*Sender, error) {
 		process:  hex.EncodeToString(id[:]),
 		wake:     signal{ch: make(chan struct{})},
 		finish:   make(chan struct{}, 1),
+		release:  make(chan struct{}, 1),
 		progress: make(chan string, 64),
 	}
 	if p.Cells != nil {
@@ -295,6 +305,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	followers.Go(func() { s.recoverLoop(fctx) })
 	followers.Go(func() { s.finishLoop(fctx) })
 	followers.Go(func() { s.progressLoop(fctx) })
+	followers.Go(func() { s.releaseLoop(fctx) })
 	for i := range s.p.Workers {
 		workers.Go(func() { s.work(ctx, i) })
 	}
@@ -431,6 +442,12 @@ func (s *Sender) deliver(ctx context.Context, log *slog.Logger, e *storage.Queue
 	if decodeErr != nil {
 		log.Error("delivery: message cannot be decoded", "err", decodeErr)
 		s.complete(hold, log, e, storage.ResultFailed)
+		return
+	}
+	fillTemplate(e, parts)
+	if e.Template != "" && e.FirstUnsent == 0 && s.p.Wanted != nil && !s.p.Wanted(hold, e) {
+		log.Info("delivery: no longer wanted")
+		s.complete(hold, log, e, storage.ResultSkipped)
 		return
 	}
 	if e.Priority == storage.PriorityBulk && s.quiet != nil {

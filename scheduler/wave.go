@@ -1,0 +1,263 @@
+package scheduler
+
+// Reminder waves. When many cells' reminders fall due together, Telegram's
+// overall limit stretches a round of 51,000 messages over half an hour: sent
+// from its due time, the last member would get the "2h" reminder an hour and a
+// half before the meeting. The planner looks ahead at the reminder items
+// waiting in the scheduler and plans each round's messages backwards from its
+// due time: spread evenly over the Spread before it (a round is never
+// front-loaded), at most Rate messages a second over all rounds, a round that
+// does not fit moving earlier. A round whose planned start has come is
+// promoted: its item runs now and its messages are queued in the wave, each
+// released at its planned time (delivery.Sender.EnqueueWave), and what it
+// takes of the rate is reserved (storage.Store.PromoteDue), so that the next
+// plan fits around it. The group's counts and the committee's list are posted
+// by a second item at the end of the round's window, with the counts of then.
+//
+// A message planned ahead may meet a changed world at its time: the member
+// asked to be excused, the meeting moved or was cancelled. Wanted looks
+// before each is sent.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/storage"
+)
+
+const (
+	// Spread is how long before its due time a round begins when the rate
+	// leaves room: its messages are spread over it.
+	Spread = 30 * time.Minute
+	// WaveMargin is how long before its due time a planned round ends, for the
+	// sends that a retry, a reply or a broadcast delays.
+	WaveMargin = 15 * time.Second
+	// PlanHorizon is how far ahead the planner looks: longer than the longest
+	// wave it may have to plan (10,000 cells of 51 take about five hours).
+	PlanHorizon = 12 * time.Hour
+	// WaveShare is the share of the overall send limit the planner gives
+	// reminder waves; the rest, and whatever a wave leaves unused, goes to
+	// replies (first), broadcasts and notices.
+	WaveShare = 0.97
+)
+
+// perRound is what a round sends besides its members' reminders: the group's
+// counts and, at the last lead, the committee's list (counted as one).
+const perRound = 2
+
+// planWaves plans the reminder rounds due after the next look and promotes
+// those whose planned start has come.
+func (s *Scheduler) planWaves(ctx context.Context, now time.Time) error {
+	// Rounds due sooner than the next look run at their due time as they are:
+	// the previous looks promoted what had to start earlier.
+	items, err := s.p.Store.DueBetween(ctx, now.Add(s.p.PlanEvery), now.Add(PlanHorizon))
+	if err != nil {
+		return err
+	}
+	items = slices.DeleteFunc(items, func(d storage.DueItem) bool { return d.Kind != storage.DueRemind })
+	if len(items) == 0 {
+		return nil
+	}
+	cells := make([]int64, 0, len(items))
+	for _, d := range items {
+		cells = append(cells, d.CellID)
+	}
+	slices.Sort(cells)
+	sizes, err := s.p.Store.RosterSizes(ctx, slices.Compact(cells))
+	if err != nil {
+		return err
+	}
+	load, err := s.p.Store.WaveLoadFrom(ctx, now)
+	if err != nil {
+		return err
+	}
+	// Latest due first, each placed as late as it may go; ties in a fixed
+	// order, so that every replica's plan is the same.
+	slices.SortFunc(items, func(a, b storage.DueItem) int {
+		return cmp.Or(b.At.Compare(a.At), strings.Compare(a.Name(), b.Name()))
+	})
+	p := newWavePlan(now, s.p.Rate, load)
+	for _, d := range items {
+		r := p.place(d.At, float64(sizes[d.CellID]+perRound))
+		if r.start.After(now.Add(s.p.PlanEvery)) {
+			continue
+		}
+		at := later(r.start, now)
+		ok, err := s.p.Store.PromoteDue(ctx, d, at, r.start, r.end, r.taken)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.log.Info("scheduler: reminder round starts ahead of its due time", "cell", d.CellID, "meeting", d.MeetingID,
+				"due", d.At, "from", r.start, "to", r.end)
+		}
+	}
+	return nil
+}
+
+// wavePlan is the rate left in each bucket of the look ahead.
+type wavePlan struct {
+	first  int64 // the bucket of now
+	bucket float64
+	left   map[int64]float64
+	per    float64 // what a bucket holds
+}
+
+func newWavePlan(now time.Time, rate float64, load storage.WaveLoad) *wavePlan {
+	per := rate * storage.WaveBucket.Seconds()
+	p := &wavePlan{first: load.Bucket(now), per: per, left: make(map[int64]float64, len(load))}
+	for b, n := range load {
+		p.left[b] = per - n
+	}
+	return p
+}
+
+func (p *wavePlan) room(b int64) float64 {
+	if v, ok := p.left[b]; ok {
+		return v
+	}
+	return p.per
+}
+
+// placed is a round's plan: the window its messages are spread over, and what
+// it takes of each bucket.
+type placed struct {
+	start, end time.Time
+	taken      storage.WaveLoad
+}
+
+// place plans n messages due at due: from the bucket WaveMargin before it
+// backwards, each bucket given at most the round's even share of Spread and
+// what the rate leaves; what does not fit by now goes now.
+func (p *wavePlan) place(due time.Time, n float64) placed {
+	var load storage.WaveLoad
+	end := due.Add(-WaveMargin)
+	share := n * storage.WaveBucket.Seconds() / Spread.Seconds()
+	r := placed{end: end, taken: storage.WaveLoad{}}
+	b := load.Bucket(end)
+	for n > 1e-9 && b >= p.first {
+		take := min(share, n, max(p.room(b), 0))
+		if take > 0 {
+			p.left[b] = p.room(b) - take
+			r.taken[b] += take
+			n -= take
+		}
+		b--
+	}
+	r.start = load.BucketStart(b + 1)
+	if n > 1e-9 { // the rate cannot fit it: the rest goes at once
+		r.taken[p.first] += n
+		p.left[p.first] = p.room(p.first) - n
+		r.start = load.BucketStart(p.first)
+	}
+	if r.start.After(r.end) {
+		r.start = r.end
+	}
+	return r
+}
+
+// planLoop runs the planner every PlanEvery until ctx ends.
+func (s *Scheduler) planLoop(ctx context.Context) {
+	t := time.NewTicker(s.p.PlanEvery)
+	defer t.Stop()
+	for {
+		if err := s.planWaves(ctx, s.p.Now()); err != nil && ctx.Err() == nil {
+			s.log.Warn("scheduler: plan reminder waves", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PlanOnce runs the planner once at the scheduler's clock (tests and
+// benchmarks that move time themselves).
+func (s *Scheduler) PlanOnce(ctx context.Context) error { return s.planWaves(ctx, s.p.Now()) }
+
+// waveID is the template id of a round's reminders in one language.
+func waveID(round, lang string) string { return round + ":" + lang }
+
+// parseWaveID reads the cell, meeting and version back from a reminder
+// template's id ("remind:cell:meeting:version:lead:lang").
+func parseWaveID(id string) (cellID, meetingID int64, version int, ok bool) {
+	f := strings.Split(id, ":")
+	if len(f) != 6 || f[0] != "remind" {
+		return 0, 0, 0, false
+	}
+	var err1, err2, err3 error
+	cellID, err1 = strconv.ParseInt(f[1], 10, 64)
+	meetingID, err2 = strconv.ParseInt(f[2], 10, 64)
+	version, err3 = strconv.Atoi(f[3])
+	return cellID, meetingID, version, err1 == nil && err2 == nil && err3 == nil
+}
+
+// Wanted says whether a reminder planned ahead is still to be sent
+// (delivery.SenderParams.Wanted): not when its meeting was moved, cancelled or
+// has begun, nor to a member who has asked to be excused meanwhile. Those not
+// sent are counted here, under their outcome. When it cannot tell (Redis
+// trouble), it sends.
+func (s *Scheduler) Wanted(ctx context.Context, e *storage.QueueEntry) bool {
+	cellID, meetingID, version, ok := parseWaveID(e.Template)
+	if !ok {
+		return true
+	}
+	m, err := s.p.Store.Meeting(ctx, cellID, meetingID)
+	switch {
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		s.log.Warn("scheduler: check a planned reminder", "msg", e.ID, "err", err)
+		return true
+	case err != nil || m.Version != version || !m.Open():
+		s.metrics.reminders.WithLabelValues(OutcomeSuperseded).Inc()
+		return false
+	case !s.p.Now().Before(m.Start):
+		s.metrics.reminders.WithLabelValues(OutcomeDropped).Inc()
+		return false
+	}
+	answers, err := s.p.Store.Answers(ctx, cellID, meetingID)
+	if err != nil {
+		s.log.Warn("scheduler: check a planned reminder", "msg", e.ID, "err", err)
+		return true
+	}
+	if answers[e.To.MemberID].Kind == cell.Excused {
+		s.metrics.reminders.WithLabelValues(OutcomeExcused).Inc()
+		return false
+	}
+	return true
+}
+
+// spread gives the members' reminders their release times: evenly over the
+// planned window, none in the cell's quiet hours.
+func spread(n int, now, start, end time.Time, quiet cell.QuietHours, loc *time.Location) []time.Duration {
+	out := make([]time.Duration, n)
+	start = later(start, now)
+	end = later(end, start)
+	for i := range n {
+		at := start.Add(time.Duration(float64(end.Sub(start)) * float64(i) / float64(max(n, 1))))
+		if until, ok := quiet.Until(at.In(loc)); ok {
+			at = until
+		}
+		out[i] = at.Sub(now)
+	}
+	return out
+}
+
+func roundID(d storage.DueItem, version int) string {
+	return fmt.Sprintf("remind:%d:%d:%d:%d", d.CellID, d.MeetingID, version, d.Arg)
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
