@@ -55,7 +55,7 @@ func redisInfo(b *testing.B, rdb *redis.Client, section, field string) int64 {
 // seedCells makes cells of members linked to Telegram accounts, each with a
 // meeting at start whose "2h" reminder is due at start-2h, writing the roster
 // keys directly (import through the bot is not what is measured).
-func seedCells(b *testing.B, store *storage.Store, rdb *redis.Client, cells, members int, start time.Time) {
+func seedCells(b testing.TB, store *storage.Store, rdb *redis.Client, cells, members int, start time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	k := store.Keys()

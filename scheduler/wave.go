@@ -134,16 +134,25 @@ type placed struct {
 }
 
 // place plans n messages due at due: from the bucket WaveMargin before it
-// backwards, each bucket given at most the round's even share of Spread and
-// what the rate leaves; what does not fit by now goes now.
+// backwards, each bucket within Spread of the due time given at most the
+// round's even share and what the rate leaves, each bucket before that as much
+// as the rate leaves (a round pushed out of its Spread starts as late as it
+// can); what does not fit by now goes now.
 func (p *wavePlan) place(due time.Time, n float64) placed {
 	var load storage.WaveLoad
 	end := due.Add(-WaveMargin)
-	share := n * storage.WaveBucket.Seconds() / Spread.Seconds()
+	// The window is whole buckets: a bucket's worth less than Spread keeps
+	// its start within Spread of the due time.
+	share := n * storage.WaveBucket.Seconds() / (Spread - WaveMargin - storage.WaveBucket).Seconds()
+	spreadFrom := load.Bucket(due.Add(-Spread)) + 1
 	r := placed{end: end, taken: storage.WaveLoad{}}
 	b := load.Bucket(end)
 	for n > 1e-9 && b >= p.first {
-		take := min(share, n, max(p.room(b), 0))
+		most := n
+		if b >= spreadFrom {
+			most = min(share, n)
+		}
+		take := min(most, max(p.room(b), 0))
 		if take > 0 {
 			p.left[b] = p.room(b) - take
 			r.taken[b] += take

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -227,6 +228,37 @@ func TestOnRedisCluster(t *testing.T) {
 		}
 		if _, err := s.PauseChat(ctx, now, 2000, time.Second, l); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("wave", func(t *testing.T) {
+		due := now.Add(time.Hour)
+		d := storage.DueItem{Kind: storage.DueRemind, CellID: c.ID, MeetingID: 9, Arg: 7200, Version: 1, At: due}
+		must(s.ScheduleDue(ctx, d))
+		if _, err := s.DueBetween(ctx, now, due); err != nil {
+			t.Fatal(err)
+		}
+		var load storage.WaveLoad
+		if ok, err := s.PromoteDue(ctx, d, now, now, due, storage.WaveLoad{load.Bucket(now): 1}); err != nil || !ok {
+			t.Fatalf("promote = %v, %v", ok, err)
+		}
+		if _, err := s.WaveLoadFrom(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RosterSizes(ctx, []int64{cells[0].ID, cells[2].ID}); err != nil {
+			t.Fatal(err)
+		}
+		tpl := storage.WaveTemplate{ID: "remind:1:9:1:7200:vi", CellID: c.ID, Purpose: "reminder",
+			Parts: []json.RawMessage{json.RawMessage(`{"method":"sendMessage","params":{"text":"Nhắc họp"}}`)}}
+		if n, err := s.EnqueueWave(ctx, now, tpl, []storage.WaveMessage{{MemberID: 1, ChatID: 3000}}); err != nil || n != 1 {
+			t.Fatalf("enqueue wave = %d, %v", n, err)
+		}
+		if n, _, err := s.ReleaseWave(ctx, now, storage.QueueBatch); err != nil || n != 1 {
+			t.Fatalf("release = %d, %v", n, err)
+		}
+		e, _, err := s.Claim(ctx, now, time.Minute, "tok-wave")
+		if err != nil || e == nil || e.Template != tpl.ID || len(e.Parts) != 1 {
+			t.Fatalf("claim = %+v, %v", e, err)
 		}
 	})
 

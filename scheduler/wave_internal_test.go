@@ -1,0 +1,111 @@
+package scheduler
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/cellbot/cellbot/internal/cell"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// TestWavePlacement: where the planner puts a round, alone or behind others,
+// and that no bucket is given more than the rate.
+func TestWavePlacement(t *testing.T) {
+	now := time.Date(2027, 4, 3, 10, 0, 0, 0, time.UTC)
+	due := now.Add(3 * time.Hour)
+	var load storage.WaveLoad
+	tests := []struct {
+		name      string
+		rate      float64 // messages a second
+		reserved  storage.WaveLoad
+		rounds    []float64 // messages of each round, all due at due
+		due       time.Time
+		wantStart time.Duration // the last round's start, before due (± one bucket)
+	}{
+		{name: "one round is spread over the half hour", rate: 29, rounds: []float64{53}, due: due, wantStart: Spread},
+		{name: "rounds that fit share the half hour", rate: 29, rounds: repeat(53, 100), due: due, wantStart: Spread},
+		{
+			// 3,000 messages at 1 a second: 1,785 s of the half hour hold
+			// 1,775 of them (one bucket's worth short, whole buckets); the
+			// rest starts 1,225 s earlier.
+			name: "a round larger than the rate allows starts earlier", rate: 1, rounds: []float64{3000}, due: due,
+			wantStart: WaveMargin + 3000*time.Second,
+		},
+		{
+			name: "what was reserved before is kept", rate: 1, due: due, rounds: []float64{100},
+			reserved:  fill(load.Bucket(due.Add(-30*time.Minute)), load.Bucket(due), 10),
+			wantStart: Spread + 100*time.Second,
+		},
+		{name: "a round due too soon for its size starts now", rate: 1, rounds: []float64{500}, due: now.Add(2 * time.Minute), wantStart: 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newWavePlan(now, tt.rate, tt.reserved)
+			var r placed
+			for _, n := range tt.rounds {
+				r = p.place(tt.due, n)
+				sum := 0.0
+				for _, v := range r.taken {
+					sum += v
+				}
+				if math.Abs(sum-n) > 1e-6 {
+					t.Fatalf("a round of %v took %v", n, sum)
+				}
+			}
+			got := tt.due.Sub(r.start)
+			if d := got - tt.wantStart; d < -storage.WaveBucket || d > storage.WaveBucket {
+				t.Errorf("the last round starts %v before its due time; want %v", got, tt.wantStart)
+			}
+			if !r.end.Equal(tt.due.Add(-WaveMargin)) {
+				t.Errorf("the round ends %v before its due time; want %v", tt.due.Sub(r.end), WaveMargin)
+			}
+			for b, left := range p.left {
+				if b != p.first && left < -1e-6 {
+					t.Errorf("bucket %v holds %v more than the rate allows", load.BucketStart(b), -left)
+				}
+			}
+		})
+	}
+}
+
+func repeat(n float64, times int) []float64 {
+	out := make([]float64, times)
+	for i := range out {
+		out[i] = n
+	}
+	return out
+}
+
+// fill reserves n in each bucket from a to b.
+func fill(a, b int64, n float64) storage.WaveLoad {
+	out := storage.WaveLoad{}
+	for i := a; i <= b; i++ {
+		out[i] = n
+	}
+	return out
+}
+
+// TestSpreadSkipsQuietHours: a release time in the cell's quiet hours moves
+// to their end.
+func TestSpreadSkipsQuietHours(t *testing.T) {
+	loc := time.FixedZone("ICT", 7*3600)
+	now := time.Date(2027, 4, 3, 5, 40, 0, 0, loc)
+	quiet := mustQuiet(t, "22:00-06:00")
+	after := spread(4, now, now, now.Add(40*time.Minute), quiet, loc)
+	want := []time.Duration{20 * time.Minute, 20 * time.Minute, 20 * time.Minute, 30 * time.Minute}
+	for i := range want {
+		if after[i] != want[i] {
+			t.Fatalf("release after %v; want %v", after, want)
+		}
+	}
+}
+
+func mustQuiet(t *testing.T, s string) cell.QuietHours {
+	t.Helper()
+	q, err := cell.ParseQuiet(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}

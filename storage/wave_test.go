@@ -1,0 +1,192 @@
+package storage_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/cellbot/cellbot/storage"
+)
+
+func waveTemplate(id string) storage.WaveTemplate {
+	return storage.WaveTemplate{ID: id, CellID: 7, Purpose: "reminder",
+		Parts: []json.RawMessage{json.RawMessage(`{"method":"sendMessage","params":{"chat_id":"0","text":"Nhắc họp"}}`)}}
+}
+
+// TestWave: a round's messages wait in the wave until their time, are released
+// into their chats' urgent lanes, are claimed with the template's parts, and
+// are never queued twice: not while waiting, not once released, not once sent.
+func TestWave(t *testing.T) {
+	s, _ := newQueueStore(t)
+	ctx := context.Background()
+	tpl := waveTemplate("remind:7:3:1:7200:vi")
+	msgs := []storage.WaveMessage{
+		{MemberID: 1, ChatID: 901},
+		{MemberID: 2, ChatID: 902, After: 10 * time.Second},
+		{MemberID: 3, ChatID: 903, After: 20 * time.Second},
+	}
+	enqueue := func(now time.Time, msgs []storage.WaveMessage) int {
+		t.Helper()
+		n, err := s.EnqueueWave(ctx, now, tpl, msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	release := func(now time.Time) (int, time.Time) {
+		t.Helper()
+		n, next, err := s.ReleaseWave(ctx, now, storage.QueueBatch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, next
+	}
+	if n := enqueue(queueT0, msgs); n != 3 {
+		t.Fatalf("queued %d, want 3", n)
+	}
+	if n := enqueue(queueT0, msgs); n != 0 {
+		t.Fatalf("queued the same round again: %d new", n)
+	}
+	if d, err := s.QueueDepth(ctx); err != nil || d.Wave != 3 || d.Ready[0] != 0 {
+		t.Fatalf("depth = %+v, %v; want 3 in the wave, nothing in the lanes", d, err)
+	}
+	if e := mustClaim(t, s, queueT0, time.Minute, "tok"); e != nil {
+		t.Fatalf("claimed %s before any was released", e.ID)
+	}
+	n, next := release(queueT0)
+	if n != 1 || !next.Equal(queueT0.Add(10*time.Second)) {
+		t.Fatalf("released %d, next at %v; want 1, the next 10 s later", n, next)
+	}
+	e := mustClaim(t, s, queueT0, time.Minute, "tok")
+	if e == nil || e.ID != "remind:7:3:1:7200:vi:1" || e.Template != tpl.ID || e.To.ChatID != 901 || e.To.MemberID != 1 ||
+		e.To.CellID != 7 || e.Priority != storage.PriorityUrgent || e.Purpose != "reminder" {
+		t.Fatalf("claimed %+v", e)
+	}
+	if len(e.Parts) != 1 || string(e.Parts[0]) != string(tpl.Parts[0]) {
+		t.Fatalf("parts = %s; want the template's", e.Parts)
+	}
+	mustDone(t, s, e.ID, e.Token)
+	// Queued again after it was sent (a round redone after a crash): left alone.
+	if n := enqueue(queueT0.Add(time.Second), msgs[:1]); n != 0 {
+		t.Fatalf("a sent member queued again: %d new", n)
+	}
+	if n, _ := release(queueT0.Add(20 * time.Second)); n != 2 {
+		t.Fatalf("released %d at +20 s, want 2", n)
+	}
+	// Released but not sent: queueing the round again adds nothing either.
+	if n := enqueue(queueT0.Add(20*time.Second), msgs); n != 0 {
+		t.Fatalf("released members queued again: %d new", n)
+	}
+	got := map[int64]bool{}
+	for range 2 {
+		e := mustClaim(t, s, queueT0.Add(20*time.Second), time.Minute, "tok2")
+		if e == nil {
+			t.Fatal("a released message was not claimed")
+		}
+		got[e.To.ChatID] = true
+		mustDone(t, s, e.ID, e.Token)
+	}
+	if !got[902] || !got[903] {
+		t.Fatalf("claimed chats %v; want 902 and 903", got)
+	}
+	if d, err := s.QueueDepth(ctx); err != nil || d.Wave+d.Ready[0]+d.Ready[1]+d.Leased != 0 {
+		t.Fatalf("depth = %+v, %v; want empty", d, err)
+	}
+}
+
+// TestWaveKeepsAChatsOrder: a reminder released into a chat that has a
+// message waiting goes after it.
+func TestWaveKeepsAChatsOrder(t *testing.T) {
+	s, _ := newQueueStore(t)
+	ctx := context.Background()
+	mustEnqueue(t, s, queueT0, toChat("reply", 901, storage.PriorityUrgent))
+	if _, err := s.EnqueueWave(ctx, queueT0, waveTemplate("remind:7:3:1:7200:vi"), []storage.WaveMessage{{MemberID: 1, ChatID: 901}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReleaseWave(ctx, queueT0, storage.QueueBatch); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for range 2 {
+		e := mustClaim(t, s, queueT0, time.Minute, "tok")
+		if e == nil {
+			t.Fatalf("claimed nothing after %v", order)
+		}
+		order = append(order, e.ID)
+		mustDone(t, s, e.ID, e.Token)
+	}
+	if order[0] != "reply" || order[1] != "remind:7:3:1:7200:vi:1" {
+		t.Fatalf("order %v; want the reply, then the reminder", order)
+	}
+}
+
+// TestWaveTemplateGone: an entry whose template expired is dropped, not sent
+// empty.
+func TestWaveTemplateGone(t *testing.T) {
+	s, rdb := newQueueStore(t)
+	ctx := context.Background()
+	tpl := waveTemplate("remind:7:3:1:7200:vi")
+	if _, err := s.EnqueueWave(ctx, queueT0, tpl, []storage.WaveMessage{{MemberID: 1, ChatID: 901}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, s.Keys().QueueTemplate(tpl.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.ReleaseWave(ctx, queueT0, storage.QueueBatch); err != nil || n != 1 {
+		t.Fatalf("release = %d, %v", n, err)
+	}
+	if e := mustClaim(t, s, queueT0, time.Minute, "tok"); e != nil {
+		t.Fatalf("claimed %s, whose template is gone", e.ID)
+	}
+}
+
+// TestPromoteDue: a round is promoted once, with its window and reservations;
+// the reservations of buckets gone by are dropped.
+func TestPromoteDue(t *testing.T) {
+	s, _ := newQueueStore(t)
+	ctx := context.Background()
+	due := queueT0.Add(time.Hour)
+	d := storage.DueItem{Kind: storage.DueRemind, CellID: 7, MeetingID: 3, Arg: 7200, Version: 1, At: due}
+	if err := s.ScheduleDue(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var load storage.WaveLoad
+	start, end := due.Add(-30*time.Minute), due.Add(-15*time.Second)
+	taken := storage.WaveLoad{load.Bucket(start): 2.5, load.Bucket(end): 3}
+	ok, err := s.PromoteDue(ctx, d, queueT0, start, end, taken)
+	if err != nil || !ok {
+		t.Fatalf("promote = %v, %v", ok, err)
+	}
+	if ok, err := s.PromoteDue(ctx, d, queueT0, start, end, taken); err != nil || ok {
+		t.Fatalf("promoted twice: %v, %v", ok, err)
+	}
+	items, err := s.DueBetween(ctx, queueT0.Add(-time.Second), queueT0)
+	if err != nil || len(items) != 1 || items[0].Name() != d.Name() {
+		t.Fatalf("due by now = %v, %v; want the promoted item", items, err)
+	}
+	gs, ge, ok, err := s.PlannedWindow(ctx, d)
+	if err != nil || !ok || !gs.Equal(start) || !ge.Equal(end) {
+		t.Fatalf("window = %v %v %v %v", gs, ge, ok, err)
+	}
+	got, err := s.WaveLoadFrom(ctx, queueT0)
+	if err != nil || got[load.Bucket(start)] != 2.5 || got[load.Bucket(end)] != 3 {
+		t.Fatalf("load = %v, %v", got, err)
+	}
+	got, err = s.WaveLoadFrom(ctx, end)
+	if err != nil || len(got) != 1 || got[load.Bucket(end)] != 3 {
+		t.Fatalf("load from the window's end = %v, %v; want its last bucket only", got, err)
+	}
+	if err := s.ForgetPlan(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := s.PlannedWindow(ctx, d); err != nil || ok {
+		t.Fatalf("window after forget = %v, %v", ok, err)
+	}
+	// An item no longer waiting (done, or moved away) is not promoted.
+	other := d
+	other.Version = 2
+	if ok, err := s.PromoteDue(ctx, other, queueT0, start, end, taken); err != nil || ok {
+		t.Fatalf("promoted an item that is not waiting: %v, %v", ok, err)
+	}
+}
