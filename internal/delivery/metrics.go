@@ -89,11 +89,14 @@ var (
 		[]string{"priority"}, nil)
 	leasedDesc = prometheus.NewDesc("cellbot_delivery_queue_leased",
 		"Queued messages being sent (leased by a worker).", nil, nil)
+	waveDesc = prometheus.NewDesc("cellbot_delivery_queue_wave",
+		"Reminders planned ahead, waiting in the wave to be released into the queue at their time.", nil, nil)
 )
 
 func (d *depthCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- readyDesc
 	ch <- leasedDesc
+	ch <- waveDesc
 }
 
 func (d *depthCollector) Collect(ch chan<- prometheus.Metric) {
@@ -109,4 +112,5 @@ func (d *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, float64(q.Ready[0]), "0")
 	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, float64(q.Ready[1]), "1")
 	ch <- prometheus.MustNewConstMetric(leasedDesc, prometheus.GaugeValue, float64(q.Leased))
+	ch <- prometheus.MustNewConstMetric(waveDesc, prometheus.GaugeValue, float64(q.Wave))
 }

@@ -282,6 +282,10 @@ func TestDeliveryDepthMetric(t *testing.T) {
 	if _, err := s.Enqueue(context.Background(), msg("a", storage.PriorityUrgent), msg("b", storage.PriorityBulk), msg("c", storage.PriorityBulk)); err != nil {
 		t.Fatal(err)
 	}
+	wave := delivery.WaveTemplate{ID: "remind:1:1:1:7200:vi", CellID: 1, Purpose: "reminder", Parts: delivery.TextParts(0, []string{"Nhắc họp"}, nil)}
+	if _, err := s.EnqueueWave(context.Background(), wave, []storage.WaveMessage{{MemberID: 2, ChatID: 2, After: time.Hour}, {MemberID: 3, ChatID: 3, After: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
 	mfs, err := env.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -303,6 +307,7 @@ func TestDeliveryDepthMetric(t *testing.T) {
 		"cellbot_delivery_queue_ready,priority=0": 1,
 		"cellbot_delivery_queue_ready,priority=1": 2,
 		"cellbot_delivery_queue_leased":           0,
+		"cellbot_delivery_queue_wave":             2,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("queue depth (-want +got):\n%s", diff)
