@@ -116,11 +116,18 @@ func (s *Store) UnscheduleDue(ctx context.Context, items ...DueItem) error {
 	if len(items) == 0 {
 		return nil
 	}
-	names := make([]any, len(items))
+	names := make([]string, len(items))
+	members := make([]any, len(items))
 	for i, d := range items {
-		names[i] = d.Name()
+		names[i], members[i] = d.Name(), d.Name()
 	}
-	if err := s.rdb.ZRem(ctx, s.keys.SchedDue(), names...).Err(); err != nil {
+	// A round the planner moved ahead leaves its window behind.
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, s.keys.SchedDue(), members...)
+		p.HDel(ctx, s.keys.SchedPlan(), names...)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("storage: unschedule %d items: %w", len(items), err)
 	}
 	return nil
