@@ -158,7 +158,7 @@ func runWave(b *testing.B, ctx context.Context, rdb *redis.Client, store *storag
 		}
 		var waveNext time.Time
 		for {
-			n, next, err := store.ReleaseWave(ctx, now, storage.QueueBatch)
+			n, next, err := store.ReleaseWave(ctx, now, now, storage.QueueBatch)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -63,7 +63,7 @@ func TestPlannedRound(t *testing.T) {
 	for clock.t.Before(due) {
 		clock.t = clock.t.Add(5 * time.Second)
 		run()
-		if _, _, err := store.ReleaseWave(ctx, clock.t, storage.QueueBatch); err != nil {
+		if _, _, err := store.ReleaseWave(ctx, clock.t, clock.t, storage.QueueBatch); err != nil {
 			t.Fatal(err)
 		}
 		for {
@@ -139,7 +139,7 @@ func TestPlannedRoundOfAMovedMeeting(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.t = due
-	if _, _, err := store.ReleaseWave(ctx, clock.t, storage.QueueBatch); err != nil {
+	if _, _, err := store.ReleaseWave(ctx, clock.t, clock.t, storage.QueueBatch); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -253,7 +253,7 @@ func TestOnRedisCluster(t *testing.T) {
 		if n, err := s.EnqueueWave(ctx, now, tpl, []storage.WaveMessage{{MemberID: 1, ChatID: 3000}}); err != nil || n != 1 {
 			t.Fatalf("enqueue wave = %d, %v", n, err)
 		}
-		if n, _, err := s.ReleaseWave(ctx, now, storage.QueueBatch); err != nil || n != 1 {
+		if n, _, err := s.ReleaseWave(ctx, now, now, storage.QueueBatch); err != nil || n != 1 {
 			t.Fatalf("release = %d, %v", n, err)
 		}
 		e, _, err := s.Claim(ctx, now, time.Minute, "tok-wave")

@@ -80,8 +80,9 @@ return added
 `)
 
 // EnqueueWave stores the round's template and queues its messages to be
-// released After now (the zero now: Redis's clock), in calls of at most
-// QueueBatch messages. It returns how many were new.
+// released After now (the zero now: Redis's clock; else the clock ReleaseWave
+// is given), in calls of at most QueueBatch messages. It returns how many were
+// new.
 func (s *Store) EnqueueWave(ctx context.Context, now time.Time, tpl WaveTemplate, msgs []WaveMessage) (int, error) {
 	if tpl.ID == "" || len(tpl.Parts) == 0 {
 		return 0, fmt.Errorf("storage: enqueue wave %q: a template needs an id and parts", tpl.ID)
@@ -111,14 +112,15 @@ func (s *Store) EnqueueWave(ctx context.Context, now time.Time, tpl WaveTemplate
 // releaseWaveScript moves the entries due by now into their chats' urgent lanes.
 //
 //	KEYS[1] wave   KEYS[2] lanes:0
-//	ARGV[1] queue key prefix   ARGV[2] now (unix ms; 0: Redis's clock)   ARGV[3] at most this many
+//	ARGV[1] queue key prefix   ARGV[2] now on the wave's clock (unix ms; 0: Redis's)
+//	ARGV[3] at most this many   ARGV[4] now on the queue's clock (unix ms; 0: Redis's)
 //
 // Returns {entries taken, the unix ms of the next entry or -1}.
 var releaseWaveScript = newScript(luaClock + luaLanes + `
 local qp, now = ARGV[1], clockms(ARGV[2])
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
-for j = 1, #due, 2 do
-  local w, at = due[j], due[j+1]
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local at = clockms(ARGV[4])
+for _, w in ipairs(due) do
   redis.call('ZREM', KEYS[1], w)
   local tid, member, chat = string.match(w, '^(.*)|(%-?%d+)|(%-?%d+)$')
   local t = tid and redis.call('HMGET', qp .. 'tpl:' .. tid, 'cell', 'purpose', 'n')
@@ -128,7 +130,7 @@ for j = 1, #due, 2 do
     local mk = qp .. 'msg:' .. id
     if redis.call('EXISTS', mk) == 0 then
       redis.call('HSET', mk, 'prio', 0, 'nbf', at, 'cell', t[1], 'member', member, 'chat', chat,
-        'purpose', t[2], 'tpl', tid, 'n', t[3], 'enq', now, 'attempts', 0, 'state', 'ready')
+        'purpose', t[2], 'tpl', tid, 'n', t[3], 'enq', at, 'attempts', 0, 'state', 'ready')
       redis.call('HINCRBY', qp .. 'count', 0, 1)
       if redis.call('RPUSH', lanekey(qp, chat, 0), id) == 1 and redis.call('EXISTS', qp .. 'busy:' .. chat) == 0 then
         redis.call('ZADD', KEYS[2], at, chat)
@@ -139,19 +141,21 @@ end
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next = -1
 if #nxt > 0 then next = tonumber(nxt[2]) end
-return {#due / 2, next}
+return {#due, next}
 `)
 
-// ReleaseWave moves at most limit (≤ QueueBatch) wave entries due by now (the
-// zero time: Redis's clock) into the lanes, and says how many it took and when
-// the next one is due (the zero time when the wave is empty). Call it again
-// while it takes limit.
-func (s *Store) ReleaseWave(ctx context.Context, now time.Time, limit int) (int, time.Time, error) {
+// ReleaseWave moves at most limit (≤ QueueBatch) wave entries due by now
+// into the lanes, where they are due at once, and says how many it took and
+// when the next one is due (the zero time when the wave is empty). Call it
+// again while it takes limit. The wave's times are on the clock its entries
+// were queued by (EnqueueWave); queueNow is the lanes' (the zero time:
+// Redis's), which may differ: a sandbox moves its own clock.
+func (s *Store) ReleaseWave(ctx context.Context, now, queueNow time.Time, limit int) (int, time.Time, error) {
 	if limit <= 0 || limit > QueueBatch {
 		limit = QueueBatch
 	}
 	r, err := releaseWaveScript.Run(ctx, s.rdb, []string{s.keys.QueueWave(), s.keys.QueueReady(0)},
-		s.keys.queuePrefix(), clockMS(now), limit).Int64Slice()
+		s.keys.queuePrefix(), clockMS(now), limit, clockMS(queueNow)).Int64Slice()
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("storage: release the wave: %w", err)
 	}

@@ -36,7 +36,7 @@ func TestWave(t *testing.T) {
 	}
 	release := func(now time.Time) (int, time.Time) {
 		t.Helper()
-		n, next, err := s.ReleaseWave(ctx, now, storage.QueueBatch)
+		n, next, err := s.ReleaseWave(ctx, now, now, storage.QueueBatch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestWaveKeepsAChatsOrder(t *testing.T) {
 	if _, err := s.EnqueueWave(ctx, queueT0, waveTemplate("remind:7:3:1:7200:vi"), []storage.WaveMessage{{MemberID: 1, ChatID: 901}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ReleaseWave(ctx, queueT0, storage.QueueBatch); err != nil {
+	if _, _, err := s.ReleaseWave(ctx, queueT0, queueT0, storage.QueueBatch); err != nil {
 		t.Fatal(err)
 	}
 	var order []string
@@ -133,7 +133,7 @@ func TestWaveTemplateGone(t *testing.T) {
 	if err := rdb.Del(ctx, s.Keys().QueueTemplate(tpl.ID)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, err := s.ReleaseWave(ctx, queueT0, storage.QueueBatch); err != nil || n != 1 {
+	if n, _, err := s.ReleaseWave(ctx, queueT0, queueT0, storage.QueueBatch); err != nil || n != 1 {
 		t.Fatalf("release = %d, %v", n, err)
 	}
 	if e := mustClaim(t, s, queueT0, time.Minute, "tok"); e != nil {

@@ -96,7 +96,12 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 
 	var b *bot.Bot
 	var sched *scheduler.Scheduler
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	sender, err := delivery.NewSender(delivery.SenderParams{
+		WaveNow:       now,
 		Store:         store,
 		Caller:        tg,
 		Logger:        logger.With("loop", "delivery"),
@@ -117,10 +122,6 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	})
 	if err != nil {
 		return fmt.Errorf("app: delivery: %w", err)
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
 	}
 	sched, err = scheduler.New(scheduler.Params{
 		Store:      store,

@@ -90,6 +90,9 @@ type SenderParams struct {
 	// of its time may have been answered, moved or cancelled meanwhile. A
 	// message no longer wanted completes as storage.ResultSkipped.
 	Wanted func(ctx context.Context, e *storage.QueueEntry) bool
+	// WaveNow is the clock the wave's times are on: the scheduler's, which
+	// plans them (a sandbox moves it). Default time.Now.
+	WaveNow func() time.Time
 	// ReleaseEvery bounds the wait between two looks at the wave. Default 250 ms.
 	ReleaseEvery time.Duration
 	// Probe, when set, is called with ProbeSent and the message's id once a
@@ -145,6 +148,9 @@ func NewSender(p SenderParams) (*Sender, error) {
 	}
 	if p.Now == nil {
 		p.Now = time.Now
+	}
+	if p.WaveNow == nil {
+		p.WaveNow = time.Now
 	}
 	if p.Limits == (storage.RateLimits{}) {
 		p.Limits = storage.DefaultRateLimits()

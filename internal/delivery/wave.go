@@ -28,7 +28,7 @@ func (s *Sender) EnqueueWave(ctx context.Context, t WaveTemplate, msgs []storage
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.EnqueueWave(ctx, redisClock, tpl, msgs)
+	n, err := s.store.EnqueueWave(ctx, s.p.WaveNow(), tpl, msgs)
 	if n > 0 {
 		s.wakeRelease()
 	}
@@ -63,7 +63,7 @@ func (s *Sender) releaseLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		wait := s.p.ReleaseEvery
 		for ctx.Err() == nil {
-			n, next, err := s.store.ReleaseWave(ctx, redisClock, storage.QueueBatch)
+			n, next, err := s.store.ReleaseWave(ctx, s.p.WaveNow(), redisClock, storage.QueueBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Warn("delivery: release the wave", "err", err)
@@ -77,8 +77,7 @@ func (s *Sender) releaseLoop(ctx context.Context) {
 				continue
 			}
 			if !next.IsZero() {
-				// Redis's clock and ours are close; the period bounds the error.
-				wait = min(wait, max(time.Until(next), time.Millisecond))
+				wait = min(wait, max(next.Sub(s.p.WaveNow()), time.Millisecond))
 			}
 			break
 		}
