@@ -120,17 +120,28 @@ func BenchmarkRemindersSameMinute(b *testing.B) {
 		mem := redisInfo(b, rdb, "memory", "used_memory")
 		began := time.Now()
 		b.StartTimer()
-		done, err := sched.RunOnce(ctx)
+		// Each round, then the item that posts its counts.
+		done := 0
+		for {
+			n, err := sched.RunOnce(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			done += n
+		}
 		b.StopTimer()
 		took := time.Since(began)
-		if err != nil || done != cells {
-			b.Fatalf("did %d of %d reminders: %v", done, cells, err)
+		if done != 2*cells {
+			b.Fatalf("did %d items for %d reminders", done, cells)
 		}
 		depth, err := store.QueueDepth(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs := depth.Ready[0] + depth.Ready[1]
+		msgs := depth.Ready[0] + depth.Ready[1] + depth.Wave
 		if want := int64(cells * (members + 2)); msgs != want {
 			b.Fatalf("%d messages queued, want %d (members, the group, the secretary's list)", msgs, want)
 		}
