@@ -163,7 +163,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			return nil
 		}
 	}
-	start, end, planned, err := s.p.Store.PlannedWindow(ctx, d)
+	plan, planned, err := s.p.Store.PlannedRound(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	if planned {
 		// The item runs ahead of its due time; the text speaks of the day as
 		// the member reads it, by the end of the window.
-		due, textAt = ReminderDue(m.Start, lead, cd.cell.Quiet, cd.loc), later(end, now)
+		due, textAt = ReminderDue(m.Start, lead, cd.cell.Quiet, cd.loc), later(plan.End, now)
 	}
 	late := now.Sub(due) > time.Minute
 	answers, err := s.p.Store.Answers(ctx, d.CellID, m.ID)
@@ -200,7 +200,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	}
 	after := make([]time.Duration, len(reminded))
 	if planned {
-		after = spread(len(reminded), now, start, end, cd.cell.Quiet, cd.loc)
+		after = releases(len(reminded), now, plan, roundPhase(id), cd.cell.Quiet, cd.loc)
 	}
 	byLang := map[string][]storage.WaveMessage{}
 	for i, mem := range reminded {
@@ -233,7 +233,7 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 	// whoever takes it over queues both again, what was queued being left alone.
 	post := storage.DueItem{Kind: storage.DueRemindPost, CellID: d.CellID, MeetingID: d.MeetingID, Arg: d.Arg, Version: d.Version, At: now}
 	if planned {
-		post.At = later(end, now)
+		post.At = later(plan.End, now)
 	}
 	if err := s.p.Store.ScheduleDue(ctx, post); err != nil {
 		return err
@@ -249,6 +249,9 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 
 // remindPost posts a reminder round's counts to the group and, at the last
 // lead, tells the committee who has not answered, with the answers of now.
+// They go as bulk: when many rounds end together, after the members'
+// reminders, which are on time only if nothing urgent crowds the end of their
+// window.
 func (s *Scheduler) remindPost(ctx context.Context, d storage.DueItem) error {
 	m, ok, err := s.meetingFor(ctx, d)
 	if err != nil || !ok {
@@ -276,7 +279,7 @@ func (s *Scheduler) remindPost(ctx context.Context, d storage.DueItem) error {
 			To:       storage.QueueRecipient{CellID: d.CellID, ChatID: cd.cell.ChatID},
 			Parts:    delivery.TextParts(cd.cell.ChatID, []string{CountsText(lang, cd.cell, m, counts)}, nil),
 			Purpose:  "reminder counts",
-			Priority: storage.PriorityUrgent,
+			Priority: storage.PriorityBulk,
 		})
 	}
 	if time.Duration(d.Arg)*time.Second == slices.Min(cd.leads()) {
@@ -310,7 +313,7 @@ func (s *Scheduler) silentReport(cd cellData, m cell.Meeting, id string, silent 
 			To:       storage.QueueRecipient{CellID: cd.cell.ID, MemberID: mem.ID, ChatID: mem.UserID, Name: mem.Name},
 			Parts:    delivery.TextParts(mem.UserID, delivery.Split(text, delivery.MaxText), nil),
 			Purpose:  "committee notice",
-			Priority: storage.PriorityUrgent,
+			Priority: storage.PriorityBulk,
 		})
 	}
 	return msgs

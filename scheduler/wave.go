@@ -23,6 +23,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,7 +93,7 @@ func (s *Scheduler) planWaves(ctx context.Context, now time.Time) error {
 			continue
 		}
 		at := later(r.start, now)
-		ok, err := s.p.Store.PromoteDue(ctx, d, at, r.start, r.end, r.taken)
+		ok, err := s.p.Store.PromoteDue(ctx, d, at, storage.WavePlan{End: r.end, Taken: r.taken})
 		if err != nil {
 			return err
 		}
@@ -145,7 +148,8 @@ func (p *wavePlan) place(due time.Time, n float64) placed {
 	// its start within Spread of the due time.
 	share := n * storage.WaveBucket.Seconds() / (Spread - WaveMargin - storage.WaveBucket).Seconds()
 	spreadFrom := load.Bucket(due.Add(-Spread)) + 1
-	r := placed{end: end, taken: storage.WaveLoad{}}
+	r := placed{taken: storage.WaveLoad{}}
+	last := int64(math.MinInt64) // the latest bucket given messages
 	b := load.Bucket(end)
 	for n > 1e-9 && b >= p.first {
 		most := n
@@ -157,6 +161,7 @@ func (p *wavePlan) place(due time.Time, n float64) placed {
 			p.left[b] = p.room(b) - take
 			r.taken[b] += take
 			n -= take
+			last = max(last, b)
 		}
 		b--
 	}
@@ -165,6 +170,13 @@ func (p *wavePlan) place(due time.Time, n float64) placed {
 		r.taken[p.first] += n
 		p.left[p.first] = p.room(p.first) - n
 		r.start = load.BucketStart(p.first)
+		last = max(last, p.first)
+	}
+	// The round ends with the last bucket it was given: pushed out of its
+	// Spread by later rounds, it ends where they begin.
+	r.end = end
+	if e := load.BucketStart(last + 1); e.Before(end) {
+		r.end = e
 	}
 	if r.start.After(r.end) {
 		r.start = r.end
@@ -243,20 +255,55 @@ func (s *Scheduler) Wanted(ctx context.Context, e *storage.QueueEntry) bool {
 	return true
 }
 
-// spread gives the members' reminders their release times: evenly over the
-// planned window, none in the cell's quiet hours.
-func spread(n int, now, start, end time.Time, quiet cell.QuietHours, loc *time.Location) []time.Duration {
+// releases gives a round's n reminders their release times, after now: as
+// the plan spread them over its buckets (each bucket's share of the round
+// evenly within it), none in the cell's quiet hours. Rounds planned alike
+// would release their i-th reminders at one instant, a burst the rate then
+// pushes past the due time: phase, in [0, 1), sets where in its slot each
+// round's reminders fall (see roundPhase).
+func releases(n int, now time.Time, plan storage.WavePlan, phase float64, quiet cell.QuietHours, loc *time.Location) []time.Duration {
 	out := make([]time.Duration, n)
-	start = later(start, now)
-	end = later(end, start)
+	buckets := slices.Sorted(maps.Keys(plan.Taken))
+	total := 0.0
+	for _, b := range buckets {
+		total += plan.Taken[b]
+	}
+	var load storage.WaveLoad
+	k, before := 0, 0.0 // the bucket at hand, and the messages of those before it
 	for i := range n {
-		at := start.Add(time.Duration(float64(end.Sub(start)) * float64(i) / float64(max(n, 1))))
+		target := (float64(i) + phase) * total / float64(n)
+		for k < len(buckets)-1 && before+plan.Taken[buckets[k]] < target {
+			before += plan.Taken[buckets[k]]
+			k++
+		}
+		at := plan.End
+		if len(buckets) > 0 {
+			from := load.BucketStart(buckets[k])
+			to := load.BucketStart(buckets[k] + 1)
+			if to.After(plan.End) {
+				to = later(plan.End, from)
+			}
+			frac := 0.0
+			if c := plan.Taken[buckets[k]]; c > 0 {
+				frac = min(max((target-before)/c, 0), 1)
+			}
+			at = from.Add(time.Duration(frac * float64(to.Sub(from))))
+		}
+		at = later(at, now)
 		if until, ok := quiet.Until(at.In(loc)); ok {
 			at = until
 		}
 		out[i] = at.Sub(now)
 	}
 	return out
+}
+
+// roundPhase spreads rounds over [0, 1), the same for a round wherever it is
+// planned again.
+func roundPhase(id string) float64 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return float64(h.Sum32()%4096) / 4096
 }
 
 func roundID(d storage.DueItem, version int) string {

@@ -211,6 +211,10 @@ func runWave(b *testing.B, ctx context.Context, rdb *redis.Client, store *storag
 			r.reminders++
 			if sentAt.After(due) {
 				r.late++
+				if r.late == 1 || r.late%50 == 0 {
+					d, _ := store.QueueDepth(ctx)
+					b.Logf("late %d: %s sent %v after due, released %v; depth %+v", r.late, e.ID, sentAt.Sub(due), e.NotBefore.Sub(due), d)
+				}
 			}
 			r.earliest = max(r.earliest, due.Sub(sentAt))
 		case e.Purpose == "broadcast":

@@ -1,7 +1,9 @@
 package scheduler
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ func TestWavePlacement(t *testing.T) {
 		rounds    []float64 // messages of each round, all due at due
 		due       time.Time
 		wantStart time.Duration // the last round's start, before due (± one bucket)
+		wantEnd   time.Duration // its end, before due (± one bucket); 0: WaveMargin
 	}{
 		{name: "one round is spread over the half hour", rate: 29, rounds: []float64{53}, due: due, wantStart: Spread},
 		{name: "rounds that fit share the half hour", rate: 29, rounds: repeat(53, 100), due: due, wantStart: Spread},
@@ -35,7 +38,7 @@ func TestWavePlacement(t *testing.T) {
 		{
 			name: "what was reserved before is kept", rate: 1, due: due, rounds: []float64{100},
 			reserved:  fill(load.Bucket(due.Add(-30*time.Minute)), load.Bucket(due), 10),
-			wantStart: Spread + 100*time.Second,
+			wantStart: Spread + 100*time.Second, wantEnd: Spread,
 		},
 		{name: "a round due too soon for its size starts now", rate: 1, rounds: []float64{500}, due: now.Add(2 * time.Minute), wantStart: 2 * time.Minute},
 	}
@@ -57,8 +60,9 @@ func TestWavePlacement(t *testing.T) {
 			if d := got - tt.wantStart; d < -storage.WaveBucket || d > storage.WaveBucket {
 				t.Errorf("the last round starts %v before its due time; want %v", got, tt.wantStart)
 			}
-			if !r.end.Equal(tt.due.Add(-WaveMargin)) {
-				t.Errorf("the round ends %v before its due time; want %v", tt.due.Sub(r.end), WaveMargin)
+			wantEnd := cmp.Or(tt.wantEnd, WaveMargin)
+			if d := tt.due.Sub(r.end) - wantEnd; d < -storage.WaveBucket || d > storage.WaveBucket {
+				t.Errorf("the round ends %v before its due time; want %v", tt.due.Sub(r.end), wantEnd)
 			}
 			for b, left := range p.left {
 				if b != p.first && left < -1e-6 {
@@ -86,18 +90,52 @@ func fill(a, b int64, n float64) storage.WaveLoad {
 	return out
 }
 
-// TestSpreadSkipsQuietHours: a release time in the cell's quiet hours moves
-// to their end.
-func TestSpreadSkipsQuietHours(t *testing.T) {
+// TestReleases: a round's reminders follow its plan, bucket by bucket, and
+// a release time in the cell's quiet hours moves to their end.
+func TestReleases(t *testing.T) {
 	loc := time.FixedZone("ICT", 7*3600)
 	now := time.Date(2027, 4, 3, 5, 40, 0, 0, loc)
-	quiet := mustQuiet(t, "22:00-06:00")
-	after := spread(4, now, now, now.Add(40*time.Minute), quiet, loc)
-	want := []time.Duration{20 * time.Minute, 20 * time.Minute, 20 * time.Minute, 30 * time.Minute}
-	for i := range want {
-		if after[i] != want[i] {
-			t.Fatalf("release after %v; want %v", after, want)
-		}
+	var load storage.WaveLoad
+	b := load.Bucket(now)
+	tests := []struct {
+		name  string
+		n     int
+		quiet string
+		plan  storage.WavePlan
+		want  []time.Duration
+	}{
+		{
+			name: "evenly within one bucket", n: 2, quiet: "00:00-00:00",
+			plan: storage.WavePlan{End: load.BucketStart(b + 1), Taken: storage.WaveLoad{b: 2}},
+			want: []time.Duration{2500 * time.Millisecond, 7500 * time.Millisecond},
+		},
+		{
+			// Nothing in the buckets between: none goes there.
+			name: "as the buckets hold them", n: 4, quiet: "00:00-00:00",
+			plan: storage.WavePlan{End: load.BucketStart(b + 10), Taken: storage.WaveLoad{b: 1, b + 9: 3}},
+			want: []time.Duration{5 * time.Second, 90*time.Second + 10*time.Second/6, 95 * time.Second, 90*time.Second + 50*time.Second/6},
+		},
+		{
+			name: "more members than planned share the plan", n: 2, quiet: "00:00-00:00",
+			plan: storage.WavePlan{End: load.BucketStart(b + 2), Taken: storage.WaveLoad{b: 0.5, b + 1: 0.5}},
+			want: []time.Duration{5 * time.Second, 15 * time.Second},
+		},
+		{
+			name: "not in quiet hours", n: 2, quiet: "22:00-06:00",
+			plan: storage.WavePlan{End: load.BucketStart(b + 240), Taken: storage.WaveLoad{b: 1, b + 239: 1}},
+			want: []time.Duration{20 * time.Minute, 39*time.Minute + 55*time.Second},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := releases(tt.n, now, tt.plan, 0.5, mustQuiet(t, tt.quiet), loc)
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("releases %v; want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -239,7 +239,7 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		var load storage.WaveLoad
-		if ok, err := s.PromoteDue(ctx, d, now, now, due, storage.WaveLoad{load.Bucket(now): 1}); err != nil || !ok {
+		if ok, err := s.PromoteDue(ctx, d, now, storage.WavePlan{End: due, Taken: storage.WaveLoad{load.Bucket(now): 1}}); err != nil || !ok {
 			t.Fatalf("promote = %v, %v", ok, err)
 		}
 		if _, err := s.WaveLoadFrom(ctx, now); err != nil {

@@ -220,8 +220,8 @@ func (k Keys) sched() string { return k.prefix + ":{s}" }
 // in unix ms. ZSET
 func (k Keys) SchedDue() string { return k.sched() + ":due" }
 
-// SchedPlan holds the windows of the rounds the planner moved ahead of their
-// due time: item name → "start,end" (unix ms). HASH
+// SchedPlan holds the plans of the rounds the planner moved ahead of their
+// due time: item name → JSON (storage.WavePlan). HASH
 func (k Keys) SchedPlan() string { return k.sched() + ":plan" }
 
 // SchedLoad holds the planner's reservations: messages per ten seconds, by

@@ -194,7 +194,7 @@ func (WaveLoad) Bucket(t time.Time) int64 { return waveBucket(t) }
 // messages, once: an item already promoted, or no longer waiting, is left alone.
 //
 //	KEYS[1] due   KEYS[2] the plan   KEYS[3] load
-//	ARGV[1] item   ARGV[2] when the item runs (ms)   ARGV[3] the round's window: "start,end" (ms)
+//	ARGV[1] item   ARGV[2] when the item runs (ms)   ARGV[3] the round's plan (JSON, wavePlanJSON)
 //	ARGV[4] load ttl (ms)   ARGV[5…] pairs: bucket, messages
 //
 // Returns 1 when promoted.
@@ -208,15 +208,35 @@ redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return 1
 `)
 
-// PromoteDue moves item d, still waiting, to run at at, records the window its
-// round is planned in, and adds its reservations to the load. It reports
-// whether it did (false: planned before, or no longer waiting).
-func (s *Store) PromoteDue(ctx context.Context, d DueItem, at, start, end time.Time, load WaveLoad) (bool, error) {
-	args := []any{d.Name(), ums(at), strconv.FormatInt(ums(start), 10) + "," + strconv.FormatInt(ums(end), 10),
-		(48 * time.Hour).Milliseconds()}
-	for b, n := range load {
-		args = append(args, b, strconv.FormatFloat(n, 'f', 3, 64))
+// WavePlan is a round the planner moved ahead of its due time: how many of
+// its messages each bucket takes. Its window runs from its first bucket's start
+// to End.
+type WavePlan struct {
+	End   time.Time
+	Taken WaveLoad
+}
+
+type wavePlanJSON struct {
+	End   int64       `json:"e"`
+	Taken [][2]string `json:"b"` // bucket, messages
+}
+
+// PromoteDue moves item d, still waiting, to run at at, records its round's
+// plan, and adds what the plan takes to the load. It reports whether it did
+// (false: planned before, or no longer waiting).
+func (s *Store) PromoteDue(ctx context.Context, d DueItem, at time.Time, plan WavePlan) (bool, error) {
+	pj := wavePlanJSON{End: ums(plan.End)}
+	args := []any{d.Name(), ums(at), "", (48 * time.Hour).Milliseconds()}
+	for b, n := range plan.Taken {
+		v := strconv.FormatFloat(n, 'f', 3, 64)
+		pj.Taken = append(pj.Taken, [2]string{strconv.FormatInt(b, 10), v})
+		args = append(args, b, v)
 	}
+	data, err := json.Marshal(pj)
+	if err != nil {
+		return false, fmt.Errorf("storage: promote %s: %w", d.Name(), err)
+	}
+	args[2] = string(data)
 	n, err := promoteScript.Run(ctx, s.rdb, []string{s.keys.SchedDue(), s.keys.SchedPlan(), s.keys.SchedLoad()}, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("storage: promote %s: %w", d.Name(), err)
@@ -224,24 +244,33 @@ func (s *Store) PromoteDue(ctx context.Context, d DueItem, at, start, end time.T
 	return n == 1, nil
 }
 
-// PlannedWindow is the window item d's round was planned in by PromoteDue;
-// ok is false when it was not planned.
-func (s *Store) PlannedWindow(ctx context.Context, d DueItem) (start, end time.Time, ok bool, err error) {
+// PlannedRound is the plan PromoteDue recorded for item d; ok is false when
+// it was not planned.
+func (s *Store) PlannedRound(ctx context.Context, d DueItem) (plan WavePlan, ok bool, err error) {
 	v, err := s.rdb.HGet(ctx, s.keys.SchedPlan(), d.Name()).Result()
 	if errors.Is(err, redis.Nil) {
-		return time.Time{}, time.Time{}, false, nil
+		return WavePlan{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, time.Time{}, false, fmt.Errorf("storage: planned window of %s: %w", d.Name(), err)
+		return WavePlan{}, false, fmt.Errorf("storage: plan of %s: %w", d.Name(), err)
 	}
-	var a, b int64
-	if _, err := fmt.Sscanf(v, "%d,%d", &a, &b); err != nil {
-		return time.Time{}, time.Time{}, false, fmt.Errorf("storage: planned window of %s: %q", d.Name(), v)
+	var pj wavePlanJSON
+	if err := json.Unmarshal([]byte(v), &pj); err != nil {
+		return WavePlan{}, false, fmt.Errorf("storage: plan of %s: %w", d.Name(), err)
 	}
-	return time.UnixMilli(a), time.UnixMilli(b), true, nil
+	plan = WavePlan{End: time.UnixMilli(pj.End), Taken: WaveLoad{}}
+	for _, p := range pj.Taken {
+		b, err1 := strconv.ParseInt(p[0], 10, 64)
+		n, err2 := strconv.ParseFloat(p[1], 64)
+		if err1 != nil || err2 != nil {
+			return WavePlan{}, false, fmt.Errorf("storage: plan of %s: bad bucket %v", d.Name(), p)
+		}
+		plan.Taken[b] += n
+	}
+	return plan, true, nil
 }
 
-// ForgetPlan drops item d's planned window, once its round is queued.
+// ForgetPlan drops item d's plan, once its round is queued.
 func (s *Store) ForgetPlan(ctx context.Context, d DueItem) error {
 	if err := s.rdb.HDel(ctx, s.keys.SchedPlan(), d.Name()).Err(); err != nil {
 		return fmt.Errorf("storage: forget the plan of %s: %w", d.Name(), err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cellbot/cellbot/storage"
 )
 
@@ -154,39 +156,40 @@ func TestPromoteDue(t *testing.T) {
 	var load storage.WaveLoad
 	start, end := due.Add(-30*time.Minute), due.Add(-15*time.Second)
 	taken := storage.WaveLoad{load.Bucket(start): 2.5, load.Bucket(end): 3}
-	ok, err := s.PromoteDue(ctx, d, queueT0, start, end, taken)
+	plan := storage.WavePlan{End: end, Taken: taken}
+	ok, err := s.PromoteDue(ctx, d, queueT0, plan)
 	if err != nil || !ok {
 		t.Fatalf("promote = %v, %v", ok, err)
 	}
-	if ok, err := s.PromoteDue(ctx, d, queueT0, start, end, taken); err != nil || ok {
+	if ok, err := s.PromoteDue(ctx, d, queueT0, plan); err != nil || ok {
 		t.Fatalf("promoted twice: %v, %v", ok, err)
 	}
 	items, err := s.DueBetween(ctx, queueT0.Add(-time.Second), queueT0)
 	if err != nil || len(items) != 1 || items[0].Name() != d.Name() {
 		t.Fatalf("due by now = %v, %v; want the promoted item", items, err)
 	}
-	gs, ge, ok, err := s.PlannedWindow(ctx, d)
-	if err != nil || !ok || !gs.Equal(start) || !ge.Equal(end) {
-		t.Fatalf("window = %v %v %v %v", gs, ge, ok, err)
+	got, ok, err := s.PlannedRound(ctx, d)
+	if err != nil || !ok || !got.End.Equal(end) || !cmp.Equal(got.Taken, taken) {
+		t.Fatalf("plan = %+v %v %v; want %+v", got, ok, err, plan)
 	}
-	got, err := s.WaveLoadFrom(ctx, queueT0)
-	if err != nil || got[load.Bucket(start)] != 2.5 || got[load.Bucket(end)] != 3 {
-		t.Fatalf("load = %v, %v", got, err)
+	load1, err := s.WaveLoadFrom(ctx, queueT0)
+	if err != nil || load1[load.Bucket(start)] != 2.5 || load1[load.Bucket(end)] != 3 {
+		t.Fatalf("load = %v, %v", load1, err)
 	}
-	got, err = s.WaveLoadFrom(ctx, end)
-	if err != nil || len(got) != 1 || got[load.Bucket(end)] != 3 {
-		t.Fatalf("load from the window's end = %v, %v; want its last bucket only", got, err)
+	load1, err = s.WaveLoadFrom(ctx, end)
+	if err != nil || len(load1) != 1 || load1[load.Bucket(end)] != 3 {
+		t.Fatalf("load from the window's end = %v, %v; want its last bucket only", load1, err)
 	}
 	if err := s.ForgetPlan(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok, err := s.PlannedWindow(ctx, d); err != nil || ok {
-		t.Fatalf("window after forget = %v, %v", ok, err)
+	if _, ok, err := s.PlannedRound(ctx, d); err != nil || ok {
+		t.Fatalf("plan after forget = %v, %v", ok, err)
 	}
 	// An item no longer waiting (done, or moved away) is not promoted.
 	other := d
 	other.Version = 2
-	if ok, err := s.PromoteDue(ctx, other, queueT0, start, end, taken); err != nil || ok {
+	if ok, err := s.PromoteDue(ctx, other, queueT0, plan); err != nil || ok {
 		t.Fatalf("promoted an item that is not waiting: %v, %v", ok, err)
 	}
 }
