@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ func (q simQueue) EnqueueWave(ctx context.Context, t delivery.WaveTemplate, msgs
 // time through the real queue and rate limiter (the scripts in a real Redis,
 // with a simulated clock), as fast as Telegram's overall limit lets one bot.
 // At the wave's peak (half of the reminders delivered) the secretary of one
-// cell broadcasts to 51 members. Metrics:
+// cell broadcasts to 51 members. CELLBOT_BENCH_PAID=1 sends as
+// CELLBOT_PAID_BROADCAST does, at Telegram's paid rate. Metrics:
 //
 //   - late-%: reminders delivered after their due time;
 //   - early-max-min: the earliest delivery, in minutes before its due time;
@@ -83,15 +85,19 @@ func BenchmarkReminderWave(b *testing.B) {
 		start := time.Date(2027, 4, 3, 14, 0, 0, 0, time.UTC)
 		due := start.Add(-2 * time.Hour)
 		seedCells(b, store, rdb, cells, members, start)
+		limits := storage.DefaultRateLimits()
+		if os.Getenv("CELLBOT_BENCH_PAID") != "" {
+			limits = storage.PaidRateLimits()
+		}
+		rate := scheduler.WaveShare * float64(time.Second) / float64(limits.Global.Every)
 		// The simulation starts when the planner would first have to act, with
-		// room to spare: the wave at the whole rate, and forty minutes.
-		need := time.Duration(float64(cells*(members+2)) / 28 * float64(time.Second))
+		// room to spare: the whole wave at the planner's rate and 5 %, and forty minutes.
+		need := time.Duration(float64(cells*(members+2)) / rate * float64(time.Second) * 1.05)
 		clock := &simClock{t: due.Add(-need - 40*time.Minute)}
-		sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: simQueue{store, clock}, Now: clock.now, Batch: 100})
+		sched, err := scheduler.New(scheduler.Params{Store: store, Delivery: simQueue{store, clock}, Now: clock.now, Batch: 100, Rate: rate})
 		if err != nil {
 			b.Fatal(err)
 		}
-		limits := storage.DefaultRateLimits()
 		b.StartTimer()
 		r := runWave(b, ctx, rdb, store, sched, clock, limits, due, cells*members, members, cells*(members+2)+members)
 		b.StopTimer()
