@@ -3,11 +3,14 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
 )
 
@@ -191,5 +194,34 @@ func TestPromoteDue(t *testing.T) {
 	other.Version = 2
 	if ok, err := s.PromoteDue(ctx, other, queueT0, plan); err != nil || ok {
 		t.Fatalf("promoted an item that is not waiting: %v, %v", ok, err)
+	}
+}
+
+// BenchmarkWaveEntry: the Redis memory one member's reminder takes while it
+// waits in the wave (the round's template counted once per 51 members).
+func BenchmarkWaveEntry(b *testing.B) {
+	ctx := context.Background()
+	srv := testenv.StartRedis(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	s := storage.New(rdb, "")
+	const rounds, members = 200, 51
+	for range b.N {
+		if err := rdb.FlushAll(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		before := yearInfo(b, rdb, "memory", "used_memory")
+		for r := range rounds {
+			tpl := waveTemplate(fmt.Sprintf("remind:%d:12:1:7200:vi", 1000+r))
+			msgs := make([]storage.WaveMessage, members)
+			for m := range msgs {
+				msgs[m] = storage.WaveMessage{MemberID: int64(m + 1), ChatID: 1_000_000_000 + int64(r*100+m), After: time.Duration(m) * time.Minute}
+			}
+			if _, err := s.EnqueueWave(ctx, queueT0, tpl, msgs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		after := yearInfo(b, rdb, "memory", "used_memory")
+		b.ReportMetric(float64(after-before)/(rounds*members), "bytes/entry")
 	}
 }
