@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -150,7 +149,7 @@ func (s *Store) DelayCounts(ctx context.Context, c CountsClaim, d time.Duration)
 
 // SetPresence records a member's presence at a meeting, replacing an earlier mark.
 func (s *Store) SetPresence(ctx context.Context, cellID, meetingID int64, p cell.Presence) error {
-	data, err := json.Marshal(p)
+	data, err := encodePresence(p)
 	if err != nil {
 		return fmt.Errorf("storage: encode presence: %w", err)
 	}
@@ -167,10 +166,14 @@ func (s *Store) Presences(ctx context.Context, cellID, meetingID int64) (map[int
 		return nil, fmt.Errorf("storage: presence at meeting %d: %w", meetingID, err)
 	}
 	out := make(map[int64]cell.Presence, len(h))
-	for _, v := range h {
-		var p cell.Presence
-		if err := json.Unmarshal([]byte(v), &p); err != nil {
-			return nil, fmt.Errorf("storage: decode presence: %w", err)
+	for k, v := range h {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			continue
+		}
+		p, err := decodePresence(id, v)
+		if err != nil {
+			return nil, fmt.Errorf("storage: decode presence of member %s: %w", k, err)
 		}
 		out[p.MemberID] = p
 	}
@@ -224,7 +227,7 @@ func (s *Store) OpenCheckinMeeting(ctx context.Context, cellID int64) (int64, er
 // checkinScript marks a member present when the code is right.
 //
 // KEYS[1] checkin HASH, KEYS[2] tries STRING, KEYS[3] presence HASH
-// ARGV[1] code, ARGV[2] member id, ARGV[3] presence JSON, ARGV[4] lockout ms,
+// ARGV[1] code, ARGV[2] member id, ARGV[3] presence record, ARGV[4] lockout ms,
 // ARGV[5] tries allowed
 // Returns meeting id, or -1 none open, -2 locked out, -3 wrong code.
 var checkinScript = newScript(`
@@ -256,7 +259,7 @@ func (s *Store) CheckIn(ctx context.Context, cellID int64, p cell.Presence, code
 	if err != nil {
 		return 0, err
 	}
-	data, err := json.Marshal(p)
+	data, err := encodePresence(p)
 	if err != nil {
 		return 0, fmt.Errorf("storage: encode presence: %w", err)
 	}

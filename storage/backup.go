@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cellbot/cellbot/internal/cell"
 )
 
 // BackupFormat is the version of the cell export's JSON format (CellExport).
@@ -113,6 +116,40 @@ func (s *Store) ExportCell(ctx context.Context, cellID int64, now time.Time) (*C
 		}
 		return out
 	}
+	// A meeting's answers and presence are kept short (records.go); the
+	// export has the JSON of their domain types, as it always had.
+	records := func(key string, asJSON func(id int64, v string) (any, error)) map[string]json.RawMessage {
+		h := hash(key)
+		if err != nil {
+			return nil
+		}
+		out := make(map[string]json.RawMessage, len(h))
+		for f, v := range h {
+			if strings.HasPrefix(v, "{") {
+				if !json.Valid([]byte(v)) {
+					err = fmt.Errorf("%s field %s is not JSON", key, f)
+					return nil
+				}
+				out[f] = json.RawMessage(v) // written by the previous version: as it is
+				continue
+			}
+			id, perr := strconv.ParseInt(f, 10, 64)
+			var rec any
+			if perr == nil {
+				rec, perr = asJSON(id, v)
+			}
+			var data []byte
+			if perr == nil {
+				data, perr = json.Marshal(rec)
+			}
+			if perr != nil {
+				err = fmt.Errorf("%s field %s: %w", key, f, perr)
+				return nil
+			}
+			out[f] = data
+		}
+		return out
+	}
 	seq := func(key string) int64 {
 		if err != nil {
 			return 0
@@ -170,9 +207,9 @@ func (s *Store) ExportCell(ctx context.Context, cellID int64, now time.Time) (*C
 			err = nil
 		}
 		m.Start = int64(score)
-		m.Answers = jsonHash(k.Answers(cellID, id))
+		m.Answers = records(k.Answers(cellID, id), func(id int64, v string) (any, error) { return decodeAnswer(id, v) })
 		m.Notified = set(k.Notified(cellID, id))
-		m.Presence = jsonHash(k.Presence(cellID, id))
+		m.Presence = records(k.Presence(cellID, id), func(id int64, v string) (any, error) { return decodePresence(id, v) })
 		m.Outcomes = hash(k.Outcomes(cellID, id))
 		m.Group = hash(k.GroupNotice(cellID, id))
 		if m.Corrections = jsonHash(k.Corrections(cellID, id)); len(m.Corrections) == 0 {
@@ -235,6 +272,35 @@ func (s *Store) ImportCell(ctx context.Context, e *CellExport) error {
 				p.HSet(ctx, key, m)
 			}
 		}
+		// Answers and presence are written short, as the store writes them;
+		// a record that is not an answer or presence is kept as it came.
+		records := func(key string, h map[string]json.RawMessage, encode func(v json.RawMessage) (string, error)) {
+			if len(h) > 0 {
+				m := make(map[string]string, len(h))
+				for f, v := range h {
+					r, err := encode(v)
+					if err != nil {
+						r = compact(v)
+					}
+					m[f] = r
+				}
+				p.HSet(ctx, key, m)
+			}
+		}
+		answer := func(v json.RawMessage) (string, error) {
+			var a cell.Answer
+			if err := json.Unmarshal(v, &a); err != nil {
+				return "", err
+			}
+			return encodeAnswer(a)
+		}
+		presence := func(v json.RawMessage) (string, error) {
+			var pr cell.Presence
+			if err := json.Unmarshal(v, &pr); err != nil {
+				return "", err
+			}
+			return encodePresence(pr)
+		}
 		hset(k.Cell(id), e.Cell)
 		if e.MemberSeq > 0 {
 			p.Set(ctx, k.MemberSeq(id), e.MemberSeq, 0)
@@ -262,11 +328,11 @@ func (s *Store) ImportCell(ctx context.Context, e *CellExport) error {
 			f := strconv.FormatInt(head.ID, 10)
 			p.HSet(ctx, k.Meetings(id), f, compact(m.Meeting))
 			p.ZAdd(ctx, k.MeetingsByStart(id), redis.Z{Score: float64(m.Start), Member: f})
-			jhset(k.Answers(id, head.ID), m.Answers)
+			records(k.Answers(id, head.ID), m.Answers, answer)
 			if len(m.Notified) > 0 {
 				p.SAdd(ctx, k.Notified(id, head.ID), toAny(m.Notified)...)
 			}
-			jhset(k.Presence(id, head.ID), m.Presence)
+			records(k.Presence(id, head.ID), m.Presence, presence)
 			hset(k.Outcomes(id, head.ID), m.Outcomes)
 			hset(k.GroupNotice(id, head.ID), m.Group)
 			jhset(k.Corrections(id, head.ID), m.Corrections)

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -116,12 +115,12 @@ func (s *Store) AddCheckinShown(ctx context.Context, cellID, meetingID, chatID i
 //
 // KEYS[1] checkin HASH, KEYS[2] tries STRING, KEYS[3] presence HASH
 // ARGV[1] key (hex) the caller derived from, ARGV[2] member id, ARGV[3]
-// presence JSON, ARGV[4] lockout ms, ARGV[5] tries allowed, ARGV[6] now (unix
+// presence record, ARGV[4] lockout ms, ARGV[5] tries allowed, ARGV[6] now (unix
 // ms), ARGV[7] "1" when the token was verified already, else the code sent,
 // ARGV[8…] the codes accepted now.
 // Returns {meeting id, 1 when already present}, or {-1} none open, {-2}
 // locked out, {-3} wrong code, {-4} ended.
-var checkinRotatingScript = newScript(`
+var checkinRotatingScript = newScript(luaPresent + `
 local h = redis.call('HMGET', KEYS[1], 'meeting', 'key', 'until')
 if not h[1] or h[2] ~= ARGV[1] then return {-1} end
 if h[3] and tonumber(ARGV[6]) >= tonumber(h[3]) then return {-4} end
@@ -140,12 +139,7 @@ if ARGV[7] ~= '1' then
   redis.call('DEL', KEYS[2])
 end
 local prev = redis.call('HGET', KEYS[3], ARGV[2])
-if prev then
-  local okd, p = pcall(cjson.decode, prev)
-  if okd and type(p) == 'table' and (p.mark == 'qr' or p.mark == 'code' or p.mark == 'rollcall' or p.mark == 'card') then
-    return {tonumber(h[1]), 1}
-  end
-end
+if prev and present(prev) then return {tonumber(h[1]), 1} end
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 return {tonumber(h[1]), 0}
 `)
@@ -157,7 +151,7 @@ return {tonumber(h[1]), 0}
 // already (their first record stays). Errors: ErrNoCheckin (closed, or opened
 // again since c was read), ErrCheckinEnded, ErrLockedOut, ErrWrongCode.
 func (s *Store) CheckInRotating(ctx context.Context, cellID int64, c Checkin, p cell.Presence, code string, accepted []string, now time.Time) (int64, bool, error) {
-	data, err := json.Marshal(p)
+	data, err := encodePresence(p)
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: encode presence: %w", err)
 	}

@@ -245,7 +245,7 @@ func (s *Store) Holidays(ctx context.Context, cellID int64) ([]string, error) {
 
 // SetAnswer records a member's answer, replacing an earlier one.
 func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64, a cell.Answer) error {
-	data, err := json.Marshal(a)
+	data, err := encodeAnswer(a)
 	if err != nil {
 		return fmt.Errorf("storage: encode answer: %w", err)
 	}
@@ -267,8 +267,8 @@ func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64
 		if err != nil {
 			continue
 		}
-		var a cell.Answer
-		if err := json.Unmarshal([]byte(v), &a); err != nil {
+		a, err := decodeAnswer(id, v)
+		if err != nil {
 			return nil, fmt.Errorf("storage: decode answer of member %s: %w", k, err)
 		}
 		out[id] = a
@@ -309,7 +309,7 @@ func (s *Store) Notified(ctx context.Context, cellID, meetingID int64) ([]int64,
 // answerScript records an answer while the meeting takes answers.
 //
 // KEYS[1] meetings HASH, KEYS[2] answers HASH, KEYS[3] by-start ZSET
-// ARGV[1] meeting id, ARGV[2] member id, ARGV[3] answer JSON, ARGV[4] now (unix s)
+// ARGV[1] meeting id, ARGV[2] member id, ARGV[3] answer record, ARGV[4] now (unix s)
 // Returns false when there is no such meeting, else {meeting JSON, 1 recorded or
 // 0 closed (cancelled, closed, or started)}.
 var answerScript = newScript(`
@@ -333,7 +333,7 @@ var ErrClosed = errors.New("meeting closed to answers")
 // notice (MarkCounts); a refused answer marks them too, and the counts loop then
 // finds nothing to edit.
 func (s *Store) Answer(ctx context.Context, cellID, meetingID int64, a cell.Answer, now time.Time) (cell.Meeting, error) {
-	data, err := json.Marshal(a)
+	data, err := encodeAnswer(a)
 	if err != nil {
 		return cell.Meeting{}, fmt.Errorf("storage: encode answer: %w", err)
 	}
@@ -341,7 +341,7 @@ func (s *Store) Answer(ctx context.Context, cellID, meetingID int64, a cell.Answ
 	err = s.pipelined(ctx, func(p *pipe) {
 		answer = p.eval(ctx, answerScript,
 			[]string{s.keys.Meetings(cellID), s.keys.Answers(cellID, meetingID), s.keys.MeetingsByStart(cellID)},
-			meetingID, a.MemberID, string(data), now.Unix())
+			meetingID, a.MemberID, data, now.Unix())
 		if !s.cluster {
 			keys, name := s.countsMark(cellID, meetingID)
 			mark = p.eval(ctx, markCountsScript, keys, name)
