@@ -107,10 +107,9 @@ func (s *Scheduler) planWaves(ctx context.Context, now time.Time) error {
 
 // wavePlan is the rate left in each bucket of the look ahead.
 type wavePlan struct {
-	first  int64 // the bucket of now
-	bucket float64
-	left   map[int64]float64
-	per    float64 // what a bucket holds
+	first int64 // the bucket of now
+	left  map[int64]float64
+	per   float64 // what a bucket holds
 }
 
 func newWavePlan(now time.Time, rate float64, load storage.WaveLoad) *wavePlan {

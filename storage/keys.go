@@ -203,7 +203,8 @@ func (k Keys) Schedule(id int64) string { return k.cell(id) + ":schedule" }
 // Holidays lists the cell's holidays as yyyy-mm-dd. SET
 func (k Keys) Holidays(id int64) string { return k.cell(id) + ":holidays" }
 
-// Answers maps a member id to their RSVP answer to a meeting, as JSON. HASH
+// Answers maps a member id to their RSVP answer to a meeting, as a short record
+// (records.go; JSON from earlier versions is still read). HASH
 func (k Keys) Answers(id, meetingID int64) string {
 	return k.cell(id) + ":m:" + strconv.FormatInt(meetingID, 10) + ":answers"
 }
@@ -242,7 +243,8 @@ func (k Keys) meeting(id, meetingID int64) string {
 // shown (the text it shows now), edited (unix ms of the last edit). HASH
 func (k Keys) GroupNotice(id, meetingID int64) string { return k.meeting(id, meetingID) + ":group" }
 
-// Presence maps a member id to how their presence was recorded, as JSON. HASH
+// Presence maps a member id to how their presence was recorded, as a short
+// record (records.go; JSON from earlier versions is still read). HASH
 func (k Keys) Presence(id, meetingID int64) string { return k.meeting(id, meetingID) + ":presence" }
 
 // Outcomes maps a member id to what the closed meeting meant for them. HASH
