@@ -110,11 +110,14 @@ type wavePlan struct {
 	first int64 // the bucket of now
 	left  map[int64]float64
 	per   float64 // what a bucket holds
+	// below leads from a full bucket towards the next one with room: rounds
+	// placed behind thousands of others skip the full buckets at once.
+	below map[int64]int64
 }
 
 func newWavePlan(now time.Time, rate float64, load storage.WaveLoad) *wavePlan {
 	per := rate * storage.WaveBucket.Seconds()
-	p := &wavePlan{first: load.Bucket(now), per: per, left: make(map[int64]float64, len(load))}
+	p := &wavePlan{first: load.Bucket(now), per: per, left: make(map[int64]float64, len(load)), below: map[int64]int64{}}
 	for b, n := range load {
 		p.left[b] = per - n
 	}
@@ -126,6 +129,27 @@ func (p *wavePlan) room(b int64) float64 {
 		return v
 	}
 	return p.per
+}
+
+// free is the latest bucket at or before b with room (below p.first: none).
+func (p *wavePlan) free(b int64) int64 {
+	at := b
+	for at >= p.first && p.room(at) <= 1e-9 {
+		if next, ok := p.below[at]; ok {
+			at = next
+		} else {
+			at--
+		}
+	}
+	for b > at { // the full buckets passed now lead straight to at
+		next, ok := p.below[b]
+		if !ok {
+			next = b - 1
+		}
+		p.below[b] = at
+		b = next
+	}
+	return at
 }
 
 // placed is a round's plan: the window its messages are spread over, and what
@@ -150,7 +174,10 @@ func (p *wavePlan) place(due time.Time, n float64) placed {
 	r := placed{taken: storage.WaveLoad{}}
 	last := int64(math.MinInt64) // the latest bucket given messages
 	b := load.Bucket(end)
-	for n > 1e-9 && b >= p.first {
+	for n > 1e-9 {
+		if b = p.free(b); b < p.first {
+			break
+		}
 		most := n
 		if b >= spreadFrom {
 			most = min(share, n)
