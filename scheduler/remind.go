@@ -243,7 +243,10 @@ func (s *Scheduler) remind(ctx context.Context, d storage.DueItem) error {
 			return err
 		}
 	}
-	log.Info("scheduler: reminder queued", "recipients", len(reminded), "late", late, "from", now.Add(slices.Min(append(after, 0))), "to", now.Add(slices.Max(append(after, 0))))
+	if len(after) > 0 {
+		log = log.With("from", now.Add(slices.Min(after)), "to", now.Add(slices.Max(after)))
+	}
+	log.Info("scheduler: reminder queued", "recipients", len(reminded), "late", late)
 	return nil
 }
 
