@@ -73,7 +73,7 @@ func (s *Scheduler) planWaves(ctx context.Context, now time.Time) error {
 		cells = append(cells, d.CellID)
 	}
 	slices.Sort(cells)
-	sizes, err := s.p.Store.RosterSizes(ctx, slices.Compact(cells))
+	pcs, err := s.p.Store.PlanCells(ctx, slices.Compact(cells))
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,8 @@ func (s *Scheduler) planWaves(ctx context.Context, now time.Time) error {
 	})
 	p := newWavePlan(now, s.p.Rate, load)
 	for _, d := range items {
-		r := p.place(d.At, float64(sizes[d.CellID]+perRound))
+		pc := pcs[d.CellID]
+		r := p.place(d.At, float64(pc.Members+perRound), quietOf(pc))
 		if r.start.After(now.Add(s.p.PlanEvery)) {
 			continue
 		}
@@ -159,12 +160,41 @@ type placed struct {
 	taken      storage.WaveLoad
 }
 
+// cellQuiet is a cell's quiet hours, for the planner.
+type cellQuiet struct {
+	hours cell.QuietHours
+	loc   *time.Location
+}
+
+// quietOf reads a cell's quiet hours; a setting it cannot read is none.
+func quietOf(pc storage.PlanCell) cellQuiet {
+	q, err := cell.ParseQuiet(pc.Quiet)
+	if err != nil {
+		q = cell.QuietHours{}
+	}
+	loc, err := time.LoadLocation(pc.TimeZone)
+	if err != nil || pc.TimeZone == "" {
+		loc = time.UTC
+	}
+	return cellQuiet{hours: q, loc: loc}
+}
+
+// began is the start of the quiet span t falls in, if it does.
+func (q cellQuiet) began(t time.Time) (time.Time, bool) {
+	if q.loc == nil {
+		return time.Time{}, false
+	}
+	return q.hours.Began(t.In(q.loc))
+}
+
 // place plans n messages due at due: from the bucket WaveMargin before it
 // backwards, each bucket within Spread of the due time given at most the
 // round's even share and what the rate leaves, each bucket before that as much
 // as the rate leaves (a round pushed out of its Spread starts as late as it
-// can); what does not fit by now goes now.
-func (p *wavePlan) place(due time.Time, n float64) placed {
+// can); what does not fit by now goes now. No bucket in the cell's quiet hours
+// is given any: a round that does not fit after them goes on before them, as a
+// reminder due in quiet hours goes before they begin.
+func (p *wavePlan) place(due time.Time, n float64, quiet cellQuiet) placed {
 	var load storage.WaveLoad
 	end := due.Add(-WaveMargin)
 	// The window is whole buckets: a bucket's worth less than Spread keeps
@@ -177,6 +207,10 @@ func (p *wavePlan) place(due time.Time, n float64) placed {
 	for n > 1e-9 {
 		if b = p.free(b); b < p.first {
 			break
+		}
+		if began, ok := quiet.began(load.BucketStart(b)); ok {
+			b = load.Bucket(began) - 1
+			continue
 		}
 		most := n
 		if b >= spreadFrom {

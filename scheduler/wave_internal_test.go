@@ -25,6 +25,7 @@ func TestWavePlacement(t *testing.T) {
 		due       time.Time
 		wantStart time.Duration // the last round's start, before due (± one bucket)
 		wantEnd   time.Duration // its end, before due (± one bucket); 0: WaveMargin
+		quiet     cellQuiet
 	}{
 		{name: "one round is spread over the half hour", rate: 29, rounds: []float64{53}, due: due, wantStart: Spread},
 		{name: "rounds that fit share the half hour", rate: 29, rounds: repeat(53, 100), due: due, wantStart: Spread},
@@ -41,13 +42,22 @@ func TestWavePlacement(t *testing.T) {
 			wantStart: Spread + 100*time.Second, wantEnd: Spread,
 		},
 		{name: "a round due too soon for its size starts now", rate: 1, rounds: []float64{500}, due: now.Add(2 * time.Minute), wantStart: 2 * time.Minute},
+		{
+			// Due 07:10 in Hà Nội, quiet hours until 07:00: the 57 buckets
+			// from 07:00 hold 57 × 5.67 of 1,000 at 1 a second; the other
+			// 677 go before 22:00 the evening before, 68 buckets of 10.
+			name: "quiet hours are skipped, the rest goes before them", rate: 1, rounds: []float64{1000},
+			due:       time.Date(2027, 4, 4, 0, 10, 0, 0, time.UTC),
+			quiet:     cellQuiet{hours: mustQuiet(t, "22:00-07:00"), loc: time.FixedZone("ICT", 7*3600)},
+			wantStart: 9*time.Hour + 10*time.Minute + 680*time.Second,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newWavePlan(now, tt.rate, tt.reserved)
 			var r placed
 			for _, n := range tt.rounds {
-				r = p.place(tt.due, n)
+				r = p.place(tt.due, n, tt.quiet)
 				sum := 0.0
 				for _, v := range r.taken {
 					sum += v
@@ -63,6 +73,11 @@ func TestWavePlacement(t *testing.T) {
 			wantEnd := cmp.Or(tt.wantEnd, WaveMargin)
 			if d := tt.due.Sub(r.end) - wantEnd; d < -storage.WaveBucket || d > storage.WaveBucket {
 				t.Errorf("the round ends %v before its due time; want %v", tt.due.Sub(r.end), wantEnd)
+			}
+			for b := range r.taken {
+				if _, in := tt.quiet.began(load.BucketStart(b)); in {
+					t.Errorf("bucket %v, in quiet hours, was given %v", load.BucketStart(b).In(tt.quiet.loc), r.taken[b])
+				}
 			}
 			for b, left := range p.left {
 				if b != p.first && left < -1e-6 {
@@ -156,7 +171,7 @@ func BenchmarkPlace(b *testing.B) {
 	for b.Loop() {
 		p := newWavePlan(now, 28.95, nil)
 		for range 10_000 {
-			p.place(due, 53)
+			p.place(due, 53, cellQuiet{})
 		}
 	}
 }

@@ -245,7 +245,7 @@ func TestOnRedisCluster(t *testing.T) {
 		if _, err := s.WaveLoadFrom(ctx, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RosterSizes(ctx, []int64{cells[0].ID, cells[2].ID}); err != nil {
+		if _, err := s.PlanCells(ctx, []int64{cells[0].ID, cells[2].ID}); err != nil {
 			t.Fatal(err)
 		}
 		tpl := storage.WaveTemplate{ID: "remind:1:9:1:7200:vi", CellID: c.ID, Purpose: "reminder",

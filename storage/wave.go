@@ -324,21 +324,36 @@ func (s *Store) DueBetween(ctx context.Context, from, to time.Time) ([]DueItem, 
 	return out, nil
 }
 
-// RosterSizes is the number of members of each cell.
-func (s *Store) RosterSizes(ctx context.Context, cells []int64) (map[int64]int, error) {
-	cmds := make([]*redis.IntCmd, len(cells))
+// PlanCell is what the planner needs of a cell: its size and quiet hours.
+type PlanCell struct {
+	Members  int
+	Quiet    string // as cell.QuietHours.String writes it
+	TimeZone string
+}
+
+// PlanCells reads, for each cell, its number of members, quiet hours and time
+// zone, in one round trip.
+func (s *Store) PlanCells(ctx context.Context, cells []int64) (map[int64]PlanCell, error) {
+	sizes := make([]*redis.IntCmd, len(cells))
+	fields := make([]*redis.SliceCmd, len(cells))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, c := range cells {
-			cmds[i] = p.HLen(ctx, s.keys.Members(c))
+			sizes[i] = p.HLen(ctx, s.keys.Members(c))
+			fields[i] = p.HMGet(ctx, s.keys.Cell(c), "quiet", "tz")
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storage: roster sizes: %w", err)
+		return nil, fmt.Errorf("storage: cells to plan: %w", err)
 	}
-	out := make(map[int64]int, len(cells))
+	out := make(map[int64]PlanCell, len(cells))
 	for i, c := range cells {
-		out[c] = int(cmds[i].Val())
+		pc := PlanCell{Members: int(sizes[i].Val())}
+		if v := fields[i].Val(); len(v) == 2 {
+			pc.Quiet, _ = v[0].(string)
+			pc.TimeZone, _ = v[1].(string)
+		}
+		out[c] = pc
 	}
 	return out, nil
 }
