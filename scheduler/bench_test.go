@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,23 +32,6 @@ type noTelegram struct{}
 
 func (noTelegram) Do(context.Context, telegram.Request, any) error {
 	return errors.New("no Telegram in this benchmark")
-}
-
-// redisInfo reads one integer field of INFO.
-func redisInfo(b *testing.B, rdb *redis.Client, section, field string) int64 {
-	b.Helper()
-	info, err := rdb.Info(context.Background(), section).Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	b.Fatalf("no %s in INFO %s", field, section)
-	return 0
 }
 
 // seedCells makes cells of members linked to Telegram accounts, each with a
@@ -116,8 +98,8 @@ func BenchmarkRemindersSameMinute(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cmds := redisInfo(b, rdb, "stats", "total_commands_processed")
-		mem := redisInfo(b, rdb, "memory", "used_memory")
+		cmds := testenv.RedisInfo(b, rdb, "stats", "total_commands_processed")
+		mem := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 		began := time.Now()
 		b.StartTimer()
 		// Each round, then the item that posts its counts.
@@ -145,8 +127,8 @@ func BenchmarkRemindersSameMinute(b *testing.B) {
 		if want := int64(cells * (members + 2)); msgs != want {
 			b.Fatalf("%d messages queued, want %d (members, the group, the secretary's list)", msgs, want)
 		}
-		cmdsAfter := redisInfo(b, rdb, "stats", "total_commands_processed")
-		memAfter := redisInfo(b, rdb, "memory", "used_memory")
+		cmdsAfter := testenv.RedisInfo(b, rdb, "stats", "total_commands_processed")
+		memAfter := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 		b.ReportMetric(took.Seconds(), "s/wave")
 		b.ReportMetric(float64(cmdsAfter-cmds)/float64(cells), "redis-cmds/reminder")
 		b.ReportMetric(float64(memAfter-mem)/float64(msgs), "bytes/queued-msg")

@@ -143,7 +143,7 @@ func runWave(b *testing.B, ctx context.Context, rdb *redis.Client, store *storag
 			nextPlan = now.Add(planEvery)
 		}
 		if !now.Before(nextPoll) {
-			before := redisInfo(b, rdb, "memory", "used_memory")
+			before := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 			d0, err := store.QueueDepth(ctx)
 			if err != nil {
 				b.Fatal(err)
@@ -158,7 +158,7 @@ func runWave(b *testing.B, ctx context.Context, rdb *redis.Client, store *storag
 					b.Fatal(err)
 				}
 				r.queued += d1.Wave + d1.Ready[0] + d1.Ready[1] - d0.Wave - d0.Ready[0] - d0.Ready[1]
-				r.queuedBytes += redisInfo(b, rdb, "memory", "used_memory") - before
+				r.queuedBytes += testenv.RedisInfo(b, rdb, "memory", "used_memory") - before
 			}
 			nextPoll = now.Add(pollEvery)
 		}

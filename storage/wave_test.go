@@ -210,7 +210,7 @@ func BenchmarkWaveEntry(b *testing.B) {
 		if err := rdb.FlushAll(ctx).Err(); err != nil {
 			b.Fatal(err)
 		}
-		before := yearInfo(b, rdb, "memory", "used_memory")
+		before := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 		for r := range rounds {
 			tpl := waveTemplate(fmt.Sprintf("remind:%d:12:1:7200:vi", 1000+r))
 			msgs := make([]storage.WaveMessage, members)
@@ -221,7 +221,7 @@ func BenchmarkWaveEntry(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		after := yearInfo(b, rdb, "memory", "used_memory")
+		after := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 		b.ReportMetric(float64(after-before)/(rounds*members), "bytes/entry")
 	}
 }

@@ -121,7 +121,7 @@ func yearEnvInt(name string, def int) int {
 func yearMemory(b *testing.B, rdb *redis.Client) (mem, keys int64) {
 	b.Helper()
 	ctx := context.Background()
-	for tries := 0; yearInfo(b, rdb, "clients", "connected_clients") > 1; tries++ {
+	for tries := 0; testenv.RedisInfo(b, rdb, "clients", "connected_clients") > 1; tries++ {
 		if tries == 1000 {
 			b.Fatal("the workers' connections are still open")
 		}
@@ -134,24 +134,7 @@ func yearMemory(b *testing.B, rdb *redis.Client) (mem, keys int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return yearInfo(b, rdb, "memory", "used_memory"), keys
-}
-
-// yearInfo reads one integer field of INFO.
-func yearInfo(b *testing.B, rdb *redis.Client, section, field string) int64 {
-	b.Helper()
-	info, err := rdb.Info(context.Background(), section).Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	b.Fatalf("no %s in INFO %s", field, section)
-	return 0
+	return testenv.RedisInfo(b, rdb, "memory", "used_memory"), keys
 }
 
 // yearParallel runs do for 0..n-1 on a few goroutines and returns what each
