@@ -30,29 +30,17 @@ type simQueue struct {
 }
 
 func (q simQueue) Enqueue(ctx context.Context, msgs ...delivery.Message) (int, error) {
-	entries := make([]storage.QueueEntry, 0, len(msgs))
-	for _, m := range msgs {
-		e := storage.QueueEntry{ID: m.ID, To: m.To, Purpose: m.Purpose, Priority: m.Priority, NotBefore: m.NotBefore}
-		for _, p := range m.Parts {
-			b, err := json.Marshal(p)
-			if err != nil {
-				return 0, err
-			}
-			e.Parts = append(e.Parts, b)
-		}
-		entries = append(entries, e)
+	entries, err := delivery.QueueEntries("", msgs)
+	if err != nil {
+		return 0, err
 	}
 	return q.store.Enqueue(ctx, q.clock.now(), entries)
 }
 
 func (q simQueue) EnqueueWave(ctx context.Context, t delivery.WaveTemplate, msgs []storage.WaveMessage) (int, error) {
-	tpl := storage.WaveTemplate{ID: t.ID, CellID: t.CellID, Purpose: t.Purpose}
-	for _, p := range t.Parts {
-		b, err := json.Marshal(p)
-		if err != nil {
-			return 0, err
-		}
-		tpl.Parts = append(tpl.Parts, b)
+	tpl, err := t.Stored()
+	if err != nil {
+		return 0, err
 	}
 	return q.store.EnqueueWave(ctx, q.clock.now(), tpl, msgs)
 }

@@ -220,7 +220,7 @@ func (s *Sender) DirectWithin(d time.Duration) telegram.Caller { return s.direct
 // Enqueue queues messages outside any job and wakes this process's workers. It
 // returns how many were new (ids already known are left alone).
 func (s *Sender) Enqueue(ctx context.Context, msgs ...Message) (int, error) {
-	entries, err := toEntries("", msgs)
+	entries, err := QueueEntries("", msgs)
 	if err != nil {
 		return 0, err
 	}
@@ -244,7 +244,7 @@ func (s *Sender) StartJob(ctx context.Context, job storage.QueueJob, msgs []Mess
 	if job.ID == "" {
 		return 0, errors.New("delivery: start job: no id")
 	}
-	entries, err := toEntries(job.ID, msgs)
+	entries, err := QueueEntries(job.ID, msgs)
 	if err != nil {
 		return 0, fmt.Errorf("delivery: start job %s: %w", job.ID, err)
 	}
@@ -281,7 +281,10 @@ func (s *Sender) StartJob(ctx context.Context, job storage.QueueJob, msgs []Mess
 	return n, nil
 }
 
-func toEntries(jobID string, msgs []Message) ([]storage.QueueEntry, error) {
+// QueueEntries are msgs as the queue stores them, in job jobID ("" for
+// none): what Enqueue and StartJob write, for code that writes to the queue
+// on a clock of its own (benchmarks in simulated time).
+func QueueEntries(jobID string, msgs []Message) ([]storage.QueueEntry, error) {
 	out := make([]storage.QueueEntry, 0, len(msgs))
 	for _, m := range msgs {
 		e := storage.QueueEntry{ID: m.ID, To: m.To, JobID: jobID, Purpose: m.Purpose,

@@ -24,7 +24,7 @@ type WaveTemplate struct {
 // urgent lane After the call (storage.Store.EnqueueWave): the text is stored
 // once per template, not per member. It returns how many were new.
 func (s *Sender) EnqueueWave(ctx context.Context, t WaveTemplate, msgs []storage.WaveMessage) (int, error) {
-	tpl, err := waveTemplate(t)
+	tpl, err := t.Stored()
 	if err != nil {
 		return 0, err
 	}
@@ -38,7 +38,8 @@ func (s *Sender) EnqueueWave(ctx context.Context, t WaveTemplate, msgs []storage
 	return n, nil
 }
 
-func waveTemplate(t WaveTemplate) (storage.WaveTemplate, error) {
+// Stored is the template as the queue stores it (storage.Store.EnqueueWave).
+func (t WaveTemplate) Stored() (storage.WaveTemplate, error) {
 	out := storage.WaveTemplate{ID: t.ID, CellID: t.CellID, Purpose: t.Purpose}
 	for i, p := range t.Parts {
 		b, err := json.Marshal(p)
