@@ -118,7 +118,7 @@ type wavePlan struct {
 
 func newWavePlan(now time.Time, rate float64, load storage.WaveLoad) *wavePlan {
 	per := rate * storage.WaveBucket.Seconds()
-	p := &wavePlan{first: load.Bucket(now), per: per, left: make(map[int64]float64, len(load)), below: map[int64]int64{}}
+	p := &wavePlan{first: storage.WaveBucketOf(now), per: per, left: make(map[int64]float64, len(load)), below: map[int64]int64{}}
 	for b, n := range load {
 		p.left[b] = per - n
 	}
@@ -195,21 +195,20 @@ func (q cellQuiet) began(t time.Time) (time.Time, bool) {
 // is given any: a round that does not fit after them goes on before them, as a
 // reminder due in quiet hours goes before they begin.
 func (p *wavePlan) place(due time.Time, n float64, quiet cellQuiet) placed {
-	var load storage.WaveLoad
 	end := due.Add(-WaveMargin)
 	// The window is whole buckets: a bucket's worth less than Spread keeps
 	// its start within Spread of the due time.
 	share := n * storage.WaveBucket.Seconds() / (Spread - WaveMargin - storage.WaveBucket).Seconds()
-	spreadFrom := load.Bucket(due.Add(-Spread)) + 1
+	spreadFrom := storage.WaveBucketOf(due.Add(-Spread)) + 1
 	r := placed{taken: storage.WaveLoad{}}
 	last := int64(math.MinInt64) // the latest bucket given messages
-	b := load.Bucket(end)
+	b := storage.WaveBucketOf(end)
 	for n > 1e-9 {
 		if b = p.free(b); b < p.first {
 			break
 		}
-		if began, ok := quiet.began(load.BucketStart(b)); ok {
-			b = load.Bucket(began) - 1
+		if began, ok := quiet.began(storage.WaveBucketStart(b)); ok {
+			b = storage.WaveBucketOf(began) - 1
 			continue
 		}
 		most := n
@@ -225,17 +224,17 @@ func (p *wavePlan) place(due time.Time, n float64, quiet cellQuiet) placed {
 		}
 		b--
 	}
-	r.start = load.BucketStart(b + 1)
+	r.start = storage.WaveBucketStart(b + 1)
 	if n > 1e-9 { // the rate cannot fit it: the rest goes at once
 		r.taken[p.first] += n
 		p.left[p.first] = p.room(p.first) - n
-		r.start = load.BucketStart(p.first)
+		r.start = storage.WaveBucketStart(p.first)
 		last = max(last, p.first)
 	}
 	// The round ends with the last bucket it was given: pushed out of its
 	// Spread by later rounds, it ends where they begin.
 	r.end = end
-	if e := load.BucketStart(last + 1); e.Before(end) {
+	if e := storage.WaveBucketStart(last + 1); e.Before(end) {
 		r.end = e
 	}
 	if r.start.After(r.end) {
@@ -328,7 +327,6 @@ func releases(n int, now time.Time, plan storage.WavePlan, phase float64, quiet 
 	for _, b := range buckets {
 		total += plan.Taken[b]
 	}
-	var load storage.WaveLoad
 	k, before := 0, 0.0 // the bucket at hand, and the messages of those before it
 	for i := range n {
 		target := (float64(i) + phase) * total / float64(n)
@@ -338,8 +336,8 @@ func releases(n int, now time.Time, plan storage.WavePlan, phase float64, quiet 
 		}
 		at := plan.End
 		if len(buckets) > 0 {
-			from := load.BucketStart(buckets[k])
-			to := load.BucketStart(buckets[k] + 1)
+			from := storage.WaveBucketStart(buckets[k])
+			to := storage.WaveBucketStart(buckets[k] + 1)
 			if to.After(plan.End) {
 				to = later(plan.End, from)
 			}

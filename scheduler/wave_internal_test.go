@@ -16,7 +16,6 @@ import (
 func TestWavePlacement(t *testing.T) {
 	now := time.Date(2027, 4, 3, 10, 0, 0, 0, time.UTC)
 	due := now.Add(3 * time.Hour)
-	var load storage.WaveLoad
 	tests := []struct {
 		name      string
 		rate      float64 // messages a second
@@ -38,7 +37,7 @@ func TestWavePlacement(t *testing.T) {
 		},
 		{
 			name: "what was reserved before is kept", rate: 1, due: due, rounds: []float64{100},
-			reserved:  fill(load.Bucket(due.Add(-30*time.Minute)), load.Bucket(due), 10),
+			reserved:  fill(storage.WaveBucketOf(due.Add(-30*time.Minute)), storage.WaveBucketOf(due), 10),
 			wantStart: Spread + 100*time.Second, wantEnd: Spread,
 		},
 		{name: "a round due too soon for its size starts now", rate: 1, rounds: []float64{500}, due: now.Add(2 * time.Minute), wantStart: 2 * time.Minute},
@@ -75,13 +74,13 @@ func TestWavePlacement(t *testing.T) {
 				t.Errorf("the round ends %v before its due time; want %v", tt.due.Sub(r.end), wantEnd)
 			}
 			for b := range r.taken {
-				if _, in := tt.quiet.began(load.BucketStart(b)); in {
-					t.Errorf("bucket %v, in quiet hours, was given %v", load.BucketStart(b).In(tt.quiet.loc), r.taken[b])
+				if _, in := tt.quiet.began(storage.WaveBucketStart(b)); in {
+					t.Errorf("bucket %v, in quiet hours, was given %v", storage.WaveBucketStart(b).In(tt.quiet.loc), r.taken[b])
 				}
 			}
 			for b, left := range p.left {
 				if b != p.first && left < -1e-6 {
-					t.Errorf("bucket %v holds %v more than the rate allows", load.BucketStart(b), -left)
+					t.Errorf("bucket %v holds %v more than the rate allows", storage.WaveBucketStart(b), -left)
 				}
 			}
 		})
@@ -110,8 +109,7 @@ func fill(a, b int64, n float64) storage.WaveLoad {
 func TestReleases(t *testing.T) {
 	loc := time.FixedZone("ICT", 7*3600)
 	now := time.Date(2027, 4, 3, 5, 40, 0, 0, loc)
-	var load storage.WaveLoad
-	b := load.Bucket(now)
+	b := storage.WaveBucketOf(now)
 	tests := []struct {
 		name  string
 		n     int
@@ -121,23 +119,23 @@ func TestReleases(t *testing.T) {
 	}{
 		{
 			name: "evenly within one bucket", n: 2, quiet: "00:00-00:00",
-			plan: storage.WavePlan{End: load.BucketStart(b + 1), Taken: storage.WaveLoad{b: 2}},
+			plan: storage.WavePlan{End: storage.WaveBucketStart(b + 1), Taken: storage.WaveLoad{b: 2}},
 			want: []time.Duration{2500 * time.Millisecond, 7500 * time.Millisecond},
 		},
 		{
 			// Nothing in the buckets between: none goes there.
 			name: "as the buckets hold them", n: 4, quiet: "00:00-00:00",
-			plan: storage.WavePlan{End: load.BucketStart(b + 10), Taken: storage.WaveLoad{b: 1, b + 9: 3}},
+			plan: storage.WavePlan{End: storage.WaveBucketStart(b + 10), Taken: storage.WaveLoad{b: 1, b + 9: 3}},
 			want: []time.Duration{5 * time.Second, 90*time.Second + 10*time.Second/6, 95 * time.Second, 90*time.Second + 50*time.Second/6},
 		},
 		{
 			name: "more members than planned share the plan", n: 2, quiet: "00:00-00:00",
-			plan: storage.WavePlan{End: load.BucketStart(b + 2), Taken: storage.WaveLoad{b: 0.5, b + 1: 0.5}},
+			plan: storage.WavePlan{End: storage.WaveBucketStart(b + 2), Taken: storage.WaveLoad{b: 0.5, b + 1: 0.5}},
 			want: []time.Duration{5 * time.Second, 15 * time.Second},
 		},
 		{
 			name: "not in quiet hours", n: 2, quiet: "22:00-06:00",
-			plan: storage.WavePlan{End: load.BucketStart(b + 240), Taken: storage.WaveLoad{b: 1, b + 239: 1}},
+			plan: storage.WavePlan{End: storage.WaveBucketStart(b + 240), Taken: storage.WaveLoad{b: 1, b + 239: 1}},
 			want: []time.Duration{20 * time.Minute, 39*time.Minute + 55*time.Second},
 		},
 	}

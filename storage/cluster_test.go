@@ -238,8 +238,7 @@ func TestOnRedisCluster(t *testing.T) {
 		if _, err := s.DueBetween(ctx, now, due); err != nil {
 			t.Fatal(err)
 		}
-		var load storage.WaveLoad
-		if ok, err := s.PromoteDue(ctx, d, now, storage.WavePlan{End: due, Taken: storage.WaveLoad{load.Bucket(now): 1}}); err != nil || !ok {
+		if ok, err := s.PromoteDue(ctx, d, now, storage.WavePlan{End: due, Taken: storage.WaveLoad{storage.WaveBucketOf(now): 1}}); err != nil || !ok {
 			t.Fatalf("promote = %v, %v", ok, err)
 		}
 		if _, err := s.WaveLoadFrom(ctx, now); err != nil {

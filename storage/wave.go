@@ -179,16 +179,14 @@ func (s *Store) WaveDepth(ctx context.Context) (int64, error) {
 }
 
 // WaveLoad is what the planner reserved: messages per WaveBucket, by the
-// bucket's start.
+// bucket's number (WaveBucketOf).
 type WaveLoad map[int64]float64
 
-func waveBucket(t time.Time) int64 { return t.UnixMilli() / WaveBucket.Milliseconds() }
+// WaveBucketOf is the number of the bucket t falls in.
+func WaveBucketOf(t time.Time) int64 { return t.UnixMilli() / WaveBucket.Milliseconds() }
 
-// BucketStart is the start of bucket b.
-func (WaveLoad) BucketStart(b int64) time.Time { return time.UnixMilli(b * WaveBucket.Milliseconds()) }
-
-// Bucket is the bucket t falls in.
-func (WaveLoad) Bucket(t time.Time) int64 { return waveBucket(t) }
+// WaveBucketStart is the start of bucket b.
+func WaveBucketStart(b int64) time.Time { return time.UnixMilli(b * WaveBucket.Milliseconds()) }
 
 // promoteScript moves a planned round's item to its release and reserves its
 // messages, once: an item already promoted, or no longer waiting, is left alone.
@@ -285,7 +283,7 @@ func (s *Store) WaveLoadFrom(ctx context.Context, from time.Time) (WaveLoad, err
 	if err != nil {
 		return nil, fmt.Errorf("storage: wave load: %w", err)
 	}
-	first := waveBucket(from)
+	first := WaveBucketOf(from)
 	out := WaveLoad{}
 	var old []string
 	for k, v := range all {

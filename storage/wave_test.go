@@ -156,9 +156,8 @@ func TestPromoteDue(t *testing.T) {
 	if err := s.ScheduleDue(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	var load storage.WaveLoad
 	start, end := due.Add(-30*time.Minute), due.Add(-15*time.Second)
-	taken := storage.WaveLoad{load.Bucket(start): 2.5, load.Bucket(end): 3}
+	taken := storage.WaveLoad{storage.WaveBucketOf(start): 2.5, storage.WaveBucketOf(end): 3}
 	plan := storage.WavePlan{End: end, Taken: taken}
 	ok, err := s.PromoteDue(ctx, d, queueT0, plan)
 	if err != nil || !ok {
@@ -176,11 +175,11 @@ func TestPromoteDue(t *testing.T) {
 		t.Fatalf("plan = %+v %v %v; want %+v", got, ok, err, plan)
 	}
 	load1, err := s.WaveLoadFrom(ctx, queueT0)
-	if err != nil || load1[load.Bucket(start)] != 2.5 || load1[load.Bucket(end)] != 3 {
+	if err != nil || load1[storage.WaveBucketOf(start)] != 2.5 || load1[storage.WaveBucketOf(end)] != 3 {
 		t.Fatalf("load = %v, %v", load1, err)
 	}
 	load1, err = s.WaveLoadFrom(ctx, end)
-	if err != nil || len(load1) != 1 || load1[load.Bucket(end)] != 3 {
+	if err != nil || len(load1) != 1 || load1[storage.WaveBucketOf(end)] != 3 {
 		t.Fatalf("load from the window's end = %v, %v; want its last bucket only", load1, err)
 	}
 	if err := s.ForgetPlan(ctx, d); err != nil {
