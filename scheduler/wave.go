@@ -290,7 +290,7 @@ func (s *Scheduler) Wanted(ctx context.Context, e *storage.QueueEntry) bool {
 	if !ok {
 		return true
 	}
-	m, err := s.p.Store.Meeting(ctx, cellID, meetingID)
+	m, a, err := s.p.Store.MeetingAnswer(ctx, cellID, meetingID, e.To.MemberID)
 	switch {
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		s.log.Warn("scheduler: check a planned reminder", "msg", e.ID, "err", err)
@@ -301,13 +301,7 @@ func (s *Scheduler) Wanted(ctx context.Context, e *storage.QueueEntry) bool {
 	case !s.p.Now().Before(m.Start):
 		s.metrics.reminders.WithLabelValues(OutcomeDropped).Inc()
 		return false
-	}
-	answers, err := s.p.Store.Answers(ctx, cellID, meetingID)
-	if err != nil {
-		s.log.Warn("scheduler: check a planned reminder", "msg", e.ID, "err", err)
-		return true
-	}
-	if answers[e.To.MemberID].Kind == cell.Excused {
+	case a.Kind == cell.Excused:
 		s.metrics.reminders.WithLabelValues(OutcomeExcused).Inc()
 		return false
 	}

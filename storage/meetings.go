@@ -276,6 +276,37 @@ func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64
 	return out, nil
 }
 
+// MeetingAnswer reads a meeting and one member's answer to it in one round
+// trip: what is checked before each planned reminder goes. The answer is the
+// zero Answer when the member has not answered; a meeting that is gone is
+// ErrNotFound.
+func (s *Store) MeetingAnswer(ctx context.Context, cellID, meetingID, memberID int64) (cell.Meeting, cell.Answer, error) {
+	var mc, ac *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		mc = p.HGet(ctx, s.keys.Meetings(cellID), strconv.FormatInt(meetingID, 10))
+		ac = p.HGet(ctx, s.keys.Answers(cellID, meetingID), strconv.FormatInt(memberID, 10))
+		return nil
+	})
+	if errors.Is(mc.Err(), redis.Nil) {
+		return cell.Meeting{}, cell.Answer{}, fmt.Errorf("storage: meeting %d of cell %d: %w", meetingID, cellID, ErrNotFound)
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return cell.Meeting{}, cell.Answer{}, fmt.Errorf("storage: meeting %d and an answer: %w", meetingID, err)
+	}
+	var m cell.Meeting
+	if err := json.Unmarshal([]byte(mc.Val()), &m); err != nil {
+		return cell.Meeting{}, cell.Answer{}, fmt.Errorf("storage: decode meeting %d of cell %d: %w", meetingID, cellID, err)
+	}
+	if errors.Is(ac.Err(), redis.Nil) {
+		return m, cell.Answer{}, nil
+	}
+	a, err := decodeAnswer(memberID, ac.Val())
+	if err != nil {
+		return cell.Meeting{}, cell.Answer{}, fmt.Errorf("storage: decode answer of member %d: %w", memberID, err)
+	}
+	return m, a, nil
+}
+
 // AddNotified records the members a meeting's notice was queued for.
 func (s *Store) AddNotified(ctx context.Context, cellID, meetingID int64, memberIDs []int64) error {
 	if len(memberIDs) == 0 {

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/testenv"
 	"github.com/cellbot/cellbot/storage"
 )
@@ -222,5 +224,32 @@ func BenchmarkWaveEntry(b *testing.B) {
 		}
 		after := testenv.RedisInfo(b, rdb, "memory", "used_memory")
 		b.ReportMetric(float64(after-before)/(rounds*members), "bytes/entry")
+	}
+}
+
+// TestMeetingAnswer: the check before a planned reminder reads the meeting
+// and one member's answer, which may be none; a meeting gone is ErrNotFound.
+func TestMeetingAnswer(t *testing.T) {
+	s, _ := newQueueStore(t)
+	ctx := context.Background()
+	c, sec, err := s.CreateCell(ctx, cell.Cell{Name: "Chi bộ", TimeZone: "Asia/Ho_Chi_Minh", Lang: "vi"}, cell.Member{Name: "Bí thư Lan", UserID: 900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := s.CreateMeeting(ctx, "t", cell.Meeting{CellID: c.ID, Kind: cell.KindRegular, Start: queueT0.Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, a, err := s.MeetingAnswer(ctx, c.ID, m.ID, sec.ID); err != nil || got.ID != m.ID || a.Kind != "" {
+		t.Fatalf("before any answer = %+v, %+v, %v", got, a, err)
+	}
+	if _, err := s.Answer(ctx, c.ID, m.ID, cell.Answer{MemberID: sec.ID, Kind: cell.Excused, Reason: cell.ReasonIllness, At: queueT0}, queueT0); err != nil {
+		t.Fatal(err)
+	}
+	if got, a, err := s.MeetingAnswer(ctx, c.ID, m.ID, sec.ID); err != nil || got.ID != m.ID || a.Kind != cell.Excused || a.MemberID != sec.ID {
+		t.Fatalf("after excused = %+v, %+v, %v", got, a, err)
+	}
+	if _, _, err := s.MeetingAnswer(ctx, c.ID, m.ID+1, sec.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a meeting that is not there: %v, want ErrNotFound", err)
 	}
 }
