@@ -321,15 +321,7 @@ func (b *Bot) closeMeeting(r *request) error {
 	if err != nil {
 		return err
 	}
-	as := make([]cell.Answer, 0, len(answers))
-	for id, a := range answers {
-		a.MemberID = id
-		as = append(as, a)
-	}
-	ps := make([]cell.Presence, 0, len(pres))
-	for _, p := range pres {
-		ps = append(ps, p)
-	}
+	as, ps := recordLists(answers, pres)
 	sum := cell.Summarize(m.Start.In(loc), roster, as, ps, m.Guests, sched.Target)
 	// Outcomes first, the state last: a /close cut short is done again whole.
 	if err := b.p.Store.SetOutcomes(r.ctx, r.cell.ID, m.ID, sum.Outcomes); err != nil {
@@ -605,4 +597,19 @@ func (b *Bot) codeRefused(r *request, err error) error {
 		return texts.Errorf(texts.CheckinWrong, left)
 	}
 	return err
+}
+
+// recordLists are a meeting's answers and presences, as the store keys them
+// by member, in the lists cell.Summarize and cell.Correct take.
+func recordLists(answers map[int64]cell.Answer, pres map[int64]cell.Presence) ([]cell.Answer, []cell.Presence) {
+	as := make([]cell.Answer, 0, len(answers))
+	for id, a := range answers {
+		a.MemberID = id
+		as = append(as, a)
+	}
+	ps := make([]cell.Presence, 0, len(pres))
+	for _, p := range pres {
+		ps = append(ps, p)
+	}
+	return as, ps
 }

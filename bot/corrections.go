@@ -122,15 +122,7 @@ func (b *Bot) closedRecord(r *request, m cell.Meeting, extra *cell.Correction) (
 	if extra != nil {
 		cs[extra.MemberID] = *extra
 	}
-	as := make([]cell.Answer, 0, len(answers))
-	for id, a := range answers {
-		a.MemberID = id
-		as = append(as, a)
-	}
-	ps := make([]cell.Presence, 0, len(pres))
-	for _, p := range pres {
-		ps = append(ps, p)
-	}
+	as, ps := recordLists(answers, pres)
 	as, ps = cell.Correct(as, ps, cs)
 	of := cell.WithRecord(roster, recorded)
 	return meetingRecord{

@@ -285,15 +285,7 @@ func (b *Bot) meetingSummary(ctx context.Context, cellID int64, m cell.Meeting, 
 	if err != nil {
 		return cell.Summary{}, nil, nil, err
 	}
-	as := make([]cell.Answer, 0, len(answers))
-	for id, a := range answers {
-		a.MemberID = id
-		as = append(as, a)
-	}
-	ps := make([]cell.Presence, 0, len(pres))
-	for _, p := range pres {
-		ps = append(ps, p)
-	}
+	as, ps := recordLists(answers, pres)
 	return cell.Summarize(m.Start.In(loc), roster, as, ps, m.Guests, sched.Target), roster, pres, nil
 }
 

@@ -39,15 +39,7 @@ func (b *Bot) reportData(r *request, p report.Period) (report.Data, error) {
 		if err != nil {
 			return report.Data{}, err
 		}
-		as := make([]cell.Answer, 0, len(answers))
-		for id, a := range answers {
-			a.MemberID = id
-			as = append(as, a)
-		}
-		ps := make([]cell.Presence, 0, len(pres))
-		for _, x := range pres {
-			ps = append(ps, x)
-		}
+		as, ps := recordLists(answers, pres)
 		// A closed meeting keeps whoever it recorded, even a member who
 		// left since from an earlier date.
 		of := roster
