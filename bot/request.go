@@ -71,7 +71,7 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 	if what := unusable(u); what != "" {
 		// Telegram sends no such update; whoever made it gets no answer, and
 		// above all none in a chat made up from the missing fields (chat 0).
-		log.Warn("skipped an update without what handling it needs", "kind", updateKind(u), "problem", what)
+		log.Warn("skipped an update without what handling it needs", "kind", u.Kind(), "problem", what)
 		return nil, false
 	}
 	r := &request{ctx: ctx, b: b, log: log, update: u}
@@ -160,19 +160,6 @@ func unusable(u telegram.Update) string {
 		return chatOK(u.MyChatMember.Chat, u.MyChatMember.From.ID, telegram.ChatPrivate, telegram.ChatGroup, telegram.ChatSupergroup, telegram.ChatChannel)
 	}
 	return ""
-}
-
-// updateKind names an update's kind for logs.
-func updateKind(u telegram.Update) string {
-	switch {
-	case u.Message != nil:
-		return "message"
-	case u.CallbackQuery != nil:
-		return "callback_query"
-	case u.MyChatMember != nil:
-		return "my_chat_member"
-	}
-	return "other"
 }
 
 // parseCommand splits "/cmd@bot args" into "cmd" and "args". A command addressed

@@ -32,7 +32,7 @@ func instrumentUpdates(reg prometheus.Registerer, h telegram.Handler) telegram.H
 		updates.WithLabelValues(k, "retry")
 	}
 	return func(ctx context.Context, u telegram.Update) error {
-		kind := updateKind(u)
+		kind := u.Kind()
 		start := time.Now()
 		err := h(ctx, u)
 		latency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
@@ -43,18 +43,6 @@ func instrumentUpdates(reg prometheus.Registerer, h telegram.Handler) telegram.H
 		updates.WithLabelValues(kind, outcome).Inc()
 		return err
 	}
-}
-
-func updateKind(u telegram.Update) string {
-	switch {
-	case u.Message != nil:
-		return "message"
-	case u.CallbackQuery != nil:
-		return "callback_query"
-	case u.MyChatMember != nil:
-		return "my_chat_member"
-	}
-	return "other"
 }
 
 // redisErrorHook counts failed Redis commands in cellbot_redis_errors_total. A

@@ -22,6 +22,19 @@ type Update struct {
 	MyChatMember  *ChatMemberUpd `json:"my_chat_member,omitempty"`
 }
 
+// Kind names the update's kind, for logs and metrics.
+func (u Update) Kind() string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.CallbackQuery != nil:
+		return "callback_query"
+	case u.MyChatMember != nil:
+		return "my_chat_member"
+	}
+	return "other"
+}
+
 // ChatID is the chat the update concerns, 0 when there is none. The poller uses it
 // to keep the updates of one chat in order.
 func (u Update) ChatID() int64 {
