@@ -161,23 +161,7 @@ func (s *Store) SetPresence(ctx context.Context, cellID, meetingID int64, p cell
 
 // Presences returns what was recorded of every member at a meeting.
 func (s *Store) Presences(ctx context.Context, cellID, meetingID int64) (map[int64]cell.Presence, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.Presence(cellID, meetingID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("storage: presence at meeting %d: %w", meetingID, err)
-	}
-	out := make(map[int64]cell.Presence, len(h))
-	for k, v := range h {
-		id, err := strconv.ParseInt(k, 10, 64)
-		if err != nil {
-			continue
-		}
-		p, err := decodePresence(id, v)
-		if err != nil {
-			return nil, fmt.Errorf("storage: decode presence of member %s: %w", k, err)
-		}
-		out[p.MemberID] = p
-	}
-	return out, nil
+	return byMember(ctx, s, s.keys.Presence(cellID, meetingID), fmt.Sprintf("presence at meeting %d", meetingID), decodePresence)
 }
 
 // OpenCheckin opens check-in for a meeting with code, unless one is open for

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/cellbot/cellbot/internal/cell"
@@ -101,24 +100,15 @@ func (s *Store) Correct(ctx context.Context, cellID, meetingID int64, c cell.Cor
 
 // Corrections returns each member's latest correction at a meeting.
 func (s *Store) Corrections(ctx context.Context, cellID, meetingID int64) (map[int64]cell.Correction, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.Corrections(cellID, meetingID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("storage: corrections of meeting %d: %w", meetingID, err)
-	}
-	out := make(map[int64]cell.Correction, len(h))
-	for k, v := range h {
-		id, err := strconv.ParseInt(k, 10, 64)
-		if err != nil {
-			continue
-		}
-		var c cell.Correction
-		if err := json.Unmarshal([]byte(v), &c); err != nil {
-			return nil, fmt.Errorf("storage: decode correction: %w", err)
-		}
-		c.MemberID = id
-		out[id] = c
-	}
-	return out, nil
+	return byMember(ctx, s, s.keys.Corrections(cellID, meetingID), fmt.Sprintf("corrections of meeting %d", meetingID),
+		func(memberID int64, v string) (cell.Correction, error) {
+			var c cell.Correction
+			if err := json.Unmarshal([]byte(v), &c); err != nil {
+				return cell.Correction{}, err
+			}
+			c.MemberID = memberID
+			return c, nil
+		})
 }
 
 // CorrectionLog returns every correction made at a meeting, oldest first.

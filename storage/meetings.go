@@ -257,23 +257,7 @@ func (s *Store) SetAnswer(ctx context.Context, cellID, meetingID, memberID int64
 
 // Answers returns every answer to a meeting, by member id.
 func (s *Store) Answers(ctx context.Context, cellID, meetingID int64) (map[int64]cell.Answer, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.Answers(cellID, meetingID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("storage: answers to meeting %d: %w", meetingID, err)
-	}
-	out := make(map[int64]cell.Answer, len(h))
-	for k, v := range h {
-		id, err := strconv.ParseInt(k, 10, 64)
-		if err != nil {
-			continue
-		}
-		a, err := decodeAnswer(id, v)
-		if err != nil {
-			return nil, fmt.Errorf("storage: decode answer of member %s: %w", k, err)
-		}
-		out[id] = a
-	}
-	return out, nil
+	return byMember(ctx, s, s.keys.Answers(cellID, meetingID), fmt.Sprintf("answers to meeting %d", meetingID), decodeAnswer)
 }
 
 // MeetingAnswer reads a meeting and one member's answer to it in one round

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -177,4 +178,27 @@ func lookup[T ~string](table map[T]byte, code byte) (T, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown letter %q", code)
+}
+
+// byMember reads a hash keyed by member id (a meeting's answers, presences,
+// corrections), decoding each value with decode; a field that is not a member
+// id is skipped. what names the hash in errors.
+func byMember[T any](ctx context.Context, s *Store, key, what string, decode func(memberID int64, v string) (T, error)) (map[int64]T, error) {
+	h, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	out := make(map[int64]T, len(h))
+	for k, v := range h {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			continue
+		}
+		x, err := decode(id, v)
+		if err != nil {
+			return nil, fmt.Errorf("storage: decode %s, member %s: %w", what, k, err)
+		}
+		out[id] = x
+	}
+	return out, nil
 }
