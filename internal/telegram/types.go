@@ -207,6 +207,22 @@ type InlineKeyboardMarkup struct {
 	InlineKeyboard [][]InlineKeyboardButton `json:"inline_keyboard"`
 }
 
+// MarshalJSON writes no rows, and a row without buttons, as empty arrays: the
+// Bot API refuses a null where it expects an array ("field "inline_keyboard"
+// must be of type Array"), and a keyboard built from an empty list has nil rows.
+func (k InlineKeyboardMarkup) MarshalJSON() ([]byte, error) {
+	rows := make([][]InlineKeyboardButton, len(k.InlineKeyboard))
+	for i, r := range k.InlineKeyboard {
+		if r == nil {
+			r = []InlineKeyboardButton{}
+		}
+		rows[i] = r
+	}
+	return json.Marshal(struct {
+		InlineKeyboard [][]InlineKeyboardButton `json:"inline_keyboard"`
+	}{rows})
+}
+
 // InlineKeyboardButton is a button that sends callback data or opens a URL.
 type InlineKeyboardButton struct {
 	Text         string `json:"text"`

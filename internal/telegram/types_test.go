@@ -22,3 +22,21 @@ func TestUpdateKey(t *testing.T) {
 		}
 	}
 }
+
+func TestInlineKeyboardMarkupJSON(t *testing.T) {
+	b := InlineKeyboardButton{Text: "a", CallbackData: "x"}
+	tests := []struct {
+		name string
+		kb   *InlineKeyboardMarkup
+		want string
+	}{
+		{"built from an empty list", &InlineKeyboardMarkup{}, `{"inline_keyboard":[]}`},
+		{"a row without buttons", &InlineKeyboardMarkup{InlineKeyboard: [][]InlineKeyboardButton{{b}, nil}}, `{"inline_keyboard":[[{"text":"a","callback_data":"x"}],[]]}`},
+		{"buttons", &InlineKeyboardMarkup{InlineKeyboard: [][]InlineKeyboardButton{{b, b}}}, `{"inline_keyboard":[[{"text":"a","callback_data":"x"},{"text":"a","callback_data":"x"}]]}`},
+	}
+	for _, tt := range tests {
+		if got := mustJSON(tt.kb); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

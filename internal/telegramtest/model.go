@@ -254,6 +254,21 @@ func (m *message) export() Message {
 	return out
 }
 
+// arrayOfArrays reports whether raw is a JSON array of arrays: the Bot API
+// refuses null for the keyboard or for a row, which json.Unmarshal takes as empty.
+func arrayOfArrays(raw json.RawMessage) bool {
+	var rows []json.RawMessage
+	if json.Unmarshal(raw, &rows) != nil || rows == nil {
+		return false
+	}
+	for _, r := range rows {
+		if t := strings.TrimSpace(string(r)); !strings.HasPrefix(t, "[") {
+			return false
+		}
+	}
+	return true
+}
+
 // parseMarkup validates reply_markup. It returns the normalized inline
 // keyboard (nil for none or for a reply keyboard) and its buttons.
 func parseMarkup(raw string) ([]byte, [][]Button, *apiError) {
@@ -278,7 +293,7 @@ func parseMarkup(raw string) ([]byte, [][]Button, *apiError) {
 		return nil, nil, badRequest("can't parse reply keyboard markup JSON object")
 	}
 	var rows [][]map[string]json.RawMessage
-	if err := json.Unmarshal(ik, &rows); err != nil {
+	if err := json.Unmarshal(ik, &rows); err != nil || !arrayOfArrays(ik) {
 		return nil, nil, badRequest("can't parse inline keyboard markup: field \"inline_keyboard\" must be an Array of Arrays")
 	}
 	var buttons [][]Button

@@ -349,6 +349,8 @@ func TestWebhook(t *testing.T) {
 	}
 }
 
+const markupNull = `Bad Request: can't parse inline keyboard markup: field "inline_keyboard" must be an Array of Arrays`
+
 func TestSendMessageValidation(t *testing.T) {
 	s := NewServer(t, WithoutLimits())
 	bot := newBot(t, s)
@@ -395,9 +397,18 @@ func TestSendMessageValidation(t *testing.T) {
 		{"too long", long + "b", "", "Bad Request: message is too long"},
 		{"too long after parsing", "<b>" + long + "</b>b", "HTML", "Bad Request: message is too long"},
 		{"bad parse mode", "x", "Foo", "Bad Request: unsupported parse_mode"},
+		{"null keyboard", "x", "", markupNull},
+		{"null row", "x", "", markupNull},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := call(t, s, "sendMessage", url.Values{"chat_id": {strconv.FormatInt(u.ID(), 10)}, "text": {tc.text}, "parse_mode": {tc.mode}})
+			v := url.Values{"chat_id": {strconv.FormatInt(u.ID(), 10)}, "text": {tc.text}, "parse_mode": {tc.mode}}
+			switch tc.name {
+			case "null keyboard":
+				v.Set("reply_markup", `{"inline_keyboard":null}`)
+			case "null row":
+				v.Set("reply_markup", `{"inline_keyboard":[[{"text":"a","callback_data":"b"}],null]}`)
+			}
+			r := call(t, s, "sendMessage", v)
 			if r.Status != 400 || r.ErrorCode != 400 || r.Description != tc.desc {
 				t.Errorf("got %d %q, want 400 %q", r.Status, r.Description, tc.desc)
 			}
