@@ -52,7 +52,8 @@ type request struct {
 
 // start is what StartUpdate claims and reads for the request.
 func (r *request) start(key, token string) storage.UpdateStart {
-	u := storage.UpdateStart{Key: key, Token: token, Lease: updateLease, UserID: r.from.ID, CellID: r.cellHint, ChatID: r.chat.ID}
+	u := storage.UpdateStart{Key: key, Token: token, Lease: updateLease, UserID: r.from.ID, CellID: r.cellHint, ChatID: r.chat.ID,
+		TelegramLang: telegramLang(r.from)}
 	if r.chat.IsGroup() {
 		u.GroupChatID = r.chat.ID
 	}
@@ -78,7 +79,7 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 	switch {
 	case u.Message != nil:
 		// Every piece of user text in NFC, so that letters typed with their
-		// marks apart match the same letters precomposed (issue 11).
+		// marks apart match the same letters precomposed.
 		u.Message.Text, u.Message.Caption = cell.NFC(u.Message.Text), cell.NFC(u.Message.Caption)
 		r.msg, r.from, r.chat = u.Message, *u.Message.From, u.Message.Chat
 		text := u.Message.Text
@@ -100,7 +101,7 @@ func (b *Bot) newRequest(ctx context.Context, log *slog.Logger, u telegram.Updat
 			r.thread = r.msg.MessageThreadID
 		}
 	case u.MyChatMember != nil:
-		// The bot's own membership of a chat changed (issue 11).
+		// The bot's own membership of a chat changed.
 		r.from, r.chat = u.MyChatMember.From, u.MyChatMember.Chat
 	}
 	r.from.FirstName, r.from.LastName = cell.NFC(r.from.FirstName), cell.NFC(r.from.LastName)
@@ -337,6 +338,9 @@ func (r *request) edit(text string, kb *telegram.InlineKeyboardMarkup) {
 		r.replyKB(text, kb)
 		return
 	}
+	if unchanged(r.msg, text, kb) {
+		return
+	}
 	_, err := r.call(r.msg.Chat.ID, telegram.EditMessageText{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID, Text: text, Keyboard: kb}, nil)
 	if err != nil && !telegram.IsNotModified(err) {
 		r.log.Warn("edit message", "err", err)
@@ -345,7 +349,7 @@ func (r *request) edit(text string, kb *telegram.InlineKeyboardMarkup) {
 
 // removeButtons takes the buttons off the message under the pressed button.
 func (r *request) removeButtons() {
-	if r.msg == nil {
+	if r.msg == nil || r.msg.ReplyMarkup == nil || len(r.msg.ReplyMarkup.InlineKeyboard) == 0 {
 		return
 	}
 	_, err := r.call(r.msg.Chat.ID, telegram.EditMessageReplyMarkup{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID}, nil)

@@ -124,6 +124,12 @@ func (k Keys) QueueBusy(chatID int64) string {
 // for QueueRetention. STRING
 func (k Keys) QueueResult(name string) string { return k.queue() + ":result:" + name }
 
+// EditMark holds a fingerprint of the last edit sent for one message, so
+// that an edit identical to it is not sent again. STRING
+func (k Keys) EditMark(chatID int64, messageID string) string {
+	return k.prefix + ":edit:" + strconv.FormatInt(chatID, 10) + ":" + messageID
+}
+
 // QueueCoalesce holds the id of the last message queued with a coalesce key,
 // until it is claimed. STRING
 func (k Keys) QueueCoalesce(key string) string { return k.queue() + ":co:" + key }

@@ -187,7 +187,7 @@ func NewSender(p SenderParams) (*Sender, error) {
 	s := &Sender{
 		p:        p,
 		store:    p.Store,
-		caller:   p.Caller,
+		caller:   editMarks{next: p.Caller, store: p.Store, log: p.Logger},
 		log:      p.Logger,
 		now:      p.Now,
 		limits:   p.Limits,
@@ -201,7 +201,7 @@ func NewSender(p SenderParams) (*Sender, error) {
 	if p.Cells != nil {
 		s.quiet = newQuietHours(p.Cells, p.Now, p.Logger)
 	}
-	s.direct = &Limited{store: p.Store, next: p.Caller, limits: p.Limits, maxWait: p.DirectMaxWait,
+	s.direct = &Limited{store: p.Store, next: s.caller, limits: p.Limits, maxWait: p.DirectMaxWait,
 		now: p.Now, log: p.Logger, metrics: m}
 	return s, nil
 }

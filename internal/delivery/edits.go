@@ -1,0 +1,68 @@
+package delivery
+
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+
+	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/storage"
+)
+
+// editMarks is the Caller under every path out (queue, Direct, Immediate):
+// an edit identical to the last one sent for its message is not sent, since
+// Telegram refuses it ("message is not modified"). A member who presses the
+// answer already chosen twice in a row, before the first edit reaches their
+// screen, presses a message whose content the bot's second edit no longer
+// changes; the press carries the old content, so only the last edit sent can
+// tell.
+type editMarks struct {
+	next  telegram.Caller
+	store *storage.Store
+	log   *slog.Logger
+}
+
+// editMethods are the edits a mark is kept for, with the parameters that make
+// up a message's content.
+var editMethods = map[string][]string{
+	"editMessageText":        {"text", "parse_mode", "entities", "reply_markup", "disable_web_page_preview", "link_preview_options"},
+	"editMessageCaption":     {"caption", "parse_mode", "caption_entities", "reply_markup"},
+	"editMessageReplyMarkup": {"reply_markup"},
+	"editMessageMedia":       {"media", "reply_markup"},
+}
+
+// Do implements telegram.Caller.
+func (e editMarks) Do(ctx context.Context, req telegram.Request, result any) error {
+	fields, ok := editMethods[req.Method()]
+	if !ok {
+		return e.next.Do(ctx, req, result)
+	}
+	p := req.Params()
+	chat, err := strconv.ParseInt(p["chat_id"], 10, 64)
+	msg := p["message_id"]
+	if err != nil || msg == "" {
+		return e.next.Do(ctx, req, result)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(req.Method()))
+	for _, f := range fields {
+		h.Write([]byte{0})
+		h.Write([]byte(p[f]))
+	}
+	mark := strconv.FormatUint(h.Sum64(), 36)
+	same, merr := e.store.SwapEditMark(ctx, chat, msg, mark)
+	switch {
+	case merr != nil:
+		e.log.Warn("delivery: mark an edit; sending it", "err", merr)
+	case same:
+		return nil
+	}
+	err = e.next.Do(ctx, req, result)
+	if err != nil && !telegram.IsNotModified(err) && merr == nil {
+		if ferr := e.store.ForgetEditMark(context.WithoutCancel(ctx), chat, msg); ferr != nil {
+			e.log.Warn("delivery: forget a refused edit", "err", ferr)
+		}
+	}
+	return err
+}
