@@ -119,7 +119,7 @@ func (b *Bot) start(r *request) error {
 	if !r.chat.IsPrivate() {
 		return b.help(r)
 	}
-	if err := b.p.Store.SetOpened(r.ctx, r.from.ID); err != nil {
+	if err := b.p.Store.SetOpened(r.ctx, r.from.ID, telegramLang(r.from)); err != nil {
 		return err
 	}
 	if r.member != nil {

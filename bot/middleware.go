@@ -204,6 +204,15 @@ func (b *Bot) useActor(r *request, start storage.Started) {
 	r.setQueue(r.chat.ID, start.RepliesQueued)
 }
 
+// telegramLang is a user's Telegram language as the bot keeps it for them:
+// "en" for English, else "" (the cell's language, Vietnamese by default).
+func telegramLang(u telegram.User) string {
+	if texts.Lang(u.LanguageCode) == texts.EN {
+		return texts.EN
+	}
+	return ""
+}
+
 // lang is the sender's language: the one they chose (chosen, "" when none),
 // else their Telegram's when the bot speaks it, else the default.
 func (b *Bot) lang(r *request, chosen string) string {

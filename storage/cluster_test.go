@@ -72,7 +72,7 @@ func TestOnRedisCluster(t *testing.T) {
 		if j, err := s.ConfirmJoinRequest(ctx, c.ID, 502, 2); err != nil || !j.Added {
 			t.Fatalf("confirm a new name = %+v, %v", j, err)
 		}
-		must(s.SetOpened(ctx, 503))
+		must(s.SetOpened(ctx, 503, ""))
 		must(s.LeaveUserCell(ctx, 502, c.ID))
 		if _, err := s.UpdateMember(ctx, c.ID, 3, func(m *cell.Member) error { m.Participation = cell.Exempt; return nil }); err != nil {
 			t.Fatal(err)

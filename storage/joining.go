@@ -201,9 +201,9 @@ func (s *Store) RejectJoinAt(ctx context.Context, cellID, userID, at int64) (Joi
 }
 
 // SetOpened records that a user opened a private chat with the bot, so that it
-// may write to them.
-func (s *Store) SetOpened(ctx context.Context, userID int64) error {
-	if _, err := s.touchUser(ctx, userID, 0, 0, "opened", "1"); err != nil {
+// may write to them, and their Telegram language (see UpdateStart.TelegramLang).
+func (s *Store) SetOpened(ctx context.Context, userID int64, telegramLang string) error {
+	if _, err := s.touchUser(ctx, userID, 0, 0, "opened", "1", "tglang", telegramLang); err != nil {
 		return fmt.Errorf("storage: user %d opened the bot: %w", userID, err)
 	}
 	return nil

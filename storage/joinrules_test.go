@@ -219,7 +219,7 @@ func TestUserKeptWhileMemberOrWaiting(t *testing.T) {
 		kept bool
 		cell int64 // the user's current cell after the step, 0 none
 	}{
-		{"opens the bot", func() { must(s.SetOpened(ctx, u)) }, expiring, 0},
+		{"opens the bot", func() { must(s.SetOpened(ctx, u, "")) }, expiring, 0},
 		{"chooses a language", func() { must(s.SetUserLang(ctx, u, "en")) }, expiring, 0},
 		{"asks to join", func() {
 			_, err := s.RequestJoin(ctx, c.ID, storage.JoinRequest{UserID: u, MemberID: 3, Name: "Lê Thị Hoa", At: 1}, noticeLimit)

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -137,6 +138,52 @@ func TestScriptsForgotten(t *testing.T) {
 			if err := s.DoneCounts(ctx, cl, 0); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestTelegramLangKept: an update keeps its sender's Telegram language for a
+// user the bot keeps, and creates nothing for a stranger; a language chosen
+// with /lang comes first.
+func TestTelegramLangKept(t *testing.T) {
+	s := newRosterStore(t)
+	ctx := context.Background()
+	newCell(t, s, -1001) // its secretary, user 100, is kept
+	start := func(user int64, lang string) {
+		t.Helper()
+		key := "upd:" + strconv.FormatInt(user, 10) + ":" + lang + ":" + strconv.FormatInt(time.Now().UnixNano(), 10)
+		if _, err := s.StartUpdate(ctx, storage.UpdateStart{Key: key, Token: "t", Lease: time.Minute, UserID: user, ChatID: user, TelegramLang: lang}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want map[int64]string
+	}{
+		{"a member writes from an English Telegram", func() { start(100, "en") }, map[int64]string{100: "en"}},
+		{"a stranger writes from an English Telegram", func() { start(900, "en") }, map[int64]string{100: "en"}},
+		{"the member's Telegram is Vietnamese again", func() { start(100, "") }, map[int64]string{}},
+		{"a stranger opens the bot from an English Telegram", func() {
+			if err := s.SetOpened(ctx, 900, "en"); err != nil {
+				t.Fatal(err)
+			}
+		}, map[int64]string{900: "en"}},
+		{"/lang beats Telegram", func() {
+			start(100, "en")
+			if err := s.SetUserLang(ctx, 100, "vi"); err != nil {
+				t.Fatal(err)
+			}
+		}, map[int64]string{100: "vi", 900: "en"}},
+	}
+	for _, st := range steps {
+		st.do()
+		got, err := s.UserLangs(ctx, []int64{100, 900})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, st.want) {
+			t.Errorf("%s: languages %v, want %v", st.name, got, st.want)
 		}
 	}
 }

@@ -71,6 +71,11 @@ type UpdateStart struct {
 	// Flood, when set, counts the update against its sender's limit (see
 	// CountUpdate), in the same round trip.
 	Flood FloodLimit
+	// TelegramLang is the sender's Telegram language when the bot speaks it
+	// and it is not the default ("en"), else "". It is kept for a user the bot
+	// keeps (see SetTelegramLang), so that what the bot sends them unasked
+	// (notices, reminders, broadcasts) is in it too.
+	TelegramLang string
 }
 
 // Started is an update's claim and what the bot knows of its sender.
@@ -110,6 +115,7 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 		// A user kept for UserTTL only is kept that long again from their
 		// last update; XX leaves members' hashes, which have no TTL, as they are.
 		p.ExpireXX(ctx, s.keys.User(u.UserID), UserTTL)
+		p.eval(ctx, telegramLangScript, []string{s.keys.User(u.UserID)}, u.TelegramLang)
 		switch {
 		case u.CellID != 0:
 			actor = p.eval(ctx, actorScript, s.actorKeys(u.CellID), u.UserID)

@@ -24,6 +24,21 @@ func (s *Store) UserLang(ctx context.Context, userID int64) (string, error) {
 	return v, nil
 }
 
+// telegramLangScript keeps a user's Telegram language (ARGV[1], "" for the
+// default) in their hash, if the bot keeps one for them: a stranger's update
+// creates nothing. It writes only when the language changed.
+var telegramLangScript = newScript(`
+local cur = redis.call('HGET', KEYS[1], 'tglang')
+if ARGV[1] == '' then
+  if cur then redis.call('HDEL', KEYS[1], 'tglang') end
+  return 0
+end
+if cur ~= ARGV[1] and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'tglang', ARGV[1])
+end
+return 0
+`)
+
 // SetUserLang records a user's language.
 func (s *Store) SetUserLang(ctx context.Context, userID int64, lang string) error {
 	if _, err := s.touchUser(ctx, userID, 0, 0, "lang", lang); err != nil {
@@ -206,16 +221,18 @@ func (s *Store) ClearDialogue(ctx context.Context, userID int64) (bool, error) {
 	return n > 0, nil
 }
 
-// UserLangs returns the languages users chose (empty when none), in one round trip.
+// UserLangs returns each user's language: the one they chose with /lang, else
+// their Telegram's when it is one the bot speaks and not the default (see
+// UpdateStart.TelegramLang), else ""; in one round trip.
 func (s *Store) UserLangs(ctx context.Context, userIDs []int64) (map[int64]string, error) {
 	out := make(map[int64]string, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	cmds := make([]*redis.StringCmd, len(userIDs))
+	cmds := make([]*redis.SliceCmd, len(userIDs))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range userIDs {
-			cmds[i] = p.HGet(ctx, s.keys.User(id), "lang")
+			cmds[i] = p.HMGet(ctx, s.keys.User(id), "lang", "tglang")
 		}
 		return nil
 	})
@@ -223,8 +240,15 @@ func (s *Store) UserLangs(ctx context.Context, userIDs []int64) (map[int64]strin
 		return nil, fmt.Errorf("storage: languages of %d users: %w", len(userIDs), err)
 	}
 	for i, c := range cmds {
-		if v, err := c.Result(); err == nil {
-			out[userIDs[i]] = v
+		vs, err := c.Result()
+		if err != nil {
+			continue
+		}
+		for _, v := range vs {
+			if l, ok := v.(string); ok && l != "" {
+				out[userIDs[i]] = l
+				break
+			}
 		}
 	}
 	return out, nil

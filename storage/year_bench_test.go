@@ -272,7 +272,7 @@ func (y *yearSim) seedCell(ctx context.Context, i int) (int64, error) {
 		}
 	}
 	for j := 1; j <= yearMembers; j++ {
-		if err := s.SetOpened(ctx, yearUserID(i, j)); err != nil {
+		if err := s.SetOpened(ctx, yearUserID(i, j), ""); err != nil {
 			return 0, err
 		}
 	}
