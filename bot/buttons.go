@@ -34,7 +34,7 @@ const (
 	verbAnswerFor   = "ra"               // cell, member, meeting, answer code: the committee answers for a member without Telegram
 	verbCardPresent = "cp"               // cell, member, meeting, mark (1 present, 0 absent): the committee checks in for them from their card
 
-	// issue 11
+	// the secretary's own roster entry
 	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry
 	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
 

@@ -128,7 +128,7 @@ func commandsProcessed(b *testing.B, rdb *redis.Client) int64 {
 // Redis, through the whole bot: the update claimed and the sender's cell and
 // record read (one round trip), the answer checked and stored and the group's
 // counts marked (one), the member's message edited, the update recorded as
-// handled (one). Beside it, in the same run, the minimal peer of issue 14: a bot
+// handled (one). Beside it, in the same run, a minimal peer: a bot
 // that answers each press after one HSET and one HGETALL. Telegram answers at
 // once, so the figures are the bot's own. The scripts are loaded first, as the
 // bot does on start (storage.Store.LoadScripts).

@@ -83,7 +83,7 @@ func sortedRoster(ms []cell.Member) []cell.Member {
 
 // members shows the first page of the roster.
 func (b *Bot) members(r *request) error {
-	// Pending join requests first (issue 11).
+	// Pending join requests first: they wait on the committee.
 	if err := b.showPendingJoins(r); err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/cellbot/cellbot/storage"
 )
 
-// The secretary is one person (issue 11): /setup makes an unlisted record from
+// The secretary is one person: /setup makes an unlisted record from
 // their Telegram name, /import links it to the entry of the same name (either
 // order of first and last name); otherwise the importer is asked to pick their
 // entry among close names, or to say they are not on the roster.

@@ -91,7 +91,7 @@ func rosterByName(t *testing.T, e *env, cellID int64) map[string]cell.Member {
 	return out
 }
 
-// TestCellLifecycle is the foundation issue's story: a group becomes a cell, a
+// TestCellLifecycle is the first story the bot was built for: a group becomes a cell, a
 // 74-member roster imports, five members join through the deep link, a member's
 // committee commands are refused, the bot process restarts and everything is
 // still there, and an update delivered twice is handled once.

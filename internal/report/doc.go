@@ -28,9 +28,9 @@
 //     (RFC 5545): folding at 75 octets, TEXT escaping, TZID parameters,
 //     VALARM and VTIMEZONE components, and the parser the tests read the file
 //     back with. Two known gaps we work around: its serializer ends lines
-//     with the OS's newline unless told (issue #116; we pass
+//     with the OS's newline unless told (an open upstream bug; we pass
 //     ics.WithNewLineWindows for the CRLF the RFC asks), and AddTimezone
-//     writes an empty VTIMEZONE (issue #113; we add the observances from
+//     writes an empty VTIMEZONE (another; we add the observances from
 //     Go's zone data).
 //
 // The chart's font is embedded (fonts/): Liberation Sans 2 (SIL Open Font

@@ -21,7 +21,7 @@ var allowedUpdates = `["message","callback_query","my_chat_member"]`
 
 // Poller receives updates with getUpdates and its own offset. The library's
 // GetUpdatesChan confirms updates before they are handled and drops buffered ones
-// on stop (LIBRARIES.md, issue #451), so it is not used.
+// on stop (a known upstream bug), so it is not used.
 //
 // Each chat has a lane: its updates are handled one at a time, in order, while
 // other chats' lanes go on, so a slow update holds back only its own chat. The

@@ -230,7 +230,7 @@ var en = map[Key]string{
 
 	CountMember: "%d member|%d members",
 
-	// meetings (issue 13)
+	// meetings
 	MeetingKindRegular:   "Regular meeting",
 	MeetingKindTopical:   "Topical meeting",
 	MeetingNotice:        "📢 <b>Meeting notice</b>\n<b>%s</b>\n%s\n🕑 %s",
@@ -298,7 +298,7 @@ var en = map[Key]string{
 	LeadHours:            "%d hour|%d hours",
 	LeadMinutes:          "%d minute|%d minutes",
 	LeadSeconds:          "%d second|%d seconds",
-	// rsvp and attendance (issue 14)
+	// rsvp and attendance
 	RSVPYourAnswer:     "Your answer: <b>%s</b>",
 	RSVPAskReason:      "Please choose the reason for your absence:",
 	RSVPAskReasonText:  "Please type the reason for your absence (at most 200 characters) and send it.",
@@ -369,7 +369,7 @@ var en = map[Key]string{
 	ExampleQuiet:     "/quiet 21:30-06:00",
 	ExampleGuest:     "/guest Tran Van Binh, Ward party secretary",
 	ExampleCheckin:   "/checkin 1234",
-	// reports (issue 15)
+	// reports
 	ReportUsage:              "Send /report (this quarter), /report year (the whole year), or a given period: /report Q1/2026, /report 2025.",
 	ReportTitle:              "📊 <b>Cell meetings report</b>\n<b>%s</b> · %s",
 	ReportTitleContinued:     "📊 <b>%s</b> · %s (continued)",
@@ -450,7 +450,7 @@ var en = map[Key]string{
 	CmdCalendar:   "A calendar file of the meetings for your phone",
 	ExampleReport: "/report, /report year, /report Q1/2026",
 	ExampleExport: "/export, /export Q2/2026",
-	// issue 11
+	// names, joins and the secretary's own entry
 	NameUnreadable:      "The name \"%s\" has nothing readable in it (only invisible characters). Please type it again in letters.",
 	BroadcastUnreadable: "The announcement has nothing readable in it (only invisible characters or spaces), so it was not sent.",
 	SetupOpenPrivate:    "👉 Secretary, please press the button below and then <b>Start</b> to open a private chat with the bot: Telegram lets a bot write only to people who opened a chat with it, so until then you get no requests to link accounts and no reports.",

@@ -227,7 +227,7 @@ const (
 	ExampleNotices       Key = "example.notices"
 )
 
-// meetings (issue 13)
+// meetings
 const (
 	MeetingKindRegular   Key = "meeting.kind.regular"
 	MeetingKindTopical   Key = "meeting.kind.topical"
@@ -298,7 +298,7 @@ const (
 	LeadSeconds          Key = "count.seconds"
 )
 
-// rsvp and attendance (issue 14)
+// rsvp and attendance
 const (
 	RSVPYourAnswer     Key = "rsvp.your_answer"
 	RSVPAskReason      Key = "rsvp.ask_reason"
@@ -375,7 +375,7 @@ const (
 	ExampleCheckin   Key = "example.checkin"
 )
 
-// reports (issue 15)
+// reports
 const (
 	ReportUsage              Key = "report.usage"
 	ReportTitle              Key = "report.title"
@@ -462,7 +462,7 @@ const (
 	ExampleExport Key = "example.export"
 )
 
-// issue 11
+// names, joins and the secretary's own entry
 const (
 	NameUnreadable      Key = "common.name_unreadable"
 	BroadcastUnreadable Key = "broadcast.unreadable"

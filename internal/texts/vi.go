@@ -233,7 +233,7 @@ var vi = map[Key]string{
 
 	CountMember: "%d đồng chí",
 
-	// meetings (issue 13)
+	// meetings
 	MeetingKindRegular:   "Sinh hoạt định kỳ",
 	MeetingKindTopical:   "Sinh hoạt chuyên đề",
 	MeetingNotice:        "📢 <b>Thông báo sinh hoạt chi bộ</b>\n<b>%s</b>\n%s\n🕑 %s",
@@ -301,7 +301,7 @@ var vi = map[Key]string{
 	LeadHours:            "%d giờ",
 	LeadMinutes:          "%d phút",
 	LeadSeconds:          "%d giây",
-	// rsvp and attendance (issue 14)
+	// rsvp and attendance
 	RSVPYourAnswer:     "Trả lời của đồng chí: <b>%s</b>",
 	RSVPAskReason:      "Xin đồng chí chọn lý do vắng mặt:",
 	RSVPAskReasonText:  "Xin đồng chí gõ lý do vắng mặt (không quá 200 ký tự), rồi gửi.",
@@ -372,7 +372,7 @@ var vi = map[Key]string{
 	ExampleQuiet:     "/quiet 21:30-06:00",
 	ExampleGuest:     "/guest Trần Văn Bình, Bí thư Đảng ủy phường",
 	ExampleCheckin:   "/checkin 1234",
-	// reports (issue 15)
+	// reports
 	ReportUsage:              "Xin gõ /report (quý này), /report year (cả năm), hoặc một kỳ cụ thể: /report Q1/2026, /report 2025.",
 	ReportTitle:              "📊 <b>Báo cáo sinh hoạt chi bộ</b>\n<b>%s</b> · %s",
 	ReportTitleContinued:     "📊 <b>%s</b> · %s (tiếp theo)",
@@ -454,7 +454,7 @@ var vi = map[Key]string{
 	ExampleReport: "/report, /report year, /report Q1/2026",
 	ExampleExport: "/export, /export Q2/2026",
 
-	// issue 11
+	// names, joins and the secretary's own entry
 	NameUnreadable:      "Tên «%s» không có chữ nào đọc được (chỉ có ký tự ẩn). Xin gõ lại bằng chữ.",
 	BroadcastUnreadable: "Thông báo không có chữ nào đọc được (chỉ có ký tự ẩn hoặc khoảng trắng), nên bot chưa gửi.",
 	SetupOpenPrivate:    "👉 Đồng chí bí thư xin bấm nút dưới đây rồi bấm <b>Start</b> để mở trò chuyện riêng với bot: Telegram chỉ cho bot nhắn riêng cho người đã mở trò chuyện với bot, nên chưa mở thì đồng chí không nhận được yêu cầu liên kết tài khoản và báo cáo.",
