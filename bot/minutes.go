@@ -163,13 +163,23 @@ func parseVote(args string) (figures []int, matter string, err error) {
 	return figures, matter, nil
 }
 
-// voteMeeting is the meeting a vote belongs to: the one under way (checking
-// in, or started and not closed), else the one closed within the last day.
+// voteMeeting is the meeting a vote belongs to: the one under way (the one
+// checking in first, else one started and not closed), else the one closed
+// within the last day.
 func (b *Bot) voteMeeting(r *request) (cell.Meeting, bool, error) {
 	now := b.p.Now()
+	checkin, err := b.p.Store.OpenCheckinMeeting(r.ctx, r.cell.ID)
+	if err != nil && !errors.Is(err, storage.ErrNoCheckin) {
+		return cell.Meeting{}, false, err
+	}
 	ms, err := b.p.Store.Meetings(r.ctx, r.cell.ID, now.Add(-closeWithin), now.Add(checkinOpens))
 	if err != nil {
 		return cell.Meeting{}, false, err
+	}
+	for _, m := range ms {
+		if m.ID == checkin && m.State == cell.StateCheckin {
+			return m, true, nil
+		}
 	}
 	var closed *cell.Meeting
 	for i := len(ms) - 1; i >= 0; i-- {

@@ -159,9 +159,13 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 		return time.Time{}, err
 	}
 	byNominal := make(map[int64]cell.Meeting, len(planned))
+	oneOff := make(map[int64]cell.Meeting)
 	for _, m := range planned {
-		if !m.Nominal.IsZero() {
+		switch {
+		case !m.Nominal.IsZero():
 			byNominal[m.Nominal.Unix()] = m
+		case m.Open() && m.Kind == cell.KindRegular:
+			oneOff[m.Start.Unix()] = m
 		}
 	}
 	t := now
@@ -170,7 +174,7 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 		if !ok {
 			return time.Time{}, nil
 		}
-		open, err := s.occurrence(ctx, cd, byNominal, occ, now)
+		open, err := s.occurrence(ctx, cd, byNominal, oneOff, occ, now)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -186,9 +190,30 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 // occurrence makes sure one occurrence of the schedule is a meeting with its
 // items: created when new, moved (whoever got its notice told) when a holiday
 // or workday shift moved it and the committee had not moved it by hand. It
-// reports whether the meeting is open (not cancelled or closed).
-func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal map[int64]cell.Meeting, occ Occurrence, now time.Time) (bool, error) {
+// reports whether the meeting is open (not cancelled or closed). A regular
+// meeting the committee set by hand (/meeting) at the occurrence's time is
+// that occurrence: it is adopted, not doubled, so that nobody gets two notices
+// of one meeting.
+func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal, oneOff map[int64]cell.Meeting, occ Occurrence, now time.Time) (bool, error) {
 	m, found := byNominal[occ.Nominal.Unix()]
+	if o, ok := oneOff[occ.Start.Unix()]; ok && !found {
+		adopted, err := s.p.Store.UpdateMeeting(ctx, cd.cell.ID, o.ID, func(x *cell.Meeting) error {
+			if !x.Nominal.IsZero() && !x.Nominal.Equal(occ.Nominal) {
+				return storage.ErrStale
+			}
+			x.Nominal, x.Moved = occ.Nominal, true
+			return nil
+		})
+		switch {
+		case err == nil:
+			m, found = adopted, true
+			byNominal[occ.Nominal.Unix()] = m
+			delete(oneOff, occ.Start.Unix())
+			s.log.Info("scheduler: a meeting set by hand is the schedule's occurrence", "cell", cd.cell.ID, "meeting", m.ID, "start", m.Start)
+		case !errors.Is(err, storage.ErrStale):
+			return false, err
+		}
+	}
 	switch {
 	case !found:
 		m = cell.Meeting{CellID: cd.cell.ID, Kind: cell.KindRegular, Start: occ.Start, Place: cd.sched.Place, Nominal: occ.Nominal}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegramtest"
 	"github.com/cellbot/cellbot/storage"
 )
@@ -30,6 +31,11 @@ func TestSecretaryOfTwoCellsBroadcastsToThePickedOne(t *testing.T) {
 	e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ Khu phố 5")
 	b, err := e.store.CellByChat(ctx, g.ID())
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Tests must not depend on the hour they run at: a broadcast waits out
+	// the default quiet hours (21:30–06:00 in Hà Nội).
+	if err := e.store.SetCellQuiet(ctx, b.ID, cell.QuietHours{}); err != nil {
 		t.Fatal(err)
 	}
 	bNames := []string{"Nguyễn Thị Lan", "Phạm Văn Năm", "Hoàng Thị Sáu"}

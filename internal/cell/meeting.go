@@ -48,8 +48,9 @@ type Meeting struct {
 	// Version grows with each /move, so that reminders planned for an earlier
 	// time are known to be stale.
 	Version int `json:"ver"`
-	// Moved is set by /move: the committee chose the time, and a later holiday
-	// or schedule change leaves it alone.
+	// Moved is set by /move, and on a meeting set by hand that the schedule
+	// adopted as its occurrence: the committee chose the time (and place), and
+	// a later holiday or schedule change leaves them alone.
 	Moved bool `json:"moved,omitempty"`
 	// Chair and MinuteTaker are the members (ids) who chair the meeting and
 	// take its minutes; 0 when not set (the secretary chairs by default).
