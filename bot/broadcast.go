@@ -139,8 +139,9 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	today := r.today()
 	for _, m := range cell.Current(roster, today) {
 		switch {
-		case !m.GetsNotices(today):
-			// An exempt or away member who asked for no notices and agendas.
+		case purpose == "agenda" && !m.GetsNotices(today):
+			// An exempt or away member who asked for no notices and agendas;
+			// an announcement still reaches them.
 		case m.UserID == r.from.ID:
 		case m.UserID == 0:
 			offline = append(offline, m.Name)

@@ -156,8 +156,8 @@ func TestUnlinkAndNewLink(t *testing.T) {
 	}
 }
 
-// TestNoticesOptOut: an exempt member stops the notices, a regular member may
-// not.
+// TestNoticesOptOut: an exempt member stops the notices and agendas, a regular
+// member may not; announcements still reach the one who stopped them.
 func TestNoticesOptOut(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
@@ -180,6 +180,16 @@ func TestNoticesOptOut(t *testing.T) {
 	}
 	if n := count(exempt, "Thông báo sinh hoạt chi bộ"); n != before {
 		t.Errorf("the exempt member who opted out got %d notices", n-before)
+	}
+	// The agenda is part of the notices; an announcement is not: it reaches
+	// every member but the sender.
+	mc.secretary.Send("/agenda 1. Kiểm điểm công tác tháng")
+	mc.secretary.WaitMessage("Đã gửi xong")
+	mc.secretary.Send("/broadcast Lịch tiêm phòng cúm cho các cụ")
+	exempt.WaitMessage("Lịch tiêm phòng cúm cho các cụ")
+	mc.members[mc.regular[1]].WaitMessage("Kiểm điểm công tác tháng")
+	if n := count(exempt, "Kiểm điểm công tác tháng"); n != 0 {
+		t.Errorf("the exempt member who opted out got the agenda %d times", n)
 	}
 	exempt.Send("/notices on")
 	exempt.WaitMessage("gửi lại thông báo họp")
