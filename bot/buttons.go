@@ -37,6 +37,7 @@ const (
 	// the secretary's own roster entry
 	verbSelfLink = "sl" // cell, member: the unlisted importer is this roster entry
 	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
+	verbSelfPage = "sp" // cell, page: a page of the whole roster for the unlisted importer
 
 	verbJoinWithdraw = "jw" // cell, request's time (unix ns): the user withdraws their pending request
 )

@@ -140,6 +140,7 @@ func (b *Bot) newRoutes() routes {
 			verbCardPresent:  {handle: b.presentFor, who: committee},
 			verbSelfLink:     {handle: b.selfLink, who: committee},
 			verbSelfNone:     {handle: b.selfNone, who: committee},
+			verbSelfPage:     {handle: b.selfPage, who: committee},
 			verbLeaveAsk:     {handle: b.cardLeaveAsk, who: committee},
 			verbLeaveCause:   {handle: b.cardLeaveCause, who: committee},
 			verbLeaveYes:     {handle: b.cardLeaveYes, who: committee},

@@ -37,12 +37,73 @@ func (b *Bot) askSelf(r *request, roster []cell.Member) error {
 	if me.OffRoster {
 		return nil
 	}
+	r.replyKB(r.t(texts.SelfAsk, texts.Escape(me.Name)), selfPicker(r, roster, -1))
+	return nil
+}
+
+// selfPicker is the keyboard of roster entries the unlisted importer may pick
+// as theirs. Page -1 offers the entries close to their Telegram name, and a
+// button to the whole list; with none close, or on page 0 and after, the free
+// entries are offered in pages. The last button is always "not on this roster".
+func selfPicker(r *request, roster []cell.Member, page int) *telegram.InlineKeyboardMarkup {
 	var rows [][]telegram.InlineKeyboardButton
-	for _, m := range closeNames(roster, r.from) {
+	pick := func(m cell.Member) {
 		rows = append(rows, row(cb(r.t(texts.JoinMeButton, m.Name), verbSelfLink, r.cell.ID, m.ID)))
 	}
+	near := closeNames(roster, r.from)
+	if page < 0 && len(near) > 0 {
+		for _, m := range near {
+			pick(m)
+		}
+		rows = append(rows, row(cb(r.t(texts.SelfWholeList), verbSelfPage, r.cell.ID, 0)))
+	} else {
+		free := freeEntries(roster)
+		pages := max((len(free)+maxPickButtons-1)/maxPickButtons, 1)
+		page = min(max(page, 0), pages-1)
+		for _, m := range free[page*maxPickButtons : min((page+1)*maxPickButtons, len(free))] {
+			pick(m)
+		}
+		if pages > 1 {
+			var nav []telegram.InlineKeyboardButton
+			if page > 0 {
+				nav = append(nav, cb("◀️", verbSelfPage, r.cell.ID, int64(page-1)))
+			}
+			nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbSelfPage, r.cell.ID, int64(page)))
+			if page < pages-1 {
+				nav = append(nav, cb("▶️", verbSelfPage, r.cell.ID, int64(page+1)))
+			}
+			rows = append(rows, nav)
+		}
+	}
 	rows = append(rows, row(cb(r.t(texts.SelfNotListed), verbSelfNone, r.cell.ID)))
-	r.replyKB(r.t(texts.SelfAsk, texts.Escape(me.Name)), keyboard(rows...))
+	return keyboard(rows...)
+}
+
+// freeEntries are the roster entries nobody is linked to, in the roster's
+// order by name.
+func freeEntries(roster []cell.Member) []cell.Member {
+	var out []cell.Member
+	for _, m := range roster {
+		if !m.Unlisted && m.UserID == 0 && m.Left == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// selfPage shows a page of the whole roster to the unlisted importer.
+func (b *Bot) selfPage(r *request) error {
+	if r.member == nil || !r.member.Unlisted {
+		r.answerCallback(r.t(texts.CommonButtonExpired), true)
+		r.removeButtons()
+		return nil
+	}
+	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
+	if err != nil {
+		return err
+	}
+	r.answerCallback("", false)
+	r.edit(r.t(texts.SelfAsk, texts.Escape(r.member.Name)), selfPicker(r, roster, int(r.button.arg(1))))
 	return nil
 }
 
@@ -91,9 +152,10 @@ func (b *Bot) selfLink(r *request) error {
 	if err != nil {
 		return err
 	}
-	// Callback data is user input: only an entry offered may be taken.
+	// Callback data is user input: only a free entry may be taken (the whole
+	// roster is offered, in pages), and the link is checked again atomically.
 	target := r.button.arg(1)
-	if !slices.ContainsFunc(closeNames(roster, r.from), func(m cell.Member) bool { return m.ID == target }) {
+	if !slices.ContainsFunc(freeEntries(roster), func(m cell.Member) bool { return m.ID == target }) {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		return nil
 	}

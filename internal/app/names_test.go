@@ -138,7 +138,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 			t.Errorf("import report = %q (the unlisted secretary must not count)", done.Text)
 		}
 		ask := sec.WaitMessage("có tên trong danh sách vừa nhập không")
-		for _, want := range []string{"Tôi là Nguyễn Thị Lan", "Tôi là Vũ Minh Lan", "Tôi không có trong danh sách này"} {
+		for _, want := range []string{"Tôi là Nguyễn Thị Lan", "Tôi là Vũ Minh Lan", "Tìm trong cả danh sách", "Tôi không có trong danh sách này"} {
 			if !hasLabel(ask, want) {
 				t.Errorf("no button %q in %q", want, buttonLabels(ask))
 			}
@@ -151,6 +151,42 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 		}
 		sec.Send("/members")
 		sec.WaitMessage("74 đồng chí (51 sinh hoạt thường xuyên")
+	})
+
+	t.Run("picked from the whole roster", func(t *testing.T) {
+		// A Telegram name that shares no word with the roster's.
+		sec := e.srv.UserNamed("Bí thư", "KP4")
+		g := e.srv.Group("Chi bộ 4")
+		g.AddAdmin(sec)
+		sec.Start("")
+		sec.SendIn(g, "/setup Chi bộ 4")
+		e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ 4")
+		c := cellOf(t, e, g)
+		sec.SendDocument("roster.csv", roster, "/import")
+		ask := sec.WaitMessage("có tên trong danh sách vừa nhập không")
+		if !hasLabel(ask, "Trang 1/10") || !hasLabel(ask, "▶️") || !hasLabel(ask, "Tôi không có trong danh sách này") {
+			t.Fatalf("first page's buttons: %q", buttonLabels(ask))
+		}
+		sec.Press("▶️")
+		var pick string
+		e.srv.WaitUntil(func() bool {
+			m := sec.LastMessage()
+			if !hasLabel(m, "Trang 2/10") {
+				return false
+			}
+			for _, l := range buttonLabels(m) {
+				if strings.HasPrefix(l, "Tôi là ") && !hasLabel(ask, l) {
+					pick = strings.TrimPrefix(l, "Tôi là ")
+					return true
+				}
+			}
+			return false
+		})
+		sec.Press("Tôi là " + pick)
+		sec.WaitMessage("Đã liên kết tài khoản của đồng chí với " + pick)
+		if r := rosterByName(t, e, c.ID); len(r) != 74 || r[pick].UserID != sec.ID() || r[pick].Role != cell.RoleSecretary {
+			t.Errorf("%d records; secretary %+v", len(r), r[pick])
+		}
 	})
 
 	t.Run("operator not on the roster", func(t *testing.T) {

@@ -456,6 +456,7 @@ var en = map[Key]string{
 	SetupOpenPrivate:    "👉 Secretary, please press the button below and then <b>Start</b> to open a private chat with the bot: Telegram lets a bot write only to people who opened a chat with it, so until then you get no requests to link accounts and no reports.",
 	SetupOpenButton:     "💬 Open a chat with the bot",
 	SelfAsk:             "Comrade <b>%s</b>, are you on the roster just imported? Please pick your own name, so that you count as a member of the cell:",
+	SelfWholeList:       "Find in the whole roster",
 	SelfNotListed:       "I am not on this roster",
 	SelfLinked:          "✅ Your account is now linked to <b>%s</b> on the roster.",
 	SelfOffRoster:       "Noted: you manage the cell but are not on its roster, so you are not counted among its members.",

@@ -469,6 +469,7 @@ const (
 	SetupOpenPrivate    Key = "setup.open_private"
 	SetupOpenButton     Key = "setup.open_button"
 	SelfAsk             Key = "self.ask"
+	SelfWholeList       Key = "self.whole_list_button"
 	SelfNotListed       Key = "self.not_listed_button"
 	SelfLinked          Key = "self.linked"
 	SelfOffRoster       Key = "self.off_roster"

@@ -460,6 +460,7 @@ var vi = map[Key]string{
 	SetupOpenPrivate:    "👉 Đồng chí bí thư xin bấm nút dưới đây rồi bấm <b>Start</b> để mở trò chuyện riêng với bot: Telegram chỉ cho bot nhắn riêng cho người đã mở trò chuyện với bot, nên chưa mở thì đồng chí không nhận được yêu cầu liên kết tài khoản và báo cáo.",
 	SetupOpenButton:     "💬 Mở trò chuyện với bot",
 	SelfAsk:             "Đồng chí <b>%s</b> có tên trong danh sách vừa nhập không? Xin chọn đúng tên của mình để được tính là đảng viên của chi bộ:",
+	SelfWholeList:       "Tìm trong cả danh sách",
 	SelfNotListed:       "Tôi không có trong danh sách này",
 	SelfLinked:          "✅ Đã liên kết tài khoản của đồng chí với <b>%s</b> trong danh sách.",
 	SelfOffRoster:       "Đã ghi nhận: đồng chí quản lý chi bộ nhưng không có tên trong danh sách, nên không được tính vào số đảng viên.",
