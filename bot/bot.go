@@ -62,6 +62,11 @@ type Params struct {
 	// minute ignored, as users are told. Benchmarks that send one user's
 	// updates in a loop raise it.
 	Flood storage.FloodLimit
+	// AnswerWithin is how long a button press waits for its handler's own
+	// answer, which may carry a text, before it is answered without one;
+	// zero: answerWithin. Tests that read the answers' texts on a loaded
+	// machine lengthen it.
+	AnswerWithin time.Duration
 }
 
 // Bot handles updates.
@@ -85,6 +90,9 @@ func New(p Params) *Bot {
 	}
 	if p.Flood == (storage.FloodLimit{}) {
 		p.Flood = storage.FloodLimit{Updates: floodUpdates, Window: floodWindow, Mute: floodMute}
+	}
+	if p.AnswerWithin <= 0 {
+		p.AnswerWithin = answerWithin
 	}
 	b := &Bot{p: p}
 	b.routes = b.newRoutes()

@@ -79,7 +79,7 @@ func instantPress(q *telegram.CallbackQuery) bool {
 // for an update not to be handled at all: its sender is being ignored for
 // sending too many (a press of theirs is answered with a short text). For a
 // button press it starts the clock: if the handler has not answered within
-// answerWithin, the press is answered without a text.
+// Params.AnswerWithin, the press is answered without a text.
 func (b *Bot) Arrived(ctx context.Context, u telegram.Update) bool {
 	if b.dropIgnored(ctx, u) {
 		return false
@@ -102,7 +102,7 @@ func (b *Bot) Arrived(ctx context.Context, u telegram.Update) bool {
 	user := u.CallbackQuery.From.ID
 	pr := &press{user: user}
 	b.presses.m[id] = pr
-	wait := answerWithin
+	wait := b.p.AnswerWithin
 	// A press that comes while another of the presser's is in hand may be
 	// one too many (the sender's update limit), to be answered with a word
 	// saying it was not recorded: it waits for its handler like any other.

@@ -45,6 +45,9 @@ type Options struct {
 	// LeaveSweep is how often leaving days and attachments' ends are applied
 	// (an hour when zero): tests that move Now shorten it.
 	LeaveSweep time.Duration
+	// AnswerWithin is bot.Params.AnswerWithin: how long a button press waits
+	// for its handler's answer before it is answered without a text.
+	AnswerWithin time.Duration
 }
 
 // Shutdown budget after SIGTERM: updates in hand (polled or by webhook) get
@@ -151,6 +154,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		OwnerIDs:    cfg.OwnerIDs,
 		TimeZone:    cfg.TimeZoneName,
 		Lang:        cfg.Lang,
+		// Tests that read the texts of press answers lengthen it.
+		AnswerWithin: opts.AnswerWithin,
 	})
 	if err := b.RegisterCommands(ctx); err != nil {
 		logger.Warn("register commands", "err", err)

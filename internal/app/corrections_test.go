@@ -81,6 +81,7 @@ func TestCorrectionAfterClose(t *testing.T) {
 func TestCorrectionRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, telegramtest.WithWaitTimeout(30*time.Second))
+	e.answerWithin = 5 * time.Second // the refusals are read in the answers
 	mc := newMeetingCell(t, e)
 	sec := mc.secretary
 	ctx := context.Background()

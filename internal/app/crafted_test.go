@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellbot/cellbot/storage"
 )
@@ -16,6 +17,7 @@ func b36(n int64) string { return strconv.FormatInt(n, 36) }
 func TestCraftedButtonsAreRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	e.answerWithin = 5 * time.Second // the refusals are read in the answers
 	e.start()
 	cs := importedCell(t, e, []byte(smallRoster), 4)
 	member := e.srv.User("Hoa")

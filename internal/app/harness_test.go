@@ -42,6 +42,11 @@ type env struct {
 	now    func() time.Time // the bot's clock; nil: time.Now
 	// leaveSweep, when set, is how often the bot applies leaving days.
 	leaveSweep time.Duration
+	// answerWithin, when set, is how long a press waits for its handler's
+	// answer: tests that read refusals in the answers set it long, so that a
+	// handler slowed by the parallel suite does not lose its text to the
+	// early empty answer.
+	answerWithin time.Duration
 	rdb        *redis.Client
 	// running is the bot start started last.
 	running *runningBot
@@ -83,7 +88,7 @@ func (e *env) start() *runningBot {
 	ready := make(chan string, 1)
 	logger := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
-		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Now: e.now, LeaveSweep: e.leaveSweep, Ready: func(a string) { ready <- a }})
+		b.done <- app.Run(ctx, cfg, logger, app.Options{KeyPrefix: e.prefix, Now: e.now, LeaveSweep: e.leaveSweep, AnswerWithin: e.answerWithin, Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case b.addr = <-ready:
