@@ -54,6 +54,10 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
 	t.Helper()
+	// Replies in a group wait for its slot (one each 3.2 s): a wait of 10 s
+	// is two slots behind another reply on a loaded machine. A test's own
+	// option comes after, and wins.
+	opts = append([]telegramtest.Option{telegramtest.WithWaitTimeout(30 * time.Second)}, opts...)
 	srv := telegramtest.NewServer(t, opts...)
 	rdb, prefix := testenv.RedisEnv(t)
 	return &env{

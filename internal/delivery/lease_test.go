@@ -34,8 +34,11 @@ func (c slowCaller) Do(ctx context.Context, req telegram.Request, result any) er
 func TestDeliveryLeaseOutlastsASlowSend(t *testing.T) {
 	e := newTestEnv(t)
 	us := members(e.srv, 3)
-	const lease = 300 * time.Millisecond
-	p := delivery.SenderParams{Lease: lease, RecoverEvery: 50 * time.Millisecond, Caller: slowCaller{next: e.bot, d: 8 * lease}}
+	// The lease is renewed every third of it: a second of slack, so that a
+	// renewal delayed by a loaded machine (-race, the suite in parallel) is
+	// not taken for a dead worker.
+	const lease = 1500 * time.Millisecond
+	p := delivery.SenderParams{Lease: lease, RecoverEvery: 50 * time.Millisecond, Caller: slowCaller{next: e.bot, d: 3 * lease}}
 	a := e.sender(t, p)
 	// A second process on the same queue, whose recoverer would take over a
 	// lease that was not renewed.

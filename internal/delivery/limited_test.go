@@ -17,8 +17,10 @@ import (
 func TestDirectWaitBoundedInAll(t *testing.T) {
 	env := newTestEnv(t)
 	limits := storage.DefaultRateLimits()
-	limits.Private = storage.RateLimit{Every: 600 * time.Millisecond, Burst: 1}
-	sender, err := delivery.NewSender(delivery.SenderParams{Store: env.store, Caller: env.bot, Limits: limits, DirectMaxWait: time.Second})
+	// A chat's pace of 2 s: the second send finds the chat busy however slow
+	// the machine is after the first.
+	limits.Private = storage.RateLimit{Every: 2 * time.Second, Burst: 1}
+	sender, err := delivery.NewSender(delivery.SenderParams{Store: env.store, Caller: env.bot, Limits: limits, DirectMaxWait: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +33,9 @@ func TestDirectWaitBoundedInAll(t *testing.T) {
 	if err := sender.Immediate().Do(ctx, telegram.SendMessage{ChatID: u.ID(), Text: "b"}, nil); !errors.Is(err, delivery.ErrRateLimited) {
 		t.Errorf("send through Immediate to a busy chat: %v, want ErrRateLimited", err)
 	}
-	// This send waits about 600 ms for its slot, then gets a 429 asking for 1 s
-	// more: past the 1 s in all, so it gives up instead of trying again.
-	env.srv.FailNext("sendMessage", 429, "Too Many Requests: retry after 1")
+	// This send waits about 2 s for its slot, then gets a 429 asking for 2 s
+	// more: past the 3 s in all, so it gives up instead of trying again.
+	env.srv.FailNext("sendMessage", 429, "Too Many Requests: retry after 2")
 	err = l.Do(ctx, telegram.SendMessage{ChatID: u.ID(), Text: "c"}, nil)
 	if _, is429 := telegram.RetryAfter(err); !is429 && !errors.Is(err, delivery.ErrRateLimited) {
 		t.Errorf("send after a wait and a 429: %v, want the 429 or ErrRateLimited", err)

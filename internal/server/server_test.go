@@ -111,7 +111,8 @@ func TestTimeoutsCloseConnections(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	const timeout = 300 * time.Millisecond
+	// Long enough that a loaded machine does not miss it while serving.
+	const timeout = time.Second
 	s, err := server.New(server.Params{Addr: "127.0.0.1:0", Health: &fakePing{}, WebhookPath: "/hook", Webhook: webhook,
 		Timeouts: server.Timeouts{ReadHeader: timeout, Read: timeout, Write: timeout, Idle: timeout}})
 	if err != nil {
