@@ -116,12 +116,18 @@ func TestPollingTakeover(t *testing.T) {
 	// not yet recorded the update as handled, is handled again by the new
 	// poller: Telegram has no idempotency key, so a reply in flight at a kill
 	// may go twice (as a queued message in flight at a kill may). Only those:
-	// an update answered after the kill, or sent after it, is answered once.
+	// an update sent after the kill is answered once. (A reply on the wire at
+	// the kill may be recorded by the test server just after the snapshot
+	// above: an update sent before the kill may count as in flight.)
 	repeated := 0
+	sentBefore := map[*telegramtest.User]bool{}
+	for _, u := range users[:n/2] {
+		sentBefore[u] = true
+	}
 	for i, u := range append(users, first) {
 		k := count(u, "Xin chào")
 		switch {
-		case k == 2 && before[u]:
+		case k == 2 && (before[u] || sentBefore[u]):
 			repeated++
 		case k != 1:
 			t.Errorf("user %d: /start answered %d times, want once (answered before the kill: %v)", i, k, before[u])
@@ -280,7 +286,10 @@ func TestWebhookReplicasSurviveSIGKILL(t *testing.T) {
 	// Leads of seconds, shorter than /reminders takes, so that the test does
 	// not wait minutes.
 	ctx := context.Background()
-	if err := e.store.SetLeads(ctx, s.cell.ID, []time.Duration{18 * time.Second, 9 * time.Second}); err != nil {
+	// Each round of 149 takes 5 s at the overall limit; a reminder still
+	// unsent at the start is dropped, so the second round is due 15 s before.
+	leads := []time.Duration{30 * time.Second, 15 * time.Second}
+	if err := e.store.SetLeads(ctx, s.cell.ID, leads); err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.store.Cell(ctx, s.cell.ID)
@@ -288,11 +297,11 @@ func TestWebhookReplicasSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	m, _, err := e.store.CreateMeeting(ctx, "test", cell.Meeting{CellID: c.ID, Kind: cell.KindRegular, Start: now.Add(30 * time.Second)})
+	m, _, err := e.store.CreateMeeting(ctx, "test", cell.Meeting{CellID: c.ID, Kind: cell.KindRegular, Start: now.Add(45 * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.ScheduleDue(ctx, scheduler.Items(c, cell.QuietHours{}, []time.Duration{18 * time.Second, 9 * time.Second}, m, now)...); err != nil {
+	if err := e.store.ScheduleDue(ctx, scheduler.Items(c, cell.QuietHours{}, leads, m, now)...); err != nil {
 		t.Fatal(err)
 	}
 	e.srv.WaitUntil(func() bool { return reached("Nhắc lịch sinh hoạt chi bộ", 1) >= members/4 })
@@ -307,9 +316,11 @@ func TestWebhookReplicasSurviveSIGKILL(t *testing.T) {
 
 	checkOnce("Thông báo sinh hoạt chi bộ", 1)
 	checkOnce("Nhắc lịch sinh hoạt chi bộ", 2)
+	// A reply on the wire at the kill may be recorded just after the
+	// snapshot: any update sent before the kill may count as in flight.
 	for i, u := range askers {
 		n := count(u, "Trợ lý sinh hoạt chi bộ")
-		if n != 1 && !(n == 2 && before[u]) {
+		if n != 1 && !(n == 2 && (before[u] || i < 15)) {
 			t.Errorf("asker %d: /help answered %d times (answered before the kill: %v)", i, n, before[u])
 		}
 	}
