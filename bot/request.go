@@ -208,20 +208,31 @@ func (r *request) t(key texts.Key, args ...any) string { return texts.T(r.lang, 
 // dropped (and the zero Message is returned); other failures are logged, since
 // the handler's own work is done.
 func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMarkup) (telegram.Message, error) {
-	var m telegram.Message
 	if chatID == r.chat.ID && r.cellTag != "" {
 		text = r.cellTag + text
 	}
-	req := telegram.SendMessage{ChatID: chatID, Text: text, Keyboard: kb}
-	if chatID == r.chat.ID {
-		req.ThreadID = r.thread
-	}
-	queued, err := r.call(chatID, req, &m)
-	if err != nil {
-		r.log.Warn("send message", "to", chatID, "err", err)
-	}
-	if queued {
-		return telegram.Message{}, err
+	// A text over Telegram's limit (the committee's /help in English with the
+	// cell's name before it) goes in parts, the buttons under the last.
+	parts := texts.SplitHTML(text, texts.MaxMessage)
+	var m telegram.Message
+	var err error
+	for i, part := range parts {
+		req := telegram.SendMessage{ChatID: chatID, Text: part}
+		if i == len(parts)-1 {
+			req.Keyboard = kb
+		}
+		if chatID == r.chat.ID {
+			req.ThreadID = r.thread
+		}
+		var queued bool
+		m = telegram.Message{}
+		queued, err = r.call(chatID, req, &m)
+		if err != nil {
+			r.log.Warn("send message", "to", chatID, "err", err)
+		}
+		if queued {
+			m = telegram.Message{}
+		}
 	}
 	return m, err
 }
