@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -519,5 +521,32 @@ func TestNewRedisClient(t *testing.T) {
 				t.Errorf("building a client changed the parsed options:\n%s\n%s", before, after)
 			}
 		})
+	}
+}
+
+// TestEverySettingIsDocumented: every setting the bot reads is in README's
+// table, in .env.example and in docker-compose.yml (REDIS_URL, which compose
+// sets to its own Redis, and CELLBOT_DATA_DIR, its Redis's directory when the
+// bot starts one, are not passed through; CELLBOT_HTTP_ADDR is fixed there).
+func TestEverySettingIsDocumented(t *testing.T) {
+	files := map[string]string{}
+	for _, name := range []string{"README.md", ".env.example", "docker-compose.yml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(b)
+	}
+	notInCompose := map[string]bool{EnvDataDir: true}
+	for _, env := range []string{EnvToken, EnvAPIEndpoint, EnvRedisURL, EnvDataDir, EnvOwnerIDs,
+		EnvTimeZone, EnvLang, EnvWebhookURL, EnvWebhookSecret, EnvHTTPAddr, EnvPaidBroadcast} {
+		for name, text := range files {
+			if name == "docker-compose.yml" && notInCompose[env] {
+				continue
+			}
+			if !strings.Contains(text, env) {
+				t.Errorf("%s does not mention %s", name, env)
+			}
+		}
 	}
 }
