@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/telegramtest"
 )
 
@@ -42,4 +43,35 @@ func TestScheduleAdoptsAMeetingSetByHand(t *testing.T) {
 			t.Errorf("%s got %d notices", name, n)
 		}
 	}
+}
+
+// TestVoteAtTheMeetingCheckingIn: two meetings on one afternoon, the first
+// checking in; once the second's start has passed too, a vote still counts
+// the members present at the one checking in.
+func TestVoteAtTheMeetingCheckingIn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mc := newMeetingCell(t, e)
+	sec, ctx := mc.secretary, context.Background()
+	sec.Send("/meeting 03/12/2026 14:00")
+	sec.WaitMessage("Đã tạo buổi sinh hoạt định kỳ")
+	sec.Send(`/meeting 03/12/2026 14:30 chuyên đề "Học tập nghị quyết"`)
+	sec.WaitMessage("Đã tạo buổi sinh hoạt chuyên đề")
+	mc.clock.Set(time.Date(2026, 12, 3, 13, 30, 0, 0, hcm))
+	sec.Send("/checkin")
+	var id int64
+	e.srv.WaitUntil(func() bool {
+		var err error
+		id, err = e.store.OpenCheckinMeeting(ctx, mc.cell.ID)
+		return err == nil
+	})
+	for _, name := range mc.regular[:3] {
+		m := memberNamed(t, e, mc.cell.ID, name)
+		if err := e.store.SetPresence(ctx, mc.cell.ID, id, cell.Presence{MemberID: m.ID, Mark: cell.PresentByRollCall, At: mc.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mc.clock.Set(time.Date(2026, 12, 3, 14, 40, 0, 0, hcm))
+	sec.Send("/vote 3 0 Nghị quyết tháng")
+	sec.WaitMessage("Nghị quyết tháng (buổi họp")
 }
