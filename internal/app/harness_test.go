@@ -47,7 +47,7 @@ type env struct {
 	// handler slowed by the parallel suite does not lose its text to the
 	// early empty answer.
 	answerWithin time.Duration
-	rdb        *redis.Client
+	rdb          *redis.Client
 	// running is the bot start started last.
 	running *runningBot
 }

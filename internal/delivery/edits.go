@@ -50,6 +50,15 @@ func (e editMarks) Do(ctx context.Context, req telegram.Request, result any) err
 		h.Write([]byte{0})
 		h.Write([]byte(p[f]))
 	}
+	// An uploaded file is content too: a check-in step's new QR may come
+	// with the same four digits as the last.
+	if raw, ok := req.(telegram.Raw); ok {
+		for _, f := range raw.Files {
+			h.Write([]byte{0})
+			h.Write([]byte(f.Field))
+			h.Write(f.Data)
+		}
+	}
 	mark := strconv.FormatUint(h.Sum64(), 36)
 	same, merr := e.store.SwapEditMark(ctx, chat, msg, mark)
 	switch {

@@ -201,21 +201,29 @@ func NewSender(p SenderParams) (*Sender, error) {
 	if p.Cells != nil {
 		s.quiet = newQuietHours(p.Cells, p.Now, p.Logger)
 	}
-	s.direct = &Limited{store: p.Store, next: s.caller, limits: p.Limits, maxWait: p.DirectMaxWait,
+	s.direct = &Limited{store: p.Store, next: p.Caller, limits: p.Limits, maxWait: p.DirectMaxWait,
 		now: p.Now, log: p.Logger, metrics: m}
 	return s, nil
 }
 
 // Direct returns the Caller for immediate replies and edits: it keeps the same
 // flood limits as the queue (see Limited).
-func (s *Sender) Direct() telegram.Caller { return s.direct }
+func (s *Sender) Direct() telegram.Caller { return s.marked(s.direct) }
+
+// marked puts the edit marks in front of a direct caller: an edit the marks
+// tell is the same is not sent, and takes no rate-limit slot.
+func (s *Sender) marked(c telegram.Caller) telegram.Caller {
+	return editMarks{next: c, store: s.store, log: s.log}
+}
 
 // Immediate returns a Caller like Direct that never waits for a rate-limit
 // slot: it fails with ErrRateLimited instead, and the caller queues.
-func (s *Sender) Immediate() telegram.Caller { return s.direct.WithMaxWait(0) }
+func (s *Sender) Immediate() telegram.Caller { return s.marked(s.direct.WithMaxWait(0)) }
 
 // DirectWithin returns a Caller like Direct that waits at most d for a slot.
-func (s *Sender) DirectWithin(d time.Duration) telegram.Caller { return s.direct.WithMaxWait(d) }
+func (s *Sender) DirectWithin(d time.Duration) telegram.Caller {
+	return s.marked(s.direct.WithMaxWait(d))
+}
 
 // Enqueue queues messages outside any job and wakes this process's workers. It
 // returns how many were new (ids already known are left alone).

@@ -31,7 +31,9 @@ func TestShown(t *testing.T) {
 }
 
 func TestSplitHTML(t *testing.T) {
-	line := func(i int) string { return "<code>/lenh" + strings.Repeat("x", i%7) + "</code> – một dòng hướng dẫn" }
+	line := func(i int) string {
+		return "<code>/lenh" + strings.Repeat("x", i%7) + "</code> – một dòng hướng dẫn"
+	}
 	var help strings.Builder
 	for i := range 160 {
 		if i%20 == 0 && i > 0 {
