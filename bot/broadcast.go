@@ -185,7 +185,7 @@ func (b *Bot) deliver(r *request, purpose string, parts partsFor, priority int) 
 	}
 	job := storage.QueueJob{
 		ID: jobID, CellID: r.cell.ID, Purpose: purpose, Lang: r.lang,
-		ReportChatID: r.from.ID, Progress: r.cellTag + status, Offline: offline,
+		ReportChatID: r.from.ID, Progress: r.cellTag + status, Offline: offline, Tag: r.cellTag,
 	}
 	if _, err := b.p.Delivery.StartJob(r.ctx, job, msgs); err != nil {
 		return fmt.Errorf("queue %s to %d members: %w", purpose, len(msgs), err)

@@ -128,6 +128,9 @@ type QueueJob struct {
 	// Offline names the members the job cannot reach since they have no
 	// Telegram, for the report to tell the sender whom to tell in person.
 	Offline []string
+	// Tag heads every edit of the progress message and the report ("[Chi bộ
+	// Khu phố 3] ", HTML) for a sender of several cells; "" for none.
+	Tag string
 }
 
 // ProgressQueued is the ProgressMessageID of a job whose progress message goes
@@ -355,6 +358,7 @@ redis.call('HSET', KEYS[1], 'total', ARGV[2], 'sent', 0, 'unreachable', 0, 'fail
   'created', now, 'cell', ARGV[4], 'purpose', ARGV[5], 'lang', ARGV[6],
   'rchat', ARGV[7], 'pmsg', ARGV[8], 'done', 0)
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'offline', ARGV[10]) end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'tag', ARGV[11]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 if tonumber(ARGV[2]) == 0 then
   redis.call('HSET', KEYS[1], 'done', 1, 'doneAt', now)
@@ -378,7 +382,7 @@ func (s *Store) CreateQueueJob(ctx context.Context, now time.Time, job QueueJob,
 	}
 	n, err := createJobScript.Run(ctx, s.rdb, []string{s.keys.QueueJob(job.ID), s.keys.QueueFinishing()},
 		job.ID, total, clockMS(now), job.CellID, job.Purpose, job.Lang, job.ReportChatID, job.ProgressMessageID,
-		queueJobTTL.Milliseconds(), offline).Int()
+		queueJobTTL.Milliseconds(), offline, job.Tag).Int()
 	if err != nil {
 		return false, fmt.Errorf("storage: create job %s: %w", job.ID, err)
 	}
@@ -803,6 +807,7 @@ func (s *Store) QueueJobState(ctx context.Context, id string, maxNames int) (Que
 			Lang:              m["lang"],
 			ReportChatID:      qAtoi64(m["rchat"]),
 			ProgressMessageID: qAtoi(m["pmsg"]),
+			Tag:               m["tag"],
 		},
 		QueueJobCounts: QueueJobCounts{
 			Total: qAtoi(m["total"]), Sent: qAtoi(m["sent"]),

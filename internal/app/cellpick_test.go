@@ -88,6 +88,7 @@ func TestSecretaryOfTwoCellsBroadcastsToThePickedOne(t *testing.T) {
 				e.srv.WaitUntil(func() bool { return count(sec, "Từ nay các lệnh trong tin nhắn riêng áp dụng cho") > picked })
 			}
 			done := count(sec, "Đã gửi xong: 2/2")
+			reports := countPrefixed(sec, tt.tag+"✅ Đã gửi xong: 2/2")
 			sec.Send("/broadcast " + tt.text)
 			for _, u := range tt.reach {
 				u.WaitMessage(tt.text)
@@ -102,6 +103,10 @@ func TestSecretaryOfTwoCellsBroadcastsToThePickedOne(t *testing.T) {
 			}
 			if !tagged {
 				t.Errorf("no progress message headed %q", tt.tag)
+			}
+			// And so does the report it becomes.
+			if n := countPrefixed(sec, tt.tag+"✅ Đã gửi xong: 2/2"); n != reports+1 {
+				t.Errorf("no report headed %q", tt.tag)
 			}
 			for _, u := range tt.spare {
 				if n := count(u, tt.text); n != 0 {
@@ -127,3 +132,14 @@ func others(m map[string]*telegramtest.User, but *telegramtest.User) []*telegram
 }
 
 func values(m map[string]*telegramtest.User) []*telegramtest.User { return others(m, nil) }
+
+// countPrefixed counts the bot's messages to u that begin with prefix.
+func countPrefixed(u *telegramtest.User, prefix string) int {
+	n := 0
+	for _, m := range u.Messages() {
+		if strings.HasPrefix(m.Text, prefix) {
+			n++
+		}
+	}
+	return n
+}

@@ -152,7 +152,7 @@ func (s *Sender) finishJob(ctx context.Context, id string) error {
 		// final edit takes the place of a progress edit still waiting, and
 		// goes after any in flight: the chat's lane keeps them in order.
 		to := storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID}
-		parts := Split(reportText(st), MaxText)
+		parts := Split(st.Tag+reportText(st), MaxText)
 		var msg Message
 		if st.ProgressMessageID != 0 {
 			msg = Message{ID: FinalID(id), To: to, Purpose: PurposeReport, Priority: storage.PriorityUrgent,
@@ -226,7 +226,7 @@ func (s *Sender) editProgress(ctx context.Context, id string) {
 	msg := Message{
 		ID:       fmt.Sprintf("job:%s:progress:%d", id, st.Completed()),
 		To:       storage.QueueRecipient{CellID: st.CellID, ChatID: st.ReportChatID},
-		Parts:    []telegram.Raw{editOf(st, texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total))},
+		Parts:    []telegram.Raw{editOf(st, st.Tag+texts.T(st.Lang, texts.DeliveryProgress, st.Completed(), st.Total))},
 		Purpose:  PurposeProgress,
 		Priority: storage.PriorityUrgent,
 		Coalesce: ProgressID(id),
