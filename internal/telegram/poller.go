@@ -322,6 +322,9 @@ func (p *Poller) drain(ctx context.Context) {
 	}
 }
 
+// confirmPause comes before the confirmation at shutdown (see confirm).
+const confirmPause = 100 * time.Millisecond
+
 // confirm tells Telegram that everything below the offset is handled: getUpdates
 // confirms by offset, so without this call the last updates would come again at
 // the next start (and be skipped there by the handled-update record). The long
@@ -336,6 +339,9 @@ func (p *Poller) confirm() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
+	// A moment for Telegram to see the cancelled long poll's connection
+	// closed, so that this call does not end it as a conflicting one.
+	sleep(ctx, confirmPause)
 	for attempt := 0; ; attempt++ {
 		err := p.caller.Do(ctx, Raw{Name: "getUpdates", Values: Params{
 			"offset": strconv.Itoa(offset), "timeout": "0", "limit": "1", "allowed_updates": allowedUpdates,

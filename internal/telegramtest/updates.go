@@ -172,7 +172,6 @@ func (s *Server) getUpdates(r *http.Request, p params, _ []upload) (any, *apiErr
 		s.broadcastLocked()
 		ch := s.changed
 		s.mu.Unlock()
-		gone := false
 		select {
 		case <-ch:
 		case <-deadline.C:
@@ -180,8 +179,10 @@ func (s *Server) getUpdates(r *http.Request, p params, _ []upload) (any, *apiErr
 		case <-s.done:
 			timeout = 0
 		case <-r.Context().Done():
-			gone = true
 		}
+		// A poll whose client went away gets no answer, whatever else
+		// happened meanwhile (a newer poll, which would otherwise be its 409).
+		gone := r.Context().Err() != nil
 		s.mu.Lock()
 		s.polling--
 		if gone {
