@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,16 @@ func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
 	// option comes after, and wins.
 	opts = append([]telegramtest.Option{telegramtest.WithWaitTimeout(30 * time.Second)}, opts...)
 	srv := telegramtest.NewServer(t, opts...)
+	// The test server answers as strictly as Telegram: a request it refuses
+	// as malformed (400: bad HTML, an empty keyboard, an edit that changes
+	// nothing, a message too long) is a bot mistake, whatever the test checks.
+	t.Cleanup(func() {
+		for _, r := range srv.Requests("") {
+			if r.Code == http.StatusBadRequest {
+				t.Errorf("Telegram refused %s: %s (text %.80q)", r.Method, r.Description, r.Params["text"])
+			}
+		}
+	})
 	rdb, prefix := testenv.RedisEnv(t)
 	return &env{
 		t: t, srv: srv, store: storage.New(rdb, prefix), prefix: prefix, rdb: rdb,
