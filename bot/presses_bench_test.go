@@ -64,7 +64,7 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // pressStats runs presses all at once through press and reports throughput,
 // press→answerCallbackQuery median and 99th percentile, and Redis round trips
 // and commands (those run inside scripts too) a press.
-func pressStats(b *testing.B, name string, rdb *redis.Client, trips *roundTrips, n int, ac *answerClock, press func(i int) error) {
+func pressStats(b *testing.B, name string, rdb *redis.Client, trips *roundTrips, round, n int, ac *answerClock, press func(i int) error) {
 	b.Helper()
 	cmdsBefore := commandsProcessed(b, rdb)
 	tripsBefore := trips.n.Load()
@@ -92,7 +92,7 @@ func pressStats(b *testing.B, name string, rdb *redis.Client, trips *roundTrips,
 	lat := make([]time.Duration, 0, n)
 	ac.mu.Lock()
 	for i := range n {
-		at, ok := ac.at[queryID(i)]
+		at, ok := ac.at[queryID(round, i)]
 		if !ok {
 			b.Fatalf("%s: press %d was not answered", name, i)
 		}
@@ -107,7 +107,9 @@ func pressStats(b *testing.B, name string, rdb *redis.Client, trips *roundTrips,
 	b.ReportMetric(float64(cmds)/float64(n), name+"-redis-cmds/press")
 }
 
-func queryID(i int) string { return "q" + strconv.Itoa(i) }
+// queryID is press i's callback query id in a round: a press answered in an
+// earlier round is not answered again, so each round has ids of its own.
+func queryID(round, i int) string { return "q" + strconv.Itoa(round) + "-" + strconv.Itoa(i) }
 
 func commandsProcessed(b *testing.B, rdb *redis.Client) int64 {
 	b.Helper()
@@ -171,24 +173,24 @@ func BenchmarkPresses1000(b *testing.B) {
 	bot := New(Params{Store: store, Telegram: ac, Delivery: nullDelivery{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BotUsername: "cellbot_test_bot"})
 	data := scheduler.RSVPData(c.ID, m.ID, scheduler.RSVPComing)
 	for round := range b.N {
-		pressStats(b, "cellbot", rdb, trips, n, ac, func(i int) error {
+		pressStats(b, "cellbot", rdb, trips, round, n, ac, func(i int) error {
 			uid := int64(2_000_000 + i)
 			u := telegram.Update{UpdateID: round*n + i + 1, CallbackQuery: &telegram.CallbackQuery{
-				ID: queryID(i), From: telegram.User{ID: uid, FirstName: "ĐV"}, Data: data,
+				ID: queryID(round, i), From: telegram.User{ID: uid, FirstName: "ĐV"}, Data: data,
 				Message: &telegram.Message{MessageID: 10 + i, Chat: telegram.Chat{ID: uid, Type: telegram.ChatPrivate}, Text: "Thông báo"},
 			}}
 			bot.Arrived(ctx, u) // as the poller and the webhook do on receipt
 			return bot.HandleUpdate(ctx, u)
 		})
 		peerKey := fmt.Sprintf("peer:%d:answers", round)
-		pressStats(b, "peer", rdb, trips, n, ac, func(i int) error {
+		pressStats(b, "peer", rdb, trips, round, n, ac, func(i int) error {
 			if err := rdb.HSet(ctx, peerKey, strconv.Itoa(i), "coming").Err(); err != nil {
 				return err
 			}
 			if err := rdb.HGetAll(ctx, peerKey).Err(); err != nil {
 				return err
 			}
-			return ac.Do(ctx, telegram.AnswerCallbackQuery{ID: queryID(i)}, nil)
+			return ac.Do(ctx, telegram.AnswerCallbackQuery{ID: queryID(round, i)}, nil)
 		})
 	}
 	got, err := store.Answers(ctx, c.ID, m.ID)
