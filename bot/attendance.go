@@ -13,6 +13,7 @@ import (
 	"github.com/cellbot/cellbot/internal/delivery"
 	"github.com/cellbot/cellbot/internal/telegram"
 	"github.com/cellbot/cellbot/internal/texts"
+	"github.com/cellbot/cellbot/scheduler"
 	"github.com/cellbot/cellbot/storage"
 )
 
@@ -327,8 +328,18 @@ func (b *Bot) closeMeeting(r *request) error {
 	if err := b.p.Store.SetOutcomes(r.ctx, r.cell.ID, m.ID, sum.Outcomes); err != nil {
 		return err
 	}
+	shown, err := b.p.Store.CheckinState(r.ctx, r.cell.ID)
+	if err != nil && !errors.Is(err, storage.ErrNoCheckin) {
+		return err
+	}
 	if err := b.p.Store.CloseCheckin(r.ctx, r.cell.ID, m.ID); err != nil {
 		return err
+	}
+	// The QR and code still held up in the room say check-in ended.
+	if shown.MeetingID == m.ID {
+		if _, err := b.p.Delivery.Enqueue(r.ctx, scheduler.CheckinEndedEdits(shown, r.cell.ID, m.Start.In(loc))...); err != nil {
+			return err
+		}
 	}
 	if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
 		m.State = cell.StateClosed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cellbot/cellbot/internal/cell"
 	"github.com/cellbot/cellbot/internal/checkin"
@@ -73,6 +74,29 @@ func (s *Scheduler) checkinStep(ctx context.Context, d storage.DueItem) error {
 	return s.p.Store.AckDueNext(ctx, d, next)
 }
 
+// CheckinEndedEdits are the edits that make every message showing check-in c
+// (its QR and code) say it ended: at its end time, or at /close. start is the
+// meeting's start in the cell's zone. Their ids make them once whoever queues
+// them, and each takes the place of a step's edit still waiting.
+func CheckinEndedEdits(c storage.Checkin, cellID int64, start time.Time) []delivery.Message {
+	var msgs []delivery.Message
+	for chat, lang := range c.Shown {
+		if !texts.Supported(lang) {
+			lang = texts.VI
+		}
+		name := checkin.ResultName(cellID, c.MeetingID, chat)
+		msgs = append(msgs, delivery.Message{
+			ID:       name + ":ended",
+			To:       storage.QueueRecipient{CellID: cellID, ChatID: chat},
+			Parts:    []telegram.Raw{checkin.EditCaption(chat, delivery.Ref(name), texts.T(lang, texts.CheckinShowEnded, texts.DateTime(lang, start)))},
+			Purpose:  PurposeCheckin,
+			Priority: storage.PriorityUrgent,
+			Coalesce: name,
+		})
+	}
+	return msgs
+}
+
 // checkinEnd ends, at its end time, a check-in nobody closed: codes and QR
 // are refused from then on, the messages showing it say it ended, and the
 // committee is reminded, once, to /close.
@@ -101,21 +125,7 @@ func (s *Scheduler) checkinEnd(ctx context.Context, d storage.DueItem) error {
 		return err
 	}
 	start := m.Start.In(cellLocation(cl))
-	var msgs []delivery.Message
-	for chat, lang := range c.Shown {
-		if !texts.Supported(lang) {
-			lang = texts.VI
-		}
-		name := checkin.ResultName(d.CellID, d.MeetingID, chat)
-		msgs = append(msgs, delivery.Message{
-			ID:       name + ":ended",
-			To:       storage.QueueRecipient{CellID: d.CellID, ChatID: chat},
-			Parts:    []telegram.Raw{checkin.EditCaption(chat, delivery.Ref(name), texts.T(lang, texts.CheckinShowEnded, texts.DateTime(lang, start)))},
-			Purpose:  PurposeCheckin,
-			Priority: storage.PriorityUrgent,
-			Coalesce: name,
-		})
-	}
+	msgs := CheckinEndedEdits(c, d.CellID, start)
 	// Told first, ended last: a process that dies in between does it again,
 	// and the ids make the messages once.
 	if _, err := s.p.Delivery.Enqueue(ctx, msgs...); err != nil {

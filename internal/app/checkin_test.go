@@ -144,6 +144,10 @@ func TestCheckinRotatingQR(t *testing.T) {
 	mc.clock.Set(time.Date(2026, 12, 3, 14, 5, 0, 0, hcm))
 	sec.Send("/close")
 	sum := sec.WaitMessage("Tổng kết buổi sinh hoạt")
+	// The QR still held up in the room says check-in ended.
+	e.srv.WaitUntil(func() bool {
+		return strings.Contains(checkinMessage(t, sec, shown.MessageID).Caption, "điểm danh đã kết thúc")
+	})
 	want := fmt.Sprintf("Cách ghi nhận có mặt: quét QR 1 (%s); nhập mã 2 (%s, %s); chi ủy điểm danh 1 (%s)",
 		mc.regular[0], mc.regular[1], mc.regular[2], called)
 	if !strings.Contains(sum.Text, want) {
