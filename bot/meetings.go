@@ -239,6 +239,16 @@ func (b *Bot) dropStaleOccurrences(r *request, rec *scheduler.Recurrence) error 
 		if occ, ok := rec.Next(m.Nominal.Add(-time.Second)); ok && occ.Nominal.Equal(m.Nominal) {
 			continue
 		}
+		if m.Adopted {
+			// Set by hand before the schedule took it: a one-off again.
+			if _, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
+				m.Nominal, m.Adopted = time.Time{}, false
+				return nil
+			}); err != nil {
+				return err
+			}
+			continue
+		}
 		old := m
 		m, err := b.p.Store.UpdateMeeting(r.ctx, r.cell.ID, m.ID, func(m *cell.Meeting) error {
 			m.State = cell.StateCancelled

@@ -117,10 +117,7 @@ func closeNames(roster []cell.Member, u telegram.User) []cell.Member {
 		score int
 	}
 	var out []scored
-	for _, m := range roster {
-		if m.Unlisted || m.UserID != 0 {
-			continue
-		}
+	for _, m := range freeEntries(roster) {
 		f := strings.Fields(cell.Fold(m.Name))
 		if len(f) == 0 || !slices.Contains(words, f[len(f)-1]) {
 			continue

@@ -198,10 +198,10 @@ func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal, oneO
 	m, found := byNominal[occ.Nominal.Unix()]
 	if o, ok := oneOff[occ.Start.Unix()]; ok && !found {
 		adopted, err := s.p.Store.UpdateMeeting(ctx, cd.cell.ID, o.ID, func(x *cell.Meeting) error {
-			if !x.Nominal.IsZero() && !x.Nominal.Equal(occ.Nominal) {
+			if !x.Open() || !x.Nominal.IsZero() && !x.Nominal.Equal(occ.Nominal) {
 				return storage.ErrStale
 			}
-			x.Nominal, x.Moved = occ.Nominal, true
+			x.Nominal, x.Moved, x.Adopted = occ.Nominal, true, true
 			return nil
 		})
 		switch {

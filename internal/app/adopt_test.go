@@ -43,6 +43,24 @@ func TestScheduleAdoptsAMeetingSetByHand(t *testing.T) {
 			t.Errorf("%s got %d notices", name, n)
 		}
 	}
+
+	// A schedule corrected to another day leaves the meeting set by hand as
+	// it was, a one-off again: nobody is told it is cancelled.
+	sec.Send("/schedule 0 14 5 * *")
+	sec.WaitMessage("Đã đặt lịch sinh hoạt định kỳ")
+	e.srv.WaitIdle()
+	m, err := e.store.Meeting(ctx, mc.cell.ID, ms[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Open() || !m.Nominal.IsZero() || m.Place != "Nhà văn hóa khu phố" {
+		t.Errorf("after another schedule, the meeting set by hand is %+v", m)
+	}
+	for name, u := range mc.members {
+		if n := count(u, "Hoãn sinh hoạt chi bộ"); n != 0 {
+			t.Errorf("%s was told %d times the meeting is off", name, n)
+		}
+	}
 }
 
 // TestVoteAtTheMeetingCheckingIn: two meetings on one afternoon, the first

@@ -52,6 +52,10 @@ type Meeting struct {
 	// adopted as its occurrence: the committee chose the time (and place), and
 	// a later holiday or schedule change leaves them alone.
 	Moved bool `json:"moved,omitempty"`
+	// Adopted marks a meeting set by hand (/meeting) that the schedule took as
+	// its occurrence at that time: a later schedule without that occurrence
+	// makes it a one-off again instead of cancelling it.
+	Adopted bool `json:"adopted,omitempty"`
 	// Chair and MinuteTaker are the members (ids) who chair the meeting and
 	// take its minutes; 0 when not set (the secretary chairs by default).
 	Chair       int64 `json:"chair,omitempty"`
