@@ -220,7 +220,7 @@ func (b *Bot) rollCall(r *request, m cell.Meeting, page int) (string, *telegram.
 		if page > 0 {
 			nav = append(nav, cb("◀️", verbRollPage, r.cell.ID, m.ID, int64(page-1)))
 		}
-		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbRollPage, r.cell.ID, m.ID, int64(page)))
+		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
 		if page < pages-1 {
 			nav = append(nav, cb("▶️", verbRollPage, r.cell.ID, m.ID, int64(page+1)))
 		}

@@ -39,6 +39,10 @@ const (
 	verbSelfNone = "sn" // cell: the unlisted importer is not on the roster
 	verbSelfPage = "sp" // cell, page: a page of the whole roster for the unlisted importer
 
+	// verbNoop is the label between a list's arrows ("Trang 2/5"): pressing it
+	// shows the page already shown, so it only stops the spinner.
+	verbNoop = "nx" // cell
+
 	verbJoinWithdraw = "jw" // cell, request's time (unix ns): the user withdraws their pending request
 )
 

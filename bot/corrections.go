@@ -179,7 +179,7 @@ func (b *Bot) correctList(r *request) error {
 		if page > 0 {
 			nav = append(nav, cb("◀️", verbCorrect, r.cell.ID, m.ID, int64(page-1), 1))
 		}
-		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbCorrect, r.cell.ID, m.ID, int64(page), 1))
+		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
 		if page < pages-1 {
 			nav = append(nav, cb("▶️", verbCorrect, r.cell.ID, m.ID, int64(page+1), 1))
 		}

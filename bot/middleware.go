@@ -205,12 +205,16 @@ func (b *Bot) useActor(r *request, start storage.Started) {
 }
 
 // telegramLang is a user's Telegram language as the bot keeps it for them:
-// "en" for English, else "" (the cell's language, Vietnamese by default).
+// "en" for English, storage.NoTelegramLang for any other (the cell's language
+// then, Vietnamese by default), "" when the update does not say.
 func telegramLang(u telegram.User) string {
-	if texts.Lang(u.LanguageCode) == texts.EN {
+	switch {
+	case u.LanguageCode == "":
+		return ""
+	case texts.Lang(u.LanguageCode) == texts.EN:
 		return texts.EN
 	}
-	return ""
+	return storage.NoTelegramLang
 }
 
 // lang is the sender's language: the one they chose (chosen, "" when none),

@@ -349,9 +349,6 @@ func (r *request) edit(text string, kb *telegram.InlineKeyboardMarkup) {
 		r.replyKB(text, kb)
 		return
 	}
-	if unchanged(r.msg, text, kb) {
-		return
-	}
 	_, err := r.call(r.msg.Chat.ID, telegram.EditMessageText{ChatID: r.msg.Chat.ID, MessageID: r.msg.MessageID, Text: text, Keyboard: kb}, nil)
 	if err != nil && !telegram.IsNotModified(err) {
 		r.log.Warn("edit message", "err", err)

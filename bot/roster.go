@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -322,7 +323,11 @@ func setRole(m *cell.Member, promote bool) error {
 }
 
 func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
-	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, r.button.arg(1), fn)
+	var before cell.Member
+	m, err := b.p.Store.UpdateMember(r.ctx, r.cell.ID, r.button.arg(1), func(m *cell.Member) error {
+		before = *m
+		return fn(m)
+	})
 	var uerr *texts.Err
 	switch {
 	case errors.As(err, &uerr):
@@ -333,6 +338,11 @@ func (b *Bot) cardUpdate(r *request, fn func(*cell.Member) error) error {
 		return nil
 	case err != nil:
 		return err
+	}
+	if reflect.DeepEqual(before, m) {
+		// The choice already shown (a second tap): the card stays as it is.
+		r.answerCallback(r.t(texts.CardUpdated), false)
+		return nil
 	}
 	r.log.Info("member changed", "cell", r.cell.ID, "member", m.ID)
 	if r.button.verb == verbRole {

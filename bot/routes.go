@@ -141,6 +141,7 @@ func (b *Bot) newRoutes() routes {
 			verbSelfLink:     {handle: b.selfLink, who: committee},
 			verbSelfNone:     {handle: b.selfNone, who: committee},
 			verbSelfPage:     {handle: b.selfPage, who: committee},
+			verbNoop:         {handle: b.noop, who: committee},
 			verbLeaveAsk:     {handle: b.cardLeaveAsk, who: committee},
 			verbLeaveCause:   {handle: b.cardLeaveCause, who: committee},
 			verbLeaveYes:     {handle: b.cardLeaveYes, who: committee},

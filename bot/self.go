@@ -68,7 +68,7 @@ func selfPicker(r *request, roster []cell.Member, page int) *telegram.InlineKeyb
 			if page > 0 {
 				nav = append(nav, cb("◀️", verbSelfPage, r.cell.ID, int64(page-1)))
 			}
-			nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbSelfPage, r.cell.ID, int64(page)))
+			nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
 			if page < pages-1 {
 				nav = append(nav, cb("▶️", verbSelfPage, r.cell.ID, int64(page+1)))
 			}
@@ -187,5 +187,12 @@ func (b *Bot) selfNone(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.edit(r.t(texts.SelfOffRoster), nil)
+	return nil
+}
+
+// noop answers a press of a list's page label: the page it names is the one
+// shown, and an edit to itself Telegram refuses as not modified.
+func (b *Bot) noop(r *request) error {
+	r.answerCallback("", false)
 	return nil
 }

@@ -14,21 +14,25 @@ import (
 // corrected twice in a row.
 const EditMarkTTL = 48 * time.Hour
 
-// SwapEditMark records mark as the last edit of the message and reports
-// whether it was already the last one, in one command.
-func (s *Store) SwapEditMark(ctx context.Context, chatID int64, messageID, mark string) (same bool, err error) {
-	old, err := s.rdb.SetArgs(ctx, s.keys.EditMark(chatID, messageID), mark, redis.SetArgs{Get: true, TTL: EditMarkTTL}).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, fmt.Errorf("storage: mark an edit of %d/%s: %w", chatID, messageID, err)
+// EditMark returns the fingerprint of the last edit sent for a message, ""
+// when none is known.
+func (s *Store) EditMark(ctx context.Context, chatID int64, messageID string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.keys.EditMark(chatID, messageID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
 	}
-	return old == mark, nil
+	if err != nil {
+		return "", fmt.Errorf("storage: last edit of %d/%s: %w", chatID, messageID, err)
+	}
+	return v, nil
 }
 
-// ForgetEditMark forgets the last edit of a message, after Telegram refused it
-// for another reason than its being the same: it may be sent again.
-func (s *Store) ForgetEditMark(ctx context.Context, chatID int64, messageID string) error {
-	if err := s.rdb.Del(ctx, s.keys.EditMark(chatID, messageID)).Err(); err != nil {
-		return fmt.Errorf("storage: forget an edit of %d/%s: %w", chatID, messageID, err)
+// SetEditMark records mark as the last edit sent for a message: after
+// Telegram took it, never before, so that an edit cut off by a crash is sent
+// again by whoever takes it over.
+func (s *Store) SetEditMark(ctx context.Context, chatID int64, messageID, mark string) error {
+	if err := s.rdb.Set(ctx, s.keys.EditMark(chatID, messageID), mark, EditMarkTTL).Err(); err != nil {
+		return fmt.Errorf("storage: mark an edit of %d/%s: %w", chatID, messageID, err)
 	}
 	return nil
 }

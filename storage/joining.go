@@ -203,7 +203,15 @@ func (s *Store) RejectJoinAt(ctx context.Context, cellID, userID, at int64) (Joi
 // SetOpened records that a user opened a private chat with the bot, so that it
 // may write to them, and their Telegram language (see UpdateStart.TelegramLang).
 func (s *Store) SetOpened(ctx context.Context, userID int64, telegramLang string) error {
-	if _, err := s.touchUser(ctx, userID, 0, 0, "opened", "1", "tglang", telegramLang); err != nil {
+	fields := []string{"opened", "1"}
+	switch telegramLang {
+	case "":
+	case NoTelegramLang:
+		fields = append(fields, "tglang", "") // an empty value removes it
+	default:
+		fields = append(fields, "tglang", telegramLang)
+	}
+	if _, err := s.touchUser(ctx, userID, 0, 0, fields...); err != nil {
 		return fmt.Errorf("storage: user %d opened the bot: %w", userID, err)
 	}
 	return nil

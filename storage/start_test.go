@@ -163,7 +163,8 @@ func TestTelegramLangKept(t *testing.T) {
 	}{
 		{"a member writes from an English Telegram", func() { start(100, "en") }, map[int64]string{100: "en"}},
 		{"a stranger writes from an English Telegram", func() { start(900, "en") }, map[int64]string{100: "en"}},
-		{"the member's Telegram is Vietnamese again", func() { start(100, "") }, map[int64]string{}},
+		{"an update that does not say", func() { start(100, "") }, map[int64]string{100: "en"}},
+		{"the member's Telegram is Vietnamese again", func() { start(100, storage.NoTelegramLang) }, map[int64]string{}},
 		{"a stranger opens the bot from an English Telegram", func() {
 			if err := s.SetOpened(ctx, 900, "en"); err != nil {
 				t.Fatal(err)

@@ -72,9 +72,10 @@ type UpdateStart struct {
 	// CountUpdate), in the same round trip.
 	Flood FloodLimit
 	// TelegramLang is the sender's Telegram language when the bot speaks it
-	// and it is not the default ("en"), else "". It is kept for a user the bot
-	// keeps (see SetTelegramLang), so that what the bot sends them unasked
-	// (notices, reminders, broadcasts) is in it too.
+	// and it is not the default ("en"), NoTelegramLang for any other, "" when
+	// the update does not say. It is kept for a user the bot keeps, so that
+	// what the bot sends them unasked (notices, reminders, broadcasts) is in
+	// it too.
 	TelegramLang string
 }
 

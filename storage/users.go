@@ -24,12 +24,19 @@ func (s *Store) UserLang(ctx context.Context, userID int64) (string, error) {
 	return v, nil
 }
 
-// telegramLangScript keeps a user's Telegram language (ARGV[1], "" for the
-// default) in their hash, if the bot keeps one for them: a stranger's update
-// creates nothing. It writes only when the language changed.
+// NoTelegramLang is UpdateStart.TelegramLang for a user whose Telegram is in
+// a language the bot keeps no record of (Vietnamese, or one it does not
+// speak): what they get follows their cell's language.
+const NoTelegramLang = "-"
+
+// telegramLangScript keeps a user's Telegram language (ARGV[1]: a language,
+// NoTelegramLang to forget it, "" when the update did not say) in their hash,
+// if the bot keeps one for them: a stranger's update creates nothing. It
+// writes only when the language changed.
 var telegramLangScript = newScript(`
+if ARGV[1] == '' then return 0 end
 local cur = redis.call('HGET', KEYS[1], 'tglang')
-if ARGV[1] == '' then
+if ARGV[1] == '` + NoTelegramLang + `' then
   if cur then redis.call('HDEL', KEYS[1], 'tglang') end
   return 0
 end

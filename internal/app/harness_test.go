@@ -61,11 +61,13 @@ func newEnv(t *testing.T, opts ...telegramtest.Option) *env {
 	opts = append([]telegramtest.Option{telegramtest.WithWaitTimeout(30 * time.Second)}, opts...)
 	srv := telegramtest.NewServer(t, opts...)
 	// The test server answers as strictly as Telegram: a request it refuses
-	// as malformed (400: bad HTML, an empty keyboard, an edit that changes
-	// nothing, a message too long) is a bot mistake, whatever the test checks.
+	// as malformed (400: bad HTML, a null keyboard, a message too long) is a
+	// bot mistake, whatever the test checks. An edit that changes nothing is
+	// not one: two replicas, or a retry after a timeout, may send one edit
+	// twice (the edit tests count those themselves).
 	t.Cleanup(func() {
 		for _, r := range srv.Requests("") {
-			if r.Code == http.StatusBadRequest {
+			if r.Code == http.StatusBadRequest && !strings.Contains(r.Description, "message is not modified") {
 				t.Errorf("Telegram refused %s: %s (text %.80q)", r.Method, r.Description, r.Params["text"])
 			}
 		}

@@ -16,7 +16,8 @@ import (
 // answer already chosen twice in a row, before the first edit reaches their
 // screen, presses a message whose content the bot's second edit no longer
 // changes; the press carries the old content, so only the last edit sent can
-// tell.
+// tell. The mark is written once Telegram took the edit: two processes
+// sending one edit at once may both send it (one is told "not modified").
 type editMarks struct {
 	next  telegram.Caller
 	store *storage.Store
@@ -60,17 +61,17 @@ func (e editMarks) Do(ctx context.Context, req telegram.Request, result any) err
 		}
 	}
 	mark := strconv.FormatUint(h.Sum64(), 36)
-	same, merr := e.store.SwapEditMark(ctx, chat, msg, mark)
+	last, merr := e.store.EditMark(ctx, chat, msg)
 	switch {
 	case merr != nil:
-		e.log.Warn("delivery: mark an edit; sending it", "err", merr)
-	case same:
+		e.log.Warn("delivery: read the last edit; sending it", "err", merr)
+	case last == mark:
 		return nil
 	}
 	err = e.next.Do(ctx, req, result)
-	if err != nil && !telegram.IsNotModified(err) && merr == nil {
-		if ferr := e.store.ForgetEditMark(context.WithoutCancel(ctx), chat, msg); ferr != nil {
-			e.log.Warn("delivery: forget a refused edit", "err", ferr)
+	if err == nil || telegram.IsNotModified(err) {
+		if serr := e.store.SetEditMark(context.WithoutCancel(ctx), chat, msg, mark); serr != nil {
+			e.log.Warn("delivery: mark an edit", "err", serr)
 		}
 	}
 	return err
