@@ -256,14 +256,3 @@ func TestTopicsForwardsAndNoBreakSpaces(t *testing.T) {
 	sec.WaitMessage("Lê Thị Hoa: miễn sinh hoạt (cao tuổi)")
 }
 
-// lastSend is the newest sendMessage the bot made whose text contains s: under
-// load, other messages (queued replies, notices) may be sent after it.
-func lastSend(e *env, s string) telegramtest.Request {
-	sends := e.srv.Requests("sendMessage")
-	for i := len(sends) - 1; i >= 0; i-- {
-		if strings.Contains(sends[i].Params["text"], s) {
-			return sends[i]
-		}
-	}
-	return telegramtest.Request{}
-}
