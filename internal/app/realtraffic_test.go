@@ -255,4 +255,3 @@ func TestTopicsForwardsAndNoBreakSpaces(t *testing.T) {
 	sec.Send("/exempt\u00a0Lê Thị Hoa\u00a0cao tuổi")
 	sec.WaitMessage("Lê Thị Hoa: miễn sinh hoạt (cao tuổi)")
 }
-
