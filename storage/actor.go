@@ -41,17 +41,34 @@ func (s *Store) actorKeys(cellID int64) []string {
 // user's own keys (HMGET lang cell) and, in a group, the group's binding.
 func userCell(user *redis.SliceCmd, chat *redis.StringCmd) (lang string, cellID int64) {
 	vals := user.Val()
-	if len(vals) == 2 {
+	if len(vals) >= 2 {
 		lang, _ = vals[0].(string)
 	}
 	if chat != nil {
 		cellID, _ = strconv.ParseInt(chat.Val(), 10, 64)
-	} else if len(vals) == 2 {
+	} else if len(vals) >= 2 {
 		if v, ok := vals[1].(string); ok {
 			cellID, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
 	return lang, cellID
+}
+
+// telegramLangChanged reports whether an update's Telegram language (see
+// UpdateStart.TelegramLang) differs from the one kept in the user's hash, read
+// as its third field.
+func telegramLangChanged(user *redis.SliceCmd, lang string) bool {
+	if lang == "" {
+		return false
+	}
+	var kept string
+	if vals := user.Val(); len(vals) == 3 {
+		kept, _ = vals[2].(string)
+	}
+	if lang == NoTelegramLang {
+		return kept != ""
+	}
+	return kept != lang
 }
 
 // actorIn runs actorScript on its own.

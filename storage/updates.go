@@ -112,11 +112,10 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 		if u.Flood.Updates > 0 {
 			flood = s.countUpdate(ctx, p, u.UserID, u.Key, u.Flood)
 		}
-		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell")
+		user = p.HMGet(ctx, s.keys.User(u.UserID), "lang", "cell", "tglang")
 		// A user kept for UserTTL only is kept that long again from their
 		// last update; XX leaves members' hashes, which have no TTL, as they are.
 		p.ExpireXX(ctx, s.keys.User(u.UserID), UserTTL)
-		p.eval(ctx, telegramLangScript, []string{s.keys.User(u.UserID)}, u.TelegramLang)
 		switch {
 		case u.CellID != 0:
 			actor = p.eval(ctx, actorScript, s.actorKeys(u.CellID), u.UserID)
@@ -148,6 +147,13 @@ func (s *Store) StartUpdate(ctx context.Context, u UpdateStart) (Started, error)
 		}
 	}
 	st.RepliesQueued = replies != nil && replies.Val() > 0
+	if telegramLangChanged(user, u.TelegramLang) {
+		// Rare (a user's first update, or their phone's language changed):
+		// a round trip of its own, not a script on every update.
+		if err := telegramLangScript.Run(ctx, s.rdb, []string{s.keys.User(u.UserID)}, u.TelegramLang).Err(); err != nil {
+			return Started{}, s.releaseAfter(ctx, u, fmt.Errorf("storage: keep the Telegram language of user %d: %w", u.UserID, err))
+		}
+	}
 	lang, cellID := userCell(user, chat)
 	st.Actor.Lang = lang
 	switch {
