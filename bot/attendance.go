@@ -215,15 +215,9 @@ func (b *Bot) rollCall(r *request, m cell.Meeting, page int) (string, *telegram.
 		}
 		rows = append(rows, row(cb(label, verbRollCall, r.cell.ID, m.ID, mem.ID, int64(page))))
 	}
-	if pages > 1 {
-		var nav []telegram.InlineKeyboardButton
-		if page > 0 {
-			nav = append(nav, cb("◀️", verbRollPage, r.cell.ID, m.ID, int64(page-1)))
-		}
-		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
-		if page < pages-1 {
-			nav = append(nav, cb("▶️", verbRollPage, r.cell.ID, m.ID, int64(page+1)))
-		}
+	if nav := pageNav(r, page, pages, func(label string, to int) telegram.InlineKeyboardButton {
+		return cb(label, verbRollPage, r.cell.ID, m.ID, int64(to))
+	}); nav != nil {
 		rows = append(rows, nav)
 	}
 	text := r.t(texts.AttendanceHeader, texts.DateTime(r.lang, day), present, len(expected))

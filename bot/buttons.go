@@ -8,6 +8,7 @@ import (
 	"github.com/cellbot/cellbot/scheduler"
 
 	"github.com/cellbot/cellbot/internal/telegram"
+	"github.com/cellbot/cellbot/internal/texts"
 )
 
 // Callback data is "1:<verb>:<arg>:<arg>…", version 1, with integers in base 36,
@@ -97,3 +98,27 @@ func keyboard(rows ...[]telegram.InlineKeyboardButton) *telegram.InlineKeyboardM
 }
 
 func row(buttons ...telegram.InlineKeyboardButton) []telegram.InlineKeyboardButton { return buttons }
+
+// pageNav is the row under a list of pages: ◀️, the page's label ("Trang
+// 2/5"), ▶️; turn makes the button that shows page to. Nil for one page.
+func pageNav(r *request, page, pages int, turn func(label string, to int) telegram.InlineKeyboardButton) []telegram.InlineKeyboardButton {
+	if pages <= 1 {
+		return nil
+	}
+	var nav []telegram.InlineKeyboardButton
+	if page > 0 {
+		nav = append(nav, turn("◀️", page-1))
+	}
+	nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
+	if page < pages-1 {
+		nav = append(nav, turn("▶️", page+1))
+	}
+	return nav
+}
+
+// noop answers a press of a list's page label: the page it names is the one
+// shown, and an edit to itself Telegram refuses as not modified.
+func (b *Bot) noop(r *request) error {
+	r.answerCallback("", false)
+	return nil
+}

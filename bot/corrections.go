@@ -174,15 +174,9 @@ func (b *Bot) correctList(r *request) error {
 		label := outcomeMark(rec.summary.Outcomes[mem.ID]) + " " + mem.Name
 		rows = append(rows, row(cb(label, verbCorrectMember, r.cell.ID, m.ID, mem.ID)))
 	}
-	if pages > 1 {
-		var nav []telegram.InlineKeyboardButton
-		if page > 0 {
-			nav = append(nav, cb("◀️", verbCorrect, r.cell.ID, m.ID, int64(page-1), 1))
-		}
-		nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
-		if page < pages-1 {
-			nav = append(nav, cb("▶️", verbCorrect, r.cell.ID, m.ID, int64(page+1), 1))
-		}
+	if nav := pageNav(r, page, pages, func(label string, to int) telegram.InlineKeyboardButton {
+		return cb(label, verbCorrect, r.cell.ID, m.ID, int64(to), 1)
+	}); nav != nil {
 		rows = append(rows, nav)
 	}
 	r.answerCallback("", false)

@@ -63,15 +63,9 @@ func selfPicker(r *request, roster []cell.Member, page int) *telegram.InlineKeyb
 		for _, m := range free[page*maxPickButtons : min((page+1)*maxPickButtons, len(free))] {
 			pick(m)
 		}
-		if pages > 1 {
-			var nav []telegram.InlineKeyboardButton
-			if page > 0 {
-				nav = append(nav, cb("◀️", verbSelfPage, r.cell.ID, int64(page-1)))
-			}
-			nav = append(nav, cb(r.t(texts.AttendanceMore, page+1, pages), verbNoop, r.cell.ID))
-			if page < pages-1 {
-				nav = append(nav, cb("▶️", verbSelfPage, r.cell.ID, int64(page+1)))
-			}
+		if nav := pageNav(r, page, pages, func(label string, to int) telegram.InlineKeyboardButton {
+			return cb(label, verbSelfPage, r.cell.ID, int64(to))
+		}); nav != nil {
 			rows = append(rows, nav)
 		}
 	}
@@ -91,15 +85,23 @@ func freeEntries(roster []cell.Member) []cell.Member {
 	return out
 }
 
-// selfPage shows a page of the whole roster to the unlisted importer.
-func (b *Bot) selfPage(r *request) error {
+// unlistedRoster is the roster, for a press of the unlisted importer's
+// picker; ok is false (the press answered as expired) when the presser is no
+// longer unlisted.
+func (b *Bot) unlistedRoster(r *request) (roster []cell.Member, ok bool, err error) {
 	if r.member == nil || !r.member.Unlisted {
 		r.answerCallback(r.t(texts.CommonButtonExpired), true)
 		r.removeButtons()
-		return nil
+		return nil, false, nil
 	}
-	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
-	if err != nil {
+	roster, err = b.p.Store.Members(r.ctx, r.cell.ID)
+	return roster, err == nil, err
+}
+
+// selfPage shows a page of the whole roster to the unlisted importer.
+func (b *Bot) selfPage(r *request) error {
+	roster, ok, err := b.unlistedRoster(r)
+	if !ok || err != nil {
 		return err
 	}
 	r.answerCallback("", false)
@@ -140,13 +142,8 @@ func closeNames(roster []cell.Member, u telegram.User) []cell.Member {
 
 // selfLink is the unlisted importer picking their roster entry.
 func (b *Bot) selfLink(r *request) error {
-	if r.member == nil || !r.member.Unlisted {
-		r.answerCallback(r.t(texts.CommonButtonExpired), true)
-		r.removeButtons()
-		return nil
-	}
-	roster, err := b.p.Store.Members(r.ctx, r.cell.ID)
-	if err != nil {
+	roster, ok, err := b.unlistedRoster(r)
+	if !ok || err != nil {
 		return err
 	}
 	// Callback data is user input: only a free entry may be taken (the whole
@@ -187,12 +184,5 @@ func (b *Bot) selfNone(r *request) error {
 	}
 	r.answerCallback("", false)
 	r.edit(r.t(texts.SelfOffRoster), nil)
-	return nil
-}
-
-// noop answers a press of a list's page label: the page it names is the one
-// shown, and an edit to itself Telegram refuses as not modified.
-func (b *Bot) noop(r *request) error {
-	r.answerCallback("", false)
 	return nil
 }
