@@ -106,13 +106,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 
 	t.Run("other order", func(t *testing.T) {
 		sec := e.srv.UserNamed("Lan", "Nguyễn Thị") // shown as "Lan Nguyễn Thị"
-		g := e.srv.Group("Chi bộ 1")
-		g.AddAdmin(sec)
-		sec.Start("")
-		sec.SendIn(g, "/setup Chi bộ 1")
-		e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ 1")
-		c := cellOf(t, e, g)
-		sec.SendDocument("roster.csv", roster, "/import")
+		c := setupAndImport(t, e, sec, "Chi bộ 1", roster)
 		done := sec.WaitMessage("Đã nhập 74 đồng chí")
 		if !strings.Contains(done.Text, "73 mới, 1 cập nhật") || !strings.Contains(done.Text, "Chi bộ có 74 đồng chí (51 sinh hoạt") {
 			t.Errorf("import report = %q", done.Text)
@@ -126,13 +120,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 
 	t.Run("picked among close names", func(t *testing.T) {
 		sec := e.srv.UserNamed("Chị", "Lan")
-		g := e.srv.Group("Chi bộ 2")
-		g.AddAdmin(sec)
-		sec.Start("")
-		sec.SendIn(g, "/setup Chi bộ 2")
-		e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ 2")
-		c := cellOf(t, e, g)
-		sec.SendDocument("roster.csv", roster, "/import")
+		c := setupAndImport(t, e, sec, "Chi bộ 2", roster)
 		done := sec.WaitMessage("Đã nhập 74 đồng chí")
 		if !strings.Contains(done.Text, "74 mới, 0 cập nhật") || !strings.Contains(done.Text, "Chi bộ có 74 đồng chí (51 sinh hoạt") {
 			t.Errorf("import report = %q (the unlisted secretary must not count)", done.Text)
@@ -156,13 +144,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 	t.Run("picked from the whole roster", func(t *testing.T) {
 		// A Telegram name that shares no word with the roster's.
 		sec := e.srv.UserNamed("Bí thư", "KP4")
-		g := e.srv.Group("Chi bộ 4")
-		g.AddAdmin(sec)
-		sec.Start("")
-		sec.SendIn(g, "/setup Chi bộ 4")
-		e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ 4")
-		c := cellOf(t, e, g)
-		sec.SendDocument("roster.csv", roster, "/import")
+		c := setupAndImport(t, e, sec, "Chi bộ 4", roster)
 		ask := sec.WaitMessage("có tên trong danh sách vừa nhập không")
 		if !hasLabel(ask, "Trang 1/10") || !hasLabel(ask, "▶️") || !hasLabel(ask, "Tôi không có trong danh sách này") {
 			t.Fatalf("first page's buttons: %q", buttonLabels(ask))
@@ -191,13 +173,7 @@ func TestSecretaryIsOnePerson(t *testing.T) {
 
 	t.Run("operator not on the roster", func(t *testing.T) {
 		op := e.srv.UserNamed("Minh", "Vận Hành")
-		g := e.srv.Group("Chi bộ 3")
-		g.AddAdmin(op)
-		op.Start("")
-		op.SendIn(g, "/setup Chi bộ 3")
-		e.srv.WaitMessage(g.ID(), "Đã thiết lập Chi bộ 3")
-		c := cellOf(t, e, g)
-		op.SendDocument("roster.csv", roster, "/import")
+		c := setupAndImport(t, e, op, "Chi bộ 3", roster)
 		op.WaitMessage("có tên trong danh sách vừa nhập không")
 		op.Press("Tôi không có trong danh sách này")
 		op.WaitMessage("không được tính vào số đảng viên")
@@ -259,5 +235,19 @@ func cellOf(t *testing.T, e *env, g *telegramtest.Group) cell.Cell {
 	if err != nil {
 		t.Fatalf("group is not a cell: %v", err)
 	}
+	return c
+}
+
+// setupAndImport makes a new group the cell name through sec's /setup, then
+// sends the roster with /import in sec's private chat.
+func setupAndImport(t *testing.T, e *env, sec *telegramtest.User, name string, roster []byte) cell.Cell {
+	t.Helper()
+	g := e.srv.Group(name)
+	g.AddAdmin(sec)
+	sec.Start("")
+	sec.SendIn(g, "/setup "+name)
+	e.srv.WaitMessage(g.ID(), "Đã thiết lập "+name)
+	c := cellOf(t, e, g)
+	sec.SendDocument("roster.csv", roster, "/import")
 	return c
 }
