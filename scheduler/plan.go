@@ -187,6 +187,27 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 	return time.Time{}, nil
 }
 
+// adopt makes the meeting o, set by hand at occ's time, that occurrence of the
+// schedule. It reports false when o changed meanwhile (cancelled, or another
+// occurrence's).
+func (s *Scheduler) adopt(ctx context.Context, o cell.Meeting, occ Occurrence) (cell.Meeting, bool, error) {
+	m, err := s.p.Store.UpdateMeeting(ctx, o.CellID, o.ID, func(x *cell.Meeting) error {
+		if !x.Open() || !x.Nominal.IsZero() && !x.Nominal.Equal(occ.Nominal) {
+			return storage.ErrStale
+		}
+		x.Nominal, x.Moved, x.Adopted = occ.Nominal, true, true
+		return nil
+	})
+	switch {
+	case errors.Is(err, storage.ErrStale):
+		return cell.Meeting{}, false, nil
+	case err != nil:
+		return cell.Meeting{}, false, err
+	}
+	s.log.Info("scheduler: a meeting set by hand is the schedule's occurrence", "cell", m.CellID, "meeting", m.ID, "start", m.Start)
+	return m, true, nil
+}
+
 // occurrence makes sure one occurrence of the schedule is a meeting with its
 // items: created when new, moved (whoever got its notice told) when a holiday
 // or workday shift moved it and the committee had not moved it by hand. It
@@ -197,20 +218,8 @@ func (s *Scheduler) planCell(ctx context.Context, cellID int64, version int) (ti
 func (s *Scheduler) occurrence(ctx context.Context, cd cellData, byNominal, oneOff map[int64]cell.Meeting, occ Occurrence, now time.Time) (bool, error) {
 	m, found := byNominal[occ.Nominal.Unix()]
 	if o, ok := oneOff[occ.Start.Unix()]; ok && !found {
-		adopted, err := s.p.Store.UpdateMeeting(ctx, cd.cell.ID, o.ID, func(x *cell.Meeting) error {
-			if !x.Open() || !x.Nominal.IsZero() && !x.Nominal.Equal(occ.Nominal) {
-				return storage.ErrStale
-			}
-			x.Nominal, x.Moved, x.Adopted = occ.Nominal, true, true
-			return nil
-		})
-		switch {
-		case err == nil:
-			m, found = adopted, true
-			byNominal[occ.Nominal.Unix()] = m
-			delete(oneOff, occ.Start.Unix())
-			s.log.Info("scheduler: a meeting set by hand is the schedule's occurrence", "cell", cd.cell.ID, "meeting", m.ID, "start", m.Start)
-		case !errors.Is(err, storage.ErrStale):
+		var err error
+		if m, found, err = s.adopt(ctx, o, occ); err != nil {
 			return false, err
 		}
 	}
