@@ -211,8 +211,8 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 	if chatID == r.chat.ID && r.cellTag != "" {
 		text = r.cellTag + text
 	}
-	// A text over Telegram's limit (the committee's /help in English with the
-	// cell's name before it) goes in parts, the buttons under the last.
+	// A text over Telegram's limit (the committee's English /help comes close)
+	// goes in parts, the buttons under the last; the last part is returned.
 	parts := texts.SplitHTML(text, texts.MaxMessage)
 	var m telegram.Message
 	var err error
@@ -224,14 +224,13 @@ func (r *request) send(chatID int64, text string, kb *telegram.InlineKeyboardMar
 		if chatID == r.chat.ID {
 			req.ThreadID = r.thread
 		}
-		var queued bool
 		m = telegram.Message{}
-		queued, err = r.call(chatID, req, &m)
+		var queued bool
+		if queued, err = r.call(chatID, req, &m); queued {
+			m = telegram.Message{}
+		}
 		if err != nil {
 			r.log.Warn("send message", "to", chatID, "err", err)
-		}
-		if queued {
-			m = telegram.Message{}
 		}
 	}
 	return m, err
